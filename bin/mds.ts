@@ -1,0 +1,32 @@
+/**
+ * `mds`: the command-line interface of the Spotify modern data stack.
+ * Each command lives in bin/commands/<name>.ts and registers itself on the program.
+ */
+import '../lambdas/shared/polyfills.ts';
+import { Command, CommanderError } from 'commander';
+import { UsageError, errorMessage } from '../lambdas/shared/errors.ts';
+
+const program = new Command('mds')
+  .description('Spotify modern data stack: simulate, stream, land, load, model and show listening events.')
+  .showSuggestionAfterError(true)
+  .exitOverride()
+  .configureOutput({
+    outputError: (str, write) => write(`mds: ${str.replace(/^error: /, '').trim()}\n`),
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = exitCodeFor(err);
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed its one-line message (or the help text, which exits 0).
+    return err.exitCode === 0 ? 0 : 2;
+  }
+  if (process.env.MDS_DEBUG) console.error(err);
+  else console.error(`mds: ${errorMessage(err)}`);
+  if (err instanceof UsageError) return 2;
+  return 1;
+}

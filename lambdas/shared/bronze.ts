@@ -1,0 +1,80 @@
+/**
+ * The Bronze layout in the object store: where landed events and quarantined records live.
+ *
+ *   bronze/date=YYYY-MM-DD/hour=HH/<topic>-<partition>-<firstOffset>-<lastOffset>.ndjson.gz   (event time)
+ *   quarantine/date=YYYY-MM-DD/hour=HH/<topic>-<partition>-<firstOffset>-<lastOffset>.ndjson.gz (arrival time)
+ *
+ * Keys are deterministic in (topic, partition, offsets), so a re-delivered batch overwrites the same object.
+ */
+import type { ListeningEvent } from './contract.ts';
+
+export const BRONZE_PREFIX = 'bronze/';
+export const QUARANTINE_PREFIX = 'quarantine/';
+export const RUNS_PREFIX = 'runs/';
+
+/** One line of a Bronze object: the validated event plus its Kafka lineage. */
+export interface BronzeRecord extends ListeningEvent {
+  readonly _topic: string;
+  readonly _partition: number;
+  readonly _offset: number;
+  /** The Kafka record timestamp, ISO-8601 UTC. */
+  readonly _kafka_timestamp: string;
+}
+
+/** One line of a quarantine object: the raw record and every reason it was rejected. */
+export interface QuarantineRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly kafka_timestamp: string;
+  /** The raw Kafka value, base64 (it may not be UTF-8); null when the record had no value. */
+  readonly value_base64: string | null;
+  readonly key_base64: string | null;
+  readonly problems: readonly { readonly path: string; readonly code: string; readonly message: string }[];
+}
+
+/** `date=YYYY-MM-DD/hour=HH/` of an instant, in UTC. */
+export function hourPartition(instant: Date): string {
+  const iso = instant.toISOString();
+  return `date=${iso.slice(0, 10)}/hour=${iso.slice(11, 13)}/`;
+}
+
+/** The object name of a batch slice: `<topic>-<partition>-<firstOffset>-<lastOffset>.ndjson.gz`. */
+export function batchObjectName(
+  topic: string,
+  partition: number,
+  firstOffset: number,
+  lastOffset: number,
+): string {
+  return `${topic}-${partition}-${firstOffset}-${lastOffset}.ndjson.gz`;
+}
+
+export function bronzeKey(
+  eventHour: Date,
+  topic: string,
+  partition: number,
+  first: number,
+  last: number,
+): string {
+  return `${BRONZE_PREFIX}${hourPartition(eventHour)}${batchObjectName(topic, partition, first, last)}`;
+}
+
+export function quarantineKey(
+  arrival: Date,
+  topic: string,
+  partition: number,
+  first: number,
+  last: number,
+): string {
+  return `${QUARANTINE_PREFIX}${hourPartition(arrival)}${batchObjectName(topic, partition, first, last)}`;
+}
+
+const PARTITION_RE = /(?:^|\/)date=(\d{4}-\d{2}-\d{2})\/hour=(\d{2})\//;
+
+/** The start of the hour a Bronze or quarantine key belongs to, or undefined when the key has no partition. */
+export function hourOfKey(key: string): Date | undefined {
+  const m = PARTITION_RE.exec(key);
+  if (!m) return undefined;
+  const d = new Date(`${m[1]}T${m[2]}:00:00.000Z`);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}

@@ -1,0 +1,65 @@
+/**
+ * The local S3-API server (s3rver) on 127.0.0.1, storing objects under the data directory.
+ * Clients use the normal @aws-sdk/client-s3 code path with `localS3ClientConfig`.
+ */
+import net from 'node:net';
+import { mkdir } from 'node:fs/promises';
+import S3rver from 's3rver';
+import { S3Client } from '@aws-sdk/client-s3';
+import { localS3ClientConfig } from '../lambdas/shared/s3.ts';
+import { MdsError } from '../lambdas/shared/errors.ts';
+
+export interface LocalS3Options {
+  /** Directory for the objects. */
+  readonly directory: string;
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** Buckets created at start when missing. */
+  readonly buckets?: readonly string[];
+}
+
+export interface LocalS3 {
+  readonly endpoint: string;
+  readonly port: number;
+  client(): S3Client;
+  close(): Promise<void>;
+}
+
+export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  await mkdir(options.directory, { recursive: true });
+  const port = options.port ?? 0;
+  if (port !== 0) await assertPortFree(port, 'the local S3 server');
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port,
+    directory: options.directory,
+    silent: true,
+    configureBuckets: (options.buckets ?? []).map((name) => ({ name })),
+  });
+  const address = (await server.run()) as net.AddressInfo;
+  const endpoint = `http://127.0.0.1:${address.port}`;
+  return {
+    endpoint,
+    port: address.port,
+    client: () => new S3Client(localS3ClientConfig(endpoint)),
+    close: () => server.close() as Promise<void>,
+  };
+}
+
+/** Fails with a clear message when something already listens on the port. */
+export async function assertPortFree(port: number, what: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        new MdsError(
+          err.code === 'EADDRINUSE'
+            ? `port ${port} is already in use, so ${what} cannot start; stop what uses it or pick another port`
+            : `cannot listen on 127.0.0.1:${port} for ${what}: ${err.message}`,
+          { cause: err },
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+}

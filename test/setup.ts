@@ -1,0 +1,1 @@
+import '../lambdas/shared/polyfills.ts';
