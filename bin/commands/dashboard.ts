@@ -1,0 +1,55 @@
+/**
+ * `mds dashboard [--port P] [--data DIR]`: serves the dashboard over the local warehouse's Gold schema
+ * on 127.0.0.1 until interrupted. The warehouse file is opened read-only for each API request and closed
+ * after it, so the pipeline can still write between requests.
+ */
+import type { Command } from 'commander';
+import { UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
+import { LOCAL_DEFAULTS, localPaths } from '../../localstack/paths.ts';
+import { consoleLog, createDashboardServer } from '../../dashboard/server.ts';
+import { openGoldReader } from '../../dashboard/warehouse.ts';
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(value)}`);
+  }
+  return port;
+}
+
+export function registerDashboard(program: Command): void {
+  program
+    .command('dashboard')
+    .description('Serve the listening dashboard over Gold on 127.0.0.1 (Ctrl+C stops it).')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', String(LOCAL_DEFAULTS.dashboardPort))
+    .option('--data <dir>', 'local data directory holding warehouse.duckdb (default: .mds-data)')
+    .action(async (opts: { port: string; data?: string }) => {
+      const port = parsePort(opts.port);
+      const file = localPaths(opts.data).warehouse;
+      const log = consoleLog();
+      const server = await createDashboardServer({
+        warehouse: () => openGoldReader(file),
+        release: async (wh) => wh.close?.(),
+        port,
+        log,
+      }).catch((err: unknown) => {
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new UsageError(
+            `Port ${port} is already in use: pass --port with another port (or 0 for any free one)`,
+          );
+        }
+        throw err;
+      });
+      log.info(`Dashboard at ${server.url}`, { warehouse: file });
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          server.close().then(resolve, (err: unknown) => {
+            log.error('Stopping the dashboard failed', { error: errorMessage(err) });
+            resolve();
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+}

@@ -1,0 +1,500 @@
+/**
+ * The dashboard's reads of Gold: parameterised SQL only, portable between DuckDB and Snowflake
+ * (CAST, COUNT, SUM, POSITION; date bounds computed here rather than with dialect date functions).
+ * Every function takes the warehouse as an argument and returns plain rows with numbers as numbers.
+ */
+import { MAX_ID_LENGTH } from '../lambdas/shared/contract.ts';
+import type { GoldWarehouse } from './warehouse.ts';
+
+/** The Gold tables the page reads; all of them exist once dbt has built the marts. */
+export const GOLD_TABLES = [
+  'plays_per_hour',
+  'top_tracks_daily',
+  'top_artists_daily',
+  'song_skip_rates',
+  'artist_skip_rates',
+  'device_mix',
+  'country_mix',
+  'listening_sessions',
+  'artist_streaks',
+  'hourly_listening_preferences',
+  'song_popularity_distribution',
+  'user_wrapped',
+  'user_top_artists',
+  'user_top_tracks',
+] as const;
+
+/** How many rows the ranked charts show. */
+export const TOP_N = 10;
+/** Skip rates of songs or artists with fewer plays than this say little; they are left out of the charts. */
+export const MIN_PLAYS_FOR_SKIP_RATE = 5;
+
+export type Row = Record<string, unknown>;
+
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export class NotFoundError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotFoundError';
+  }
+}
+
+export interface DateRange {
+  /** Inclusive first day, 'YYYY-MM-DD' (UTC). */
+  readonly from: string;
+  /** Inclusive last day, 'YYYY-MM-DD' (UTC). */
+  readonly to: string;
+}
+
+const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
+
+function parseDay(value: string, name: string): Date {
+  const d = new Date(`${value}T00:00:00Z`);
+  if (!DATE_RE.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
+    throw new InputError(`${name} must be a calendar date as YYYY-MM-DD (UTC), got ${JSON.stringify(value)}`);
+  }
+  return d;
+}
+
+/** Validates a from/to pair from the query string; both or neither. */
+export function parseDateRange(from: string | null, to: string | null): DateRange | undefined {
+  if (!from && !to) return undefined;
+  if (!from || !to) throw new InputError('Give both "from" and "to" dates, or neither');
+  const a = parseDay(from, '"from"');
+  const b = parseDay(to, '"to"');
+  if (a > b) throw new InputError(`"from" (${from}) is after "to" (${to})`);
+  return { from, to };
+}
+
+/** Validates a user id the way the event contract does (1..64 characters, no control characters). */
+export function parseUserId(value: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (value.length === 0 || value.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new InputError(
+      `A user id has 1 to ${MAX_ID_LENGTH} printable characters, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function dayAfter(day: string): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+}
+
+/**
+ * Runs the queries one after the other: an embedded DuckDB connection runs one statement at a time, and a
+ * handful of small Gold reads gains nothing from concurrency.
+ */
+async function inSequence<const T extends readonly (() => Promise<Row[]>)[]>(
+  queries: T,
+): Promise<{ -readonly [K in keyof T]: Row[] }> {
+  const results: Row[][] = [];
+  for (const q of queries) results.push(await q());
+  return results as { -readonly [K in keyof T]: Row[] };
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v));
+
+export interface GoldStatus {
+  /** True when Gold has no plays yet (first start) or its tables are not built. */
+  readonly empty: boolean;
+  readonly missingTables: readonly string[];
+  /** First and last day with hourly plays (UTC), when there are any. */
+  readonly range: DateRange | null;
+  readonly totalPlays: number;
+}
+
+export async function goldStatus(wh: GoldWarehouse): Promise<GoldStatus> {
+  const tables = await wh.query<Row>(
+    `SELECT LOWER(table_name) AS table_name FROM information_schema.tables WHERE LOWER(table_schema) = 'gold'`,
+  );
+  const present = new Set(tables.map((t) => str(t.table_name)));
+  const missingTables = GOLD_TABLES.filter((t) => !present.has(t));
+  if (missingTables.length > 0) return { empty: true, missingTables, range: null, totalPlays: 0 };
+  const [row] = await wh.query<Row>(
+    `SELECT MIN(hour_start) AS first_hour, MAX(hour_start) AS last_hour, CAST(SUM(plays) AS BIGINT) AS plays
+     FROM gold.plays_per_hour`,
+  );
+  const totalPlays = num(row?.plays);
+  if (!row?.first_hour || totalPlays === 0) return { empty: true, missingTables, range: null, totalPlays };
+  return {
+    empty: false,
+    missingTables,
+    range: { from: str(row.first_hour).slice(0, 10), to: str(row.last_hour).slice(0, 10) },
+    totalPlays,
+  };
+}
+
+export interface Overview {
+  readonly range: DateRange;
+  readonly totals: {
+    readonly plays: number;
+    readonly skips: number;
+    readonly events: number;
+    readonly minutesListened: number;
+    readonly sessions: number;
+    readonly activeListeners: number;
+  };
+  readonly playsPerHour: readonly {
+    hour_start: string;
+    events: number;
+    plays: number;
+    skips: number;
+    listeners: number;
+    minutes_listened: number;
+  }[];
+  readonly topTracks: readonly { song_id: string; song_name: string; artist_name: string; plays: number }[];
+  readonly topArtists: readonly { artist_name: string; plays: number }[];
+  readonly deviceMix: readonly {
+    device_type: string;
+    events: number;
+    plays: number;
+    share_of_events: number;
+  }[];
+  readonly countryMix: readonly { country: string; events: number; plays: number; share_of_events: number }[];
+  readonly sessionStats: {
+    readonly sessions: number;
+    readonly users: number;
+    readonly avgMinutes: number;
+    readonly avgEvents: number;
+    readonly maxMinutes: number;
+  };
+  readonly streaks: readonly {
+    user_id: string;
+    artist_name: string;
+    streak_start: string;
+    streak_end: string;
+    streak_length: number;
+  }[];
+  /** The next three are all-time marts (Gold has no date on them). */
+  readonly songSkipRates: readonly {
+    song_id: string;
+    song_name: string;
+    artist_name: string;
+    plays: number;
+    skips: number;
+    skip_rate: number | null;
+  }[];
+  readonly artistSkipRates: readonly {
+    artist_name: string;
+    plays: number;
+    skips: number;
+    skip_rate: number | null;
+  }[];
+  readonly hourlyPreferences: readonly {
+    hour_of_day: number;
+    plays: number;
+    skips: number;
+    listeners: number;
+    skip_rate: number | null;
+    minutes_listened: number;
+  }[];
+  readonly popularity: readonly {
+    bucket: string;
+    bucket_order: number;
+    songs: number;
+    plays: number;
+    share_of_plays: number;
+  }[];
+}
+
+/** Everything the overview charts show for a date range (inclusive days, UTC). */
+export async function overview(wh: GoldWarehouse, range: DateRange): Promise<Overview> {
+  const startTs = `${range.from} 00:00:00`;
+  const endTs = `${dayAfter(range.to)} 00:00:00`;
+  const days = [range.from, range.to];
+  const [
+    hours,
+    tracks,
+    artists,
+    devices,
+    countries,
+    sessions,
+    streaks,
+    songSkips,
+    artistSkips,
+    hourly,
+    popularity,
+  ] = await inSequence([
+    () =>
+      wh.query<Row>(
+        `SELECT hour_start, events, plays, skips, listeners, minutes_listened FROM gold.plays_per_hour
+         WHERE hour_start >= CAST($1 AS TIMESTAMP) AND hour_start < CAST($2 AS TIMESTAMP) ORDER BY hour_start`,
+        [startTs, endTs],
+      ),
+    // Summing the daily top 100 over several days ranks by those days' plays; a song outside a day's
+    // top 100 contributes nothing that day, which does not change the top 10 on realistic data.
+    () =>
+      wh.query<Row>(
+        `SELECT song_id, MIN(song_name) AS song_name, MIN(artist_name) AS artist_name, CAST(SUM(plays) AS BIGINT) AS plays
+         FROM gold.top_tracks_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+         GROUP BY song_id ORDER BY plays DESC, song_name, song_id LIMIT ${TOP_N}`,
+        days,
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT artist_name, CAST(SUM(plays) AS BIGINT) AS plays
+         FROM gold.top_artists_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+         GROUP BY artist_name ORDER BY plays DESC, artist_name LIMIT ${TOP_N}`,
+        days,
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT device_type, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(plays) AS BIGINT) AS plays
+         FROM gold.device_mix WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+         GROUP BY device_type ORDER BY events DESC, device_type`,
+        days,
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT country, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(plays) AS BIGINT) AS plays
+         FROM gold.country_mix WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+         GROUP BY country ORDER BY events DESC, country`,
+        days,
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT COUNT(*) AS sessions, COUNT(DISTINCT user_id) AS users, AVG(minutes_listened) AS avg_minutes,
+                AVG(events) AS avg_events, MAX(minutes_listened) AS max_minutes
+         FROM gold.listening_sessions
+         WHERE session_start >= CAST($1 AS TIMESTAMP) AND session_start < CAST($2 AS TIMESTAMP)`,
+        [startTs, endTs],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT user_id, artist_name, streak_start, streak_end, streak_length FROM gold.artist_streaks
+         WHERE streak_start >= CAST($1 AS TIMESTAMP) AND streak_start < CAST($2 AS TIMESTAMP)
+         ORDER BY streak_length DESC, streak_start, user_id LIMIT ${TOP_N}`,
+        [startTs, endTs],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT song_id, song_name, artist_name, plays, skips, skip_rate FROM gold.song_skip_rates
+         WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, song_id LIMIT ${TOP_N}`,
+        [MIN_PLAYS_FOR_SKIP_RATE],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT artist_name, plays, skips, skip_rate FROM gold.artist_skip_rates
+         WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, artist_name LIMIT ${TOP_N}`,
+        [MIN_PLAYS_FOR_SKIP_RATE],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT hour_of_day, plays, skips, listeners, skip_rate, minutes_listened
+         FROM gold.hourly_listening_preferences ORDER BY hour_of_day`,
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT bucket, bucket_order, songs, plays, share_of_plays FROM gold.song_popularity_distribution
+         ORDER BY bucket_order`,
+      ),
+  ]);
+
+  const playsPerHour = hours.map((r) => ({
+    hour_start: str(r.hour_start),
+    events: num(r.events),
+    plays: num(r.plays),
+    skips: num(r.skips),
+    listeners: num(r.listeners),
+    minutes_listened: num(r.minutes_listened),
+  }));
+  const share = <T extends { events: number }>(rows: T[]) => {
+    const total = rows.reduce((s, r) => s + r.events, 0);
+    return rows.map((r) => ({ ...r, share_of_events: total ? r.events / total : 0 }));
+  };
+  const s = sessions[0] ?? {};
+  return {
+    range,
+    totals: {
+      plays: playsPerHour.reduce((a, r) => a + r.plays, 0),
+      skips: playsPerHour.reduce((a, r) => a + r.skips, 0),
+      events: playsPerHour.reduce((a, r) => a + r.events, 0),
+      minutesListened: playsPerHour.reduce((a, r) => a + r.minutes_listened, 0),
+      sessions: num(s.sessions),
+      activeListeners: num(s.users),
+    },
+    playsPerHour,
+    topTracks: tracks.map((r) => ({
+      song_id: str(r.song_id),
+      song_name: str(r.song_name),
+      artist_name: str(r.artist_name),
+      plays: num(r.plays),
+    })),
+    topArtists: artists.map((r) => ({ artist_name: str(r.artist_name), plays: num(r.plays) })),
+    deviceMix: share(
+      devices.map((r) => ({ device_type: str(r.device_type), events: num(r.events), plays: num(r.plays) })),
+    ),
+    countryMix: share(
+      countries.map((r) => ({ country: str(r.country), events: num(r.events), plays: num(r.plays) })),
+    ),
+    sessionStats: {
+      sessions: num(s.sessions),
+      users: num(s.users),
+      avgMinutes: num(s.avg_minutes),
+      avgEvents: num(s.avg_events),
+      maxMinutes: num(s.max_minutes),
+    },
+    streaks: streaks.map((r) => ({
+      user_id: str(r.user_id),
+      artist_name: str(r.artist_name),
+      streak_start: str(r.streak_start),
+      streak_end: str(r.streak_end),
+      streak_length: num(r.streak_length),
+    })),
+    songSkipRates: songSkips.map((r) => ({
+      song_id: str(r.song_id),
+      song_name: str(r.song_name),
+      artist_name: str(r.artist_name),
+      plays: num(r.plays),
+      skips: num(r.skips),
+      skip_rate: numOrNull(r.skip_rate),
+    })),
+    artistSkipRates: artistSkips.map((r) => ({
+      artist_name: str(r.artist_name),
+      plays: num(r.plays),
+      skips: num(r.skips),
+      skip_rate: numOrNull(r.skip_rate),
+    })),
+    hourlyPreferences: hourly.map((r) => ({
+      hour_of_day: num(r.hour_of_day),
+      plays: num(r.plays),
+      skips: num(r.skips),
+      listeners: num(r.listeners),
+      skip_rate: numOrNull(r.skip_rate),
+      minutes_listened: num(r.minutes_listened),
+    })),
+    popularity: popularity.map((r) => ({
+      bucket: str(r.bucket),
+      bucket_order: num(r.bucket_order),
+      songs: num(r.songs),
+      plays: num(r.plays),
+      share_of_plays: num(r.share_of_plays),
+    })),
+  };
+}
+
+export interface UserSummary {
+  readonly user_id: string;
+  readonly plays: number;
+  readonly minutes_listened: number;
+}
+
+/** The most active users, optionally those whose id contains `search` (case-insensitive). */
+export async function topUsers(wh: GoldWarehouse, search: string, limit: number): Promise<UserSummary[]> {
+  const rows = await wh.query<Row>(
+    `SELECT user_id, plays, minutes_listened FROM gold.user_wrapped
+     WHERE $1 = '' OR POSITION($1 IN LOWER(user_id)) > 0
+     ORDER BY plays DESC, user_id LIMIT ${Math.trunc(limit)}`,
+    [search.toLowerCase()],
+  );
+  return rows.map((r) => ({
+    user_id: str(r.user_id),
+    plays: num(r.plays),
+    minutes_listened: num(r.minutes_listened),
+  }));
+}
+
+export interface Wrapped {
+  readonly user: {
+    user_id: string;
+    plays: number;
+    minutes_listened: number;
+    distinct_songs: number;
+    distinct_artists: number;
+    top_artist_name: string;
+    top_song_id: string;
+    top_song_name: string;
+    first_event_at: string;
+    last_event_at: string;
+  };
+  readonly topArtists: readonly { rank: number; artist_name: string; plays: number }[];
+  readonly topTracks: readonly {
+    rank: number;
+    song_id: string;
+    song_name: string;
+    artist_name: string;
+    plays: number;
+  }[];
+  readonly sessions: number;
+  readonly longestStreak: { artist_name: string; streak_length: number; streak_start: string } | null;
+}
+
+/** One user's all-time "Wrapped"; NotFoundError when Gold has no plays for the user. */
+export async function wrapped(wh: GoldWarehouse, userId: string): Promise<Wrapped> {
+  const [users, artists, tracks, sessions, streaks] = await inSequence([
+    () =>
+      wh.query<Row>(
+        `SELECT user_id, plays, minutes_listened, distinct_songs, distinct_artists, top_artist_name, top_song_id,
+              top_song_name, first_event_at, last_event_at FROM gold.user_wrapped WHERE user_id = $1`,
+        [userId],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT rank, artist_name, plays FROM gold.user_top_artists WHERE user_id = $1 ORDER BY rank`,
+        [userId],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT rank, song_id, song_name, artist_name, plays FROM gold.user_top_tracks WHERE user_id = $1 ORDER BY rank`,
+        [userId],
+      ),
+    () =>
+      wh.query<Row>(`SELECT COUNT(*) AS sessions FROM gold.listening_sessions WHERE user_id = $1`, [userId]),
+    () =>
+      wh.query<Row>(
+        `SELECT artist_name, streak_length, streak_start FROM gold.artist_streaks WHERE user_id = $1
+       ORDER BY streak_length DESC, streak_start LIMIT 1`,
+        [userId],
+      ),
+  ]);
+  const u = users[0];
+  if (!u) {
+    throw new NotFoundError(
+      `No listening history for user ${JSON.stringify(userId)} in Gold (users appear after their first play)`,
+    );
+  }
+  const streak = streaks[0];
+  return {
+    user: {
+      user_id: str(u.user_id),
+      plays: num(u.plays),
+      minutes_listened: num(u.minutes_listened),
+      distinct_songs: num(u.distinct_songs),
+      distinct_artists: num(u.distinct_artists),
+      top_artist_name: str(u.top_artist_name),
+      top_song_id: str(u.top_song_id),
+      top_song_name: str(u.top_song_name),
+      first_event_at: str(u.first_event_at),
+      last_event_at: str(u.last_event_at),
+    },
+    topArtists: artists.map((r) => ({
+      rank: num(r.rank),
+      artist_name: str(r.artist_name),
+      plays: num(r.plays),
+    })),
+    topTracks: tracks.map((r) => ({
+      rank: num(r.rank),
+      song_id: str(r.song_id),
+      song_name: str(r.song_name),
+      artist_name: str(r.artist_name),
+      plays: num(r.plays),
+    })),
+    sessions: num(sessions[0]?.sessions),
+    longestStreak: streak
+      ? {
+          artist_name: str(streak.artist_name),
+          streak_length: num(streak.streak_length),
+          streak_start: str(streak.streak_start),
+        }
+      : null,
+  };
+}

@@ -1,0 +1,592 @@
+// The dashboard page: fetches the JSON API, draws ECharts charts and tables, and keeps the state in the URL
+// (?from=&to=&user=). Every chart instance is exposed as window.__charts[name] so tests can compare what
+// is drawn with Gold.
+import {
+  formatCount,
+  formatDate,
+  formatDateTime,
+  formatHourLabel,
+  formatMinutes,
+  formatPercent,
+} from './format.js';
+
+const echarts = window.echarts;
+const charts = {};
+window.__charts = charts;
+
+const COLOURS = [
+  '#1db954',
+  '#2e77d0',
+  '#f59b23',
+  '#e8115b',
+  '#8d67ab',
+  '#148a08',
+  '#509bf5',
+  '#b49bc8',
+  '#777',
+];
+const MAX_COUNTRIES = 15;
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const state = { from: params.get('from'), to: params.get('to'), user: params.get('user'), range: null };
+
+/** Creates an element: h('td', { class: 'num' }, '1,234'). Text is always set as text, never as HTML. */
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v !== undefined && v !== null) el.setAttribute(k, String(v));
+  }
+  for (const c of children.flat()) el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return el;
+}
+
+function saveUrl() {
+  const p = new URLSearchParams();
+  if (state.from && state.to) {
+    p.set('from', state.from);
+    p.set('to', state.to);
+  }
+  if (state.user) p.set('user', state.user);
+  const qs = p.toString();
+  history.replaceState(null, '', qs ? `?${qs}` : location.pathname);
+}
+
+class ApiError extends Error {
+  constructor(status, kind, message) {
+    super(message);
+    this.status = status;
+    this.kind = kind;
+  }
+}
+
+async function api(path) {
+  let res;
+  try {
+    res = await fetch(path, { headers: { accept: 'application/json' } });
+  } catch {
+    throw new ApiError(
+      0,
+      'offline',
+      'The dashboard server does not answer. Is `npx mds dashboard` still running?',
+    );
+  }
+  const body = await res.json().catch(() => null);
+  if (!res.ok) {
+    throw new ApiError(res.status, body?.error?.kind ?? 'http', body?.error?.message ?? `HTTP ${res.status}`);
+  }
+  return body;
+}
+
+function showMessage(text, { error = false, retry = null } = {}) {
+  const box = $('message');
+  box.replaceChildren(text);
+  box.className = error ? 'message error' : 'message';
+  box.dataset.kind = error ? 'error' : 'info';
+  if (retry) {
+    const b = h('button', { type: 'button' }, 'Try again');
+    b.addEventListener('click', retry);
+    box.append(b);
+  }
+  box.hidden = false;
+}
+
+function clearMessage() {
+  $('message').hidden = true;
+  $('message').replaceChildren();
+}
+
+function setLoading(on) {
+  for (const el of document.querySelectorAll('main .chart, main .table-wrap, main .stats, .kpi')) {
+    el.classList.toggle('skeleton', on);
+  }
+}
+
+/** Replaces a chart by a sentence saying why there is nothing to draw. */
+function noData(name, text) {
+  charts[name]?.dispose();
+  delete charts[name];
+  const el = $(`chart-${name}`);
+  el.replaceChildren(h('div', { class: 'none', 'data-none': name }, text));
+}
+
+function draw(name, option) {
+  const el = $(`chart-${name}`);
+  if (!charts[name]) {
+    el.replaceChildren();
+    charts[name] = echarts.init(el, null, { renderer: 'canvas' });
+  }
+  charts[name].setOption(
+    {
+      useUTC: true,
+      color: COLOURS,
+      animation: false,
+      textStyle: { fontFamily: 'system-ui, sans-serif' },
+      grid: { left: 16, right: 28, top: 32, bottom: 8, containLabel: true },
+      tooltip: { trigger: 'item' },
+      ...option,
+    },
+    true,
+  );
+}
+
+/** Horizontal ranked bars, rank 1 on top. `rows` carry name/value and anything else the tooltip needs. */
+function rankedBars(name, rows, { valueText = formatCount, axisText = valueText, colour = COLOURS[0] } = {}) {
+  // Category labels get a fixed width and are truncated to it, so long names never push past the card's edge.
+  const labelWidth = Math.min(210, Math.max(40, ...rows.map((r) => r.name.length * 7)));
+  draw(name, {
+    grid: { left: labelWidth + 16, right: 56, top: 8, bottom: 24, outerBoundsMode: 'none' },
+    xAxis: { type: 'value', axisLabel: { formatter: (v) => axisText(v), hideOverlap: true } },
+    yAxis: {
+      type: 'category',
+      inverse: true,
+      data: rows.map((r) => r.name),
+      axisLabel: { width: labelWidth, overflow: 'truncate' },
+    },
+    tooltip: { trigger: 'item', formatter: (p) => `${p.name}<br><b>${valueText(p.value)}</b>` },
+    series: [
+      {
+        type: 'bar',
+        data: rows,
+        itemStyle: { color: colour, borderRadius: [0, 4, 4, 0] },
+        label: { show: true, position: 'right', formatter: (p) => valueText(p.value) },
+      },
+    ],
+  });
+}
+
+function renderKpis(o) {
+  const t = o.totals;
+  const set = (k, v) => {
+    document.querySelector(`[data-kpi="${k}"] b`).textContent = v;
+  };
+  set('plays', formatCount(t.plays));
+  set('minutes', formatMinutes(t.minutesListened));
+  set('skipRate', t.plays ? formatPercent(t.skips / t.plays) : '–');
+  set('listeners', formatCount(t.activeListeners));
+  set('sessions', formatCount(t.sessions));
+}
+
+function renderPlaysPerHour(rows) {
+  if (rows.length === 0) return noData('playsPerHour', 'No plays in these dates.');
+  draw('playsPerHour', {
+    tooltip: {
+      trigger: 'axis',
+      formatter: (ps) =>
+        `${formatDateTime(ps[0].value[0])}<br>` +
+        ps.map((p) => `${p.marker}${p.seriesName}: <b>${formatCount(p.value[1])}</b>`).join('<br>'),
+    },
+    legend: { top: 0, right: 8 },
+    xAxis: {
+      type: 'time',
+      axisLabel: { formatter: (v) => formatHourLabel(new Date(v).toISOString()), hideOverlap: true },
+    },
+    yAxis: { type: 'value', axisLabel: { formatter: (v) => formatCount(v) } },
+    series: [
+      {
+        name: 'Plays',
+        type: 'line',
+        showSymbol: rows.length < 50,
+        areaStyle: { opacity: 0.12 },
+        data: rows.map((r) => [r.hour_start, r.plays]),
+      },
+      {
+        name: 'Skips',
+        type: 'line',
+        showSymbol: rows.length < 50,
+        data: rows.map((r) => [r.hour_start, r.skips]),
+      },
+    ],
+  });
+}
+
+function renderDeviceMix(rows) {
+  if (rows.length === 0) return noData('deviceMix', 'No events in these dates.');
+  draw('deviceMix', {
+    tooltip: {
+      trigger: 'item',
+      formatter: (p) =>
+        `${p.name}: <b>${formatCount(p.value)}</b> events (${formatPercent(p.percent / 100)})`,
+    },
+    legend: { orient: 'vertical', left: 0, top: 'middle' },
+    series: [
+      {
+        type: 'pie',
+        radius: ['40%', '70%'],
+        center: ['60%', '50%'],
+        label: { formatter: (p) => `${p.name} ${formatPercent(p.data.share)}` },
+        data: rows.map((r) => ({ name: r.device_type, value: r.events, share: r.share_of_events })),
+      },
+    ],
+  });
+}
+
+function renderCountryMix(rows) {
+  if (rows.length === 0) return noData('countryMix', 'No events in these dates.');
+  rankedBars(
+    'countryMix',
+    rows.slice(0, MAX_COUNTRIES).map((r) => ({ name: r.country, value: r.events, share: r.share_of_events })),
+    { valueText: formatCount, colour: COLOURS[1] },
+  );
+}
+
+function renderHourly(rows) {
+  if (rows.length === 0) return noData('hourlyPreferences', 'No plays yet.');
+  draw('hourlyPreferences', {
+    legend: { top: 0, right: 8 },
+    tooltip: { trigger: 'axis' },
+    grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
+    xAxis: { type: 'category', data: rows.map((r) => String(r.hour_of_day).padStart(2, '0')) },
+    yAxis: [
+      { type: 'value', axisLabel: { formatter: (v) => formatCount(v) } },
+      { type: 'value', axisLabel: { formatter: (v) => formatPercent(v) }, splitLine: { show: false } },
+    ],
+    series: [
+      {
+        name: 'Plays',
+        type: 'bar',
+        data: rows.map((r) => r.plays),
+        tooltip: { valueFormatter: (v) => formatCount(v) },
+      },
+      {
+        name: 'Skip rate',
+        type: 'line',
+        yAxisIndex: 1,
+        data: rows.map((r) => r.skip_rate),
+        tooltip: { valueFormatter: (v) => formatPercent(v) },
+      },
+    ],
+  });
+}
+
+function renderPopularity(rows) {
+  if (rows.length === 0) return noData('popularity', 'No plays yet.');
+  draw('popularity', {
+    tooltip: {
+      trigger: 'item',
+      formatter: (p) =>
+        `${p.name} plays per song<br><b>${formatCount(p.value)}</b> songs, ${formatPercent(p.data.share)} of plays`,
+    },
+    xAxis: {
+      type: 'category',
+      name: 'plays per song',
+      nameLocation: 'middle',
+      nameGap: 26,
+      data: rows.map((r) => r.bucket),
+    },
+    yAxis: { type: 'value', name: 'songs', axisLabel: { formatter: (v) => formatCount(v) } },
+    grid: { left: 8, right: 16, top: 32, bottom: 30, containLabel: true },
+    series: [
+      {
+        type: 'bar',
+        itemStyle: { color: COLOURS[4], borderRadius: [4, 4, 0, 0] },
+        label: { show: true, position: 'top', formatter: (p) => formatCount(p.value) },
+        data: rows.map((r) => ({ name: r.bucket, value: r.songs, plays: r.plays, share: r.share_of_plays })),
+      },
+    ],
+  });
+}
+
+function table(id, columns, rows, emptyText) {
+  const wrap = $(id);
+  if (rows.length === 0) {
+    wrap.replaceChildren(h('div', { class: 'none' }, emptyText));
+    return;
+  }
+  const head = h(
+    'tr',
+    {},
+    columns.map((c) => h('th', { class: c.num ? 'num' : undefined }, c.title)),
+  );
+  const body = rows.map((r) =>
+    h(
+      'tr',
+      { 'data-row': JSON.stringify(r) },
+      columns.map((c) => h('td', { class: c.num ? 'num' : undefined }, c.value(r))),
+    ),
+  );
+  wrap.replaceChildren(
+    h('table', { 'data-table': id.replace('table-', '') }, h('thead', {}, head), h('tbody', {}, body)),
+  );
+}
+
+function renderSessions(o) {
+  const s = o.sessionStats;
+  const item = (label, value) => h('div', {}, h('dt', {}, label), h('dd', {}, value));
+  $('session-stats').replaceChildren(
+    item('Sessions', formatCount(s.sessions)),
+    item('Listeners', formatCount(s.users)),
+    item('Avg. per session', formatMinutes(s.avgMinutes)),
+    item('Longest session', formatMinutes(s.maxMinutes)),
+  );
+  $('session-stats').dataset.sessions = String(s.sessions);
+  table(
+    'table-streaks',
+    [
+      { title: 'Listener', value: (r) => r.user_id },
+      { title: 'Artist', value: (r) => r.artist_name },
+      { title: 'Plays in a row', num: true, value: (r) => formatCount(r.streak_length) },
+      { title: 'Started (UTC)', value: (r) => formatDateTime(r.streak_start) },
+    ],
+    o.streaks,
+    'No streaks of three or more plays of one artist in these dates.',
+  );
+}
+
+function renderSongSkips(rows) {
+  table(
+    'table-songSkipRates',
+    [
+      { title: 'Song', value: (r) => r.song_name },
+      { title: 'Artist', value: (r) => r.artist_name },
+      { title: 'Plays', num: true, value: (r) => formatCount(r.plays) },
+      { title: 'Skips', num: true, value: (r) => formatCount(r.skips) },
+      { title: 'Skip rate', num: true, value: (r) => formatPercent(r.skip_rate) },
+    ],
+    rows,
+    'No song has five plays yet.',
+  );
+}
+
+function renderOverview(o) {
+  renderKpis(o);
+  renderPlaysPerHour(o.playsPerHour);
+  if (o.topTracks.length === 0) noData('topTracks', 'No plays in these dates.');
+  else
+    rankedBars(
+      'topTracks',
+      o.topTracks.map((r) => ({
+        name: `${r.song_name} — ${r.artist_name}`,
+        value: r.plays,
+        song_id: r.song_id,
+      })),
+    );
+  if (o.topArtists.length === 0) noData('topArtists', 'No plays in these dates.');
+  else
+    rankedBars(
+      'topArtists',
+      o.topArtists.map((r) => ({ name: r.artist_name, value: r.plays })),
+      { colour: COLOURS[1] },
+    );
+  renderDeviceMix(o.deviceMix);
+  renderCountryMix(o.countryMix);
+  renderSessions(o);
+  renderHourly(o.hourlyPreferences);
+  if (o.artistSkipRates.length === 0) noData('artistSkipRates', 'No artist has five plays yet.');
+  else
+    rankedBars(
+      'artistSkipRates',
+      o.artistSkipRates.map((r) => ({
+        name: r.artist_name,
+        value: r.skip_rate,
+        plays: r.plays,
+        skips: r.skips,
+      })),
+      { valueText: formatPercent, axisText: formatPercent, colour: COLOURS[3] },
+    );
+  renderSongSkips(o.songSkipRates);
+  renderPopularity(o.popularity);
+}
+
+function showEmpty(status) {
+  document.body.dataset.state = 'empty';
+  $('empty').hidden = false;
+  $('span').textContent = 'Gold is empty';
+  $('empty-detail').textContent = status.missingTables.length
+    ? `Gold tables not built yet: ${status.missingTables.join(', ')}.`
+    : 'The Gold tables exist but hold no plays yet.';
+}
+
+async function loadOverview() {
+  document.body.dataset.state = 'loading';
+  setLoading(true);
+  const qs =
+    state.from && state.to
+      ? `?from=${encodeURIComponent(state.from)}&to=${encodeURIComponent(state.to)}`
+      : '';
+  let body;
+  try {
+    body = await api(`/api/overview${qs}`);
+  } catch (err) {
+    setLoading(false);
+    document.body.dataset.state = 'error';
+    showMessage(err.message, { error: true, retry: () => loadAll() });
+    return false;
+  }
+  setLoading(false);
+  if (body.status.empty) {
+    showEmpty(body.status);
+    return false;
+  }
+  $('empty').hidden = true;
+  const { range } = body.status;
+  state.range = range;
+  const o = body.overview;
+  for (const id of ['from', 'to']) {
+    $(id).min = range.from;
+    $(id).max = range.to;
+  }
+  $('from').value = o.range.from;
+  $('to').value = o.range.to;
+  $('span').textContent =
+    `Gold holds ${formatDate(range.from)} – ${formatDate(range.to)} (UTC) · showing ${formatDate(o.range.from)} – ${formatDate(o.range.to)}`;
+  renderOverview(o);
+  if (o.totals.events === 0) {
+    showMessage(
+      `No listening between ${formatDate(o.range.from)} and ${formatDate(o.range.to)} (UTC). Gold has data from ${formatDate(range.from)} to ${formatDate(range.to)}.`,
+    );
+  } else {
+    clearMessage();
+  }
+  document.body.dataset.state = 'ready';
+  return true;
+}
+
+async function loadUsers(search = '') {
+  const select = $('user-select');
+  try {
+    const { users } = await api(`/api/users?q=${encodeURIComponent(search)}`);
+    select.replaceChildren(
+      ...users.map((u) => h('option', { value: u.user_id }, `${u.user_id} · ${formatCount(u.plays)} plays`)),
+    );
+    if (users.length === 0) select.append(h('option', { disabled: '' }, 'No listener matches'));
+    if (state.user) select.value = state.user;
+    return users;
+  } catch (err) {
+    select.replaceChildren(h('option', { disabled: '' }, err.message));
+    return [];
+  }
+}
+
+function stat(label, value) {
+  return h('div', {}, h('span', {}, label), h('b', {}, value));
+}
+
+async function loadWrapped(userId) {
+  state.user = userId;
+  saveUrl();
+  $('user-select').value = userId;
+  const body = $('wrapped-body');
+  body.dataset.state = 'loading';
+  body.dataset.user = userId;
+  body.replaceChildren(h('div', { class: 'skeleton', style: 'height: 220px' }));
+  let w;
+  try {
+    w = await api(`/api/wrapped/${encodeURIComponent(userId)}`);
+  } catch (err) {
+    charts.wrappedTopArtists?.dispose();
+    delete charts.wrappedTopArtists;
+    body.dataset.state = err.status === 404 ? 'not-found' : 'error';
+    body.replaceChildren(h('p', { class: 'message error', role: 'alert' }, err.message));
+    return;
+  }
+  if (state.user !== userId) return; // a later pick won the race
+  const u = w.user;
+  body.replaceChildren(
+    h(
+      'h3',
+      { 'data-wrapped-user': u.user_id },
+      `${u.user_id}`,
+      h('small', {}, `${formatDate(u.first_event_at)} – ${formatDate(u.last_event_at)} (UTC)`),
+    ),
+    h(
+      'div',
+      { class: 'hero' },
+      stat('Listened', formatMinutes(u.minutes_listened)),
+      stat('Plays', formatCount(u.plays)),
+      stat('Songs · artists', `${formatCount(u.distinct_songs)} · ${formatCount(u.distinct_artists)}`),
+      stat(
+        'Longest streak',
+        w.longestStreak
+          ? `${formatCount(w.longestStreak.streak_length)} × ${w.longestStreak.artist_name}`
+          : '–',
+      ),
+    ),
+    h(
+      'p',
+      {},
+      'Top artist ',
+      h('b', {}, u.top_artist_name),
+      ' · top song ',
+      h('b', {}, u.top_song_name),
+      ` · ${formatCount(w.sessions)} sessions`,
+    ),
+    h(
+      'div',
+      { class: 'wrapped-cols' },
+      h('div', {}, h('h3', {}, 'Top artists'), h('div', { class: 'chart', id: 'chart-wrappedTopArtists' })),
+      h(
+        'div',
+        {},
+        h('h3', {}, 'Top tracks'),
+        h('div', { class: 'table-wrap', id: 'table-wrappedTopTracks' }),
+      ),
+    ),
+  );
+  charts.wrappedTopArtists?.dispose();
+  delete charts.wrappedTopArtists;
+  rankedBars(
+    'wrappedTopArtists',
+    w.topArtists.map((r) => ({ name: r.artist_name, value: r.plays })),
+  );
+  table(
+    'table-wrappedTopTracks',
+    [
+      { title: '#', num: true, value: (r) => r.rank },
+      { title: 'Song', value: (r) => r.song_name },
+      { title: 'Artist', value: (r) => r.artist_name },
+      { title: 'Plays', num: true, value: (r) => formatCount(r.plays) },
+    ],
+    w.topTracks,
+    'No tracks.',
+  );
+  body.dataset.state = 'ready';
+}
+
+async function loadAll() {
+  clearMessage();
+  const ok = await loadOverview();
+  if (!ok) return;
+  const users = await loadUsers($('user-search').value.trim());
+  const first = state.user ?? users[0]?.user_id;
+  if (first) await loadWrapped(first);
+}
+
+$('filters').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const from = $('from').value;
+  const to = $('to').value;
+  if (!from || !to) return showMessage('Pick both a first and a last day.', { error: true });
+  if (from > to) return showMessage('The first day is after the last day.', { error: true });
+  state.from = from;
+  state.to = to;
+  saveUrl();
+  loadOverview();
+});
+$('reset').addEventListener('click', () => {
+  state.from = null;
+  state.to = null;
+  saveUrl();
+  loadOverview();
+});
+$('retry-empty').addEventListener('click', () => loadAll());
+
+let searchTimer;
+$('user-search').addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => loadUsers($('user-search').value.trim()), 200);
+});
+$('user-search').addEventListener('keydown', (e) => {
+  if (e.key !== 'Enter') return;
+  e.preventDefault();
+  const id = $('user-search').value.trim();
+  if (id) loadWrapped(id);
+});
+$('user-select').addEventListener('change', () => {
+  if ($('user-select').value) loadWrapped($('user-select').value);
+});
+window.addEventListener('resize', () => {
+  for (const c of Object.values(charts)) c.resize();
+});
+
+loadAll();

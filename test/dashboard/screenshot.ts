@@ -1,0 +1,38 @@
+/**
+ * Takes the README screenshot from the real page: builds a Gold fixture, starts the dashboard on a free
+ * port, opens it in Chromium at a laptop's size and saves a PNG.
+ * Usage: npx tsx test/dashboard/screenshot.ts [out.png]   (default docs/images/dashboard.png)
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createDashboardServer } from '../../dashboard/server.ts';
+import { openGoldReader } from '../../dashboard/warehouse.ts';
+import { launchChromium, watchErrors } from './browser.ts';
+import { writeGoldFixture } from './gold-fixture.ts';
+
+const out = path.resolve(process.argv[2] ?? 'docs/images/dashboard.png');
+const dir = await mkdtemp(path.join(os.tmpdir(), 'mds-dashboard-shot-'));
+const file = path.join(dir, 'warehouse.duckdb');
+await writeGoldFixture(file);
+const quiet = { info: () => {}, warn: console.warn, error: console.error };
+const server = await createDashboardServer({
+  warehouse: () => openGoldReader(file),
+  release: async (wh) => wh.close?.(),
+  log: quiet,
+});
+const browser = await launchChromium();
+try {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const errors = watchErrors(page);
+  await page.goto(server.url);
+  await page.waitForSelector('body[data-state="ready"]');
+  await page.waitForSelector('#wrapped-body[data-state="ready"]');
+  await page.screenshot({ path: out, fullPage: process.argv.includes('--full') });
+  if (errors.length) console.warn(errors.join('\n'));
+  console.log(`saved ${path.relative(process.cwd(), out)}`);
+} finally {
+  await browser.close();
+  await server.close();
+  await rm(dir, { recursive: true, force: true });
+}
