@@ -76,17 +76,24 @@ export type ValidationResult =
   | { readonly ok: true; readonly event: ListeningEvent }
   | { readonly ok: false; readonly problems: readonly Problem[] };
 
-/** Validates a parsed record and returns every problem it has, not just the first. */
+/**
+ * Validates a parsed record and returns every problem it has, not just the first.
+ * An absent field is reported the same way whatever its type (zod would call a missing enum an "invalid option"):
+ * code `invalid_type`, message `Missing required field "<name>"`.
+ */
 export function validateEvent(input: unknown): ValidationResult {
   const result = ListeningEventSchema.safeParse(input);
   if (result.success) return { ok: true, event: result.data };
+  const record = typeof input === 'object' && input !== null && !Array.isArray(input) ? input : undefined;
   return {
     ok: false,
-    problems: result.error.issues.map((issue) => ({
-      path: issue.path.map(String).join('.'),
-      code: issue.code,
-      message: issue.message,
-    })),
+    problems: result.error.issues.map((issue) => {
+      const path = issue.path.map(String).join('.');
+      if (record && issue.path.length === 1 && !Object.hasOwn(record, path)) {
+        return { path, code: 'invalid_type', message: `Missing required field "${path}"` };
+      }
+      return { path, code: issue.code, message: issue.message };
+    }),
   };
 }
 

@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  COUNTRY_CODES,
+  DEVICE_TYPES,
+  EVENT_TYPES,
+  MAX_DURATION_MS,
+  MAX_TEXT_LENGTH,
+  SCHEMA_VERSION,
+  eventJsonSchema,
+  validateEvent,
+  type ListeningEvent,
+} from '../../lambdas/shared/contract.ts';
+import { SCHEMA_PATH, renderSchema } from '../../scripts/gen-schema.ts';
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats.default(ajv);
+const ajvValidate = ajv.compile(eventJsonSchema());
+
+const sample: ListeningEvent = {
+  event_id: '3b241101-e2bb-4255-8caf-4136c566a962',
+  user_id: 'user_000001',
+  song_id: '4uLU6hMCjMI75M1A2tKUQC',
+  artist_name: 'Björn Lindqvist',
+  song_name: 'Don\'t Leave the "Harbor"',
+  event_type: 'play',
+  device_type: 'mobile',
+  country: 'SE',
+  timestamp: '2026-11-23T08:15:00.123Z',
+  duration_ms: 215_000,
+  schema_version: SCHEMA_VERSION,
+};
+
+/** Any event the contract accepts. */
+const validEvent: fc.Arbitrary<ListeningEvent> = fc.record({
+  event_id: fc.uuid({ version: 4 }),
+  user_id: fc.string({ minLength: 1, maxLength: 64 }),
+  song_id: fc.string({ minLength: 1, maxLength: 64 }),
+  artist_name: fc.string({ minLength: 1, maxLength: MAX_TEXT_LENGTH }),
+  song_name: fc.string({ minLength: 1, maxLength: MAX_TEXT_LENGTH }),
+  event_type: fc.constantFrom(...EVENT_TYPES),
+  device_type: fc.constantFrom(...DEVICE_TYPES),
+  country: fc.constantFrom(...COUNTRY_CODES),
+  timestamp: fc
+    .date({
+      min: new Date('2000-01-01T00:00:00Z'),
+      max: new Date('2099-12-31T23:59:59Z'),
+      noInvalidDate: true,
+    })
+    .map((d) => d.toISOString()),
+  duration_ms: fc.integer({ min: 0, max: MAX_DURATION_MS }),
+  schema_version: fc.constant(SCHEMA_VERSION),
+});
+
+const FIELDS = Object.keys(sample) as (keyof ListeningEvent)[];
+
+describe('the event contract', () => {
+  it('accepts a well-formed event and returns it', () => {
+    // Act
+    const result = validateEvent(sample);
+    // Assess
+    expect(result).toEqual({ ok: true, event: sample });
+  });
+
+  it('reports every problem of a record, each with its field', () => {
+    // Prepare
+    const { song_id: _dropped, ...rest } = sample;
+    const record = {
+      ...rest,
+      duration_ms: -1,
+      event_type: 'seek',
+      country: 'UK',
+      timestamp: '2026-11-23 08:15',
+      extra: 1,
+    };
+    // Act
+    const result = validateEvent(record);
+    // Assess
+    expect(result.ok).toBe(false);
+    const paths = result.ok ? [] : result.problems.map((p) => p.path).sort();
+    expect(paths).toEqual(['', 'country', 'duration_ms', 'event_type', 'song_id', 'timestamp']);
+  });
+
+  it('names a wrong country with the expected form of the value', () => {
+    // Act
+    const result = validateEvent({ ...sample, country: 'UK' });
+    // Assess
+    expect(result.ok ? '' : result.problems[0]?.message).toMatch(/Invalid country "UK".*ISO 3166-1 alpha-2/);
+  });
+
+  it('refuses timestamps with an offset or without a zone: event time is UTC', () => {
+    for (const timestamp of ['2026-11-23T08:15:00+01:00', '2026-11-23T08:15:00', '1732345200000']) {
+      // Act
+      const result = validateEvent({ ...sample, timestamp });
+      // Assess
+      expect(result.ok, timestamp).toBe(false);
+    }
+  });
+
+  it('accepts every event of the arbitrary, as does the JSON Schema', () => {
+    fc.assert(
+      fc.property(validEvent, (event) => {
+        expect(validateEvent(event).ok).toBe(true);
+        expect(ajvValidate(event)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('agrees with its JSON Schema on records with one field changed or removed', () => {
+    const replacement = fc.oneof(
+      fc.constant(undefined),
+      fc.constant(null),
+      fc.boolean(),
+      fc.integer({ min: -10, max: 100_000_000 }),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ maxLength: 12 }),
+      fc.constantFrom('play', 'tv', 'UK', 'US', '2026-11-23T08:15:00Z', '1', ''),
+      fc.array(fc.integer(), { maxLength: 2 }),
+    );
+    fc.assert(
+      fc.property(validEvent, fc.constantFrom(...FIELDS), replacement, (event, field, value) => {
+        // Prepare
+        const record: Record<string, unknown> = { ...event };
+        if (value === undefined) delete record[field];
+        else record[field] = value;
+        // Act
+        const zodOk = validateEvent(record).ok;
+        const ajvOk = ajvValidate(record);
+        // Assess
+        expect(zodOk).toBe(ajvOk);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('is checked into docs/event.schema.json exactly as generated (npx tsx scripts/gen-schema.ts)', async () => {
+    // Act
+    const checkedIn = await readFile(SCHEMA_PATH, 'utf8');
+    // Assess
+    expect(checkedIn).toBe(renderSchema());
+    expect(JSON.parse(checkedIn)).toMatchObject({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      additionalProperties: false,
+      required: FIELDS,
+    });
+  });
+});
+
+describe('missing fields', () => {
+  it.each(Object.keys(sample))('reports an absent %s as a missing required field', (field) => {
+    // Prepare
+    const record: Record<string, unknown> = { ...sample };
+    delete record[field];
+    // Act
+    const result = validateEvent(record);
+    // Assess
+    expect(result.ok ? [] : result.problems).toEqual([
+      { path: field, code: 'invalid_type', message: `Missing required field "${field}"` },
+    ]);
+  });
+});
