@@ -1,0 +1,169 @@
+/**
+ * Warehouse configuration: one validated shape per engine, read from settings (environment variables on
+ * Lambda and in the CLI), and the `openWarehouse` factory. Errors name the setting and the fix.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { openDuckDbWarehouse } from './duckdb.ts';
+import { openPostgresWarehouse } from './postgres.ts';
+import { openSnowflakeWarehouse } from './snowflake.ts';
+import { IDENTIFIER_RE } from './sql.ts';
+import { ON_ERROR_POLICIES, type Warehouse } from './types.ts';
+
+const identifier = z.string().regex(IDENTIFIER_RE, 'must be a plain SQL identifier (letters, digits, _)');
+const onError = z.enum(ON_ERROR_POLICIES).default('CONTINUE');
+
+export const DuckDbConfigSchema = z.object({
+  kind: z.literal('duckdb'),
+  path: z.string().min(1),
+  readOnly: z.boolean().optional(),
+  onError,
+});
+
+export const PostgresConfigSchema = z
+  .object({
+    kind: z.literal('postgres'),
+    connectionString: z.string().min(1).optional(),
+    host: z.string().min(1).optional(),
+    port: z.int().min(1).max(65535).optional(),
+    database: z.string().min(1).optional(),
+    user: z.string().min(1).optional(),
+    password: z.string().optional(),
+    ssl: z.boolean().optional(),
+    onError,
+  })
+  .refine((c) => c.connectionString !== undefined || c.host !== undefined, {
+    message: 'give connectionString or host (with port, database, user)',
+    path: ['connectionString'],
+  });
+
+export const SnowflakeConfigSchema = z.object({
+  kind: z.literal('snowflake'),
+  account: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be an account identifier such as myorg-myaccount'),
+  user: z.string().min(1),
+  role: identifier,
+  warehouse: identifier,
+  database: identifier,
+  stage: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'must be NAME or SCHEMA.NAME'),
+  stagePrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9=_.-]+(\/[A-Za-z0-9=_.-]+)*\/$/)
+    .default('bronze/'),
+  privateKeySecretArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:secretsmanager:/, 'must be a Secrets Manager secret ARN'),
+  onError,
+});
+
+export const WarehouseConfigSchema = z.discriminatedUnion('kind', [
+  DuckDbConfigSchema,
+  PostgresConfigSchema,
+  SnowflakeConfigSchema,
+]);
+
+export type WarehouseConfig = z.infer<typeof WarehouseConfigSchema>;
+export type WarehouseConfigInput = z.input<typeof WarehouseConfigSchema>;
+
+/** Validates a configuration object; the error names the first bad setting (`warehouse.<field>`). */
+export function parseWarehouseConfig(input: unknown): WarehouseConfig {
+  const result = WarehouseConfigSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const setting = ['warehouse', ...(issue?.path ?? []).map(String)].join('.');
+  throw new ConfigError(
+    setting,
+    issue?.message ?? 'invalid',
+    'See docs/readme/warehouse.md for the settings',
+  );
+}
+
+export async function openWarehouse(config: WarehouseConfigInput | WarehouseConfig): Promise<Warehouse> {
+  const c = parseWarehouseConfig(config);
+  switch (c.kind) {
+    case 'duckdb':
+      return openDuckDbWarehouse({ path: c.path, readOnly: c.readOnly });
+    case 'postgres':
+      return openPostgresWarehouse(c);
+    case 'snowflake':
+      return openSnowflakeWarehouse(c);
+  }
+}
+
+/** The environment variables of each engine (documented in docs/readme/warehouse.md). */
+export const SNOWFLAKE_ENV = {
+  account: 'SNOWFLAKE_ACCOUNT',
+  user: 'SNOWFLAKE_USER',
+  role: 'SNOWFLAKE_ROLE',
+  warehouse: 'SNOWFLAKE_WAREHOUSE',
+  database: 'SNOWFLAKE_DATABASE',
+  stage: 'SNOWFLAKE_STAGE',
+  privateKeySecretArn: 'SNOWFLAKE_SECRET_ARN',
+} as const;
+
+/**
+ * The warehouse configuration from environment variables (the Lambda environment and the CLI's):
+ * WAREHOUSE (duckdb | postgres | snowflake, default duckdb), DUCKDB_PATH (default `defaults.duckdbPath`),
+ * POSTGRES_URL, the SNOWFLAKE_* variables of SNOWFLAKE_ENV (SNOWFLAKE_SCHEMA, when set, is the schema of an
+ * unqualified SNOWFLAKE_STAGE) and ON_ERROR. Every missing setting is named at once.
+ */
+export function warehouseConfigFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  defaults: { duckdbPath?: string } = {},
+): WarehouseConfig {
+  const kind = env.WAREHOUSE || 'duckdb';
+  const common = env.ON_ERROR ? { onError: env.ON_ERROR } : {};
+  const envNames: Record<string, string> = { ...SNOWFLAKE_ENV, onError: 'ON_ERROR' };
+  let input: Record<string, unknown>;
+  switch (kind) {
+    case 'duckdb': {
+      const path = env.DUCKDB_PATH || defaults.duckdbPath;
+      if (!path) throw new ConfigError('DUCKDB_PATH', 'is not set', 'Set it to the DuckDB warehouse file');
+      input = { kind, path };
+      break;
+    }
+    case 'postgres':
+      if (!env.POSTGRES_URL) {
+        throw new ConfigError(
+          'POSTGRES_URL',
+          'is not set',
+          'Set it to postgresql://user:password@host:port/database',
+        );
+      }
+      input = { kind, connectionString: env.POSTGRES_URL };
+      break;
+    case 'snowflake': {
+      const missing = Object.values(SNOWFLAKE_ENV).filter((name) => !env[name]);
+      if (missing.length > 0) {
+        throw new ConfigError(
+          missing.join(', '),
+          `${missing.length === 1 ? 'is' : 'are'} not set, so the Snowflake warehouse is not configured`,
+          'Set them as described in docs/readme/warehouse.md (one-time account setup: docs/snowflake-setup.sql)',
+        );
+      }
+      input = {
+        kind,
+        ...Object.fromEntries(Object.entries(SNOWFLAKE_ENV).map(([field, name]) => [field, env[name]])),
+      };
+      const stage = env.SNOWFLAKE_STAGE as string;
+      if (env.SNOWFLAKE_SCHEMA && !stage.includes('.')) input.stage = `${env.SNOWFLAKE_SCHEMA}.${stage}`;
+      break;
+    }
+    default:
+      throw new ConfigError(
+        'WAREHOUSE',
+        `${JSON.stringify(kind)} is not a warehouse kind`,
+        'Use duckdb, postgres or snowflake',
+      );
+  }
+  const result = WarehouseConfigSchema.safeParse({ ...input, ...common });
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = String(issue?.path[0] ?? '');
+  throw new ConfigError(
+    envNames[field] ?? `warehouse.${field}`,
+    issue?.message ?? 'invalid',
+    'See docs/readme/warehouse.md',
+  );
+}

@@ -1,0 +1,251 @@
+/**
+ * Snowflake statements, built by pure functions so they are tested without an account. Every identifier
+ * comes from validated configuration and is upper-cased and double-quoted (Snowflake's unquoted names are
+ * upper case, so "BRONZE" is the schema an unquoted `bronze` refers to); object keys go into FILES = (...)
+ * as escaped string literals after a shape check.
+ */
+import { ConfigError, DataError } from '../errors.ts';
+import { checkIdentifier, sqlString } from './sql.ts';
+import {
+  BRONZE_COLUMNS,
+  BRONZE_SCHEMAS,
+  BRONZE_TABLE,
+  EVENT_COLUMNS,
+  MANIFEST_TABLE,
+  type ColumnType,
+  type LoadError,
+  type ManifestStatus,
+  type OnErrorPolicy,
+  type Row,
+} from './types.ts';
+
+export interface SnowflakeNames {
+  readonly database: string;
+  /** The external stage over the Bronze prefix: `NAME` (in schema BRONZE) or `SCHEMA.NAME`. */
+  readonly stage: string;
+  /** The object-key prefix the stage's URL points at. @default 'bronze/' */
+  readonly stagePrefix?: string;
+}
+
+/** `"DB"."SCHEMA"."NAME"` from validated parts. */
+export function qualified(...parts: readonly string[]): string {
+  return parts.map((p) => `"${p.toUpperCase()}"`).join('.');
+}
+
+export function databaseName(names: SnowflakeNames): string {
+  return checkIdentifier(names.database, 'snowflake.database').toUpperCase();
+}
+
+/** The stage as `"DB"."SCHEMA"."STAGE"`. */
+export function stageName(names: SnowflakeNames): string {
+  const parts = names.stage.split('.');
+  if (parts.length > 2) {
+    throw new ConfigError(
+      'snowflake.stage',
+      `${JSON.stringify(names.stage)} has too many parts`,
+      'Give NAME or SCHEMA.NAME',
+    );
+  }
+  parts.forEach((p) => checkIdentifier(p, 'snowflake.stage'));
+  const [schema, stage] = parts.length === 2 ? (parts as [string, string]) : ['BRONZE', parts[0] as string];
+  return qualified(databaseName(names), schema, stage);
+}
+
+export function bronzeTableName(names: SnowflakeNames): string {
+  return qualified(databaseName(names), 'BRONZE', BRONZE_TABLE);
+}
+
+export function manifestTableName(names: SnowflakeNames): string {
+  return qualified(databaseName(names), 'BRONZE', MANIFEST_TABLE);
+}
+
+const SNOWFLAKE_TYPES: Record<ColumnType, string> = {
+  VARCHAR: 'VARCHAR',
+  TIMESTAMP: 'TIMESTAMP_NTZ',
+  BIGINT: 'NUMBER(38,0)',
+  INTEGER: 'NUMBER(10,0)',
+};
+
+const CASTS: Record<ColumnType, string> = {
+  VARCHAR: 'STRING',
+  TIMESTAMP: 'TIMESTAMP_NTZ',
+  BIGINT: 'NUMBER(38,0)',
+  INTEGER: 'NUMBER(10,0)',
+};
+
+/** Schemas BRONZE/SILVER/GOLD, the Bronze table and the load manifest (the stage is one-time setup SQL). */
+export function ensureBronzeStatements(names: SnowflakeNames): string[] {
+  const db = databaseName(names);
+  const cols = BRONZE_COLUMNS.map((c) => `${c.name.toUpperCase()} ${SNOWFLAKE_TYPES[c.type]}`).join(',\n  ');
+  return [
+    ...BRONZE_SCHEMAS.map((s) => `CREATE SCHEMA IF NOT EXISTS ${qualified(db, s)}`),
+    `CREATE TABLE IF NOT EXISTS ${bronzeTableName(names)} (\n  ${cols}\n)`,
+    `CREATE TABLE IF NOT EXISTS ${manifestTableName(names)} (
+  OBJECT_KEY VARCHAR PRIMARY KEY,
+  ETAG VARCHAR,
+  STATUS VARCHAR NOT NULL,
+  ROWS_LOADED NUMBER(38,0) NOT NULL,
+  ERROR_COUNT NUMBER(10,0) NOT NULL,
+  FIRST_ERROR VARCHAR,
+  LOADED_AT TIMESTAMP_NTZ NOT NULL
+)`,
+  ];
+}
+
+/** A Bronze object key as it appears under the stage: the key without the stage prefix. */
+export function stagePath(names: SnowflakeNames, key: string): string {
+  const prefix = names.stagePrefix ?? 'bronze/';
+  if (!key.startsWith(prefix) || !/^[A-Za-z0-9=/_.-]+$/.test(key)) {
+    throw new DataError(`${JSON.stringify(key)} is not a Bronze object key under ${prefix}`);
+  }
+  return key.slice(prefix.length);
+}
+
+/** Snowflake accepts at most 1,000 names in FILES = (...). */
+export const MAX_COPY_FILES = 1000;
+
+/**
+ * COPY INTO the Bronze table from exactly these objects. Lineage: `source_file` is the object key
+ * (the stage prefix plus METADATA$FILENAME, which is relative to the stage URL), `source_row` is
+ * METADATA$FILE_ROW_NUMBER (1-based); `loaded_at` is the load time in UTC.
+ */
+export function copyIntoStatement(
+  names: SnowflakeNames,
+  keys: readonly string[],
+  onError: OnErrorPolicy,
+): string {
+  if (keys.length === 0 || keys.length > MAX_COPY_FILES) {
+    throw new RangeError(`COPY INTO takes 1..${MAX_COPY_FILES} files, got ${keys.length}`);
+  }
+  const files = keys.map((k) => sqlString(stagePath(names, k))).join(',\n    ');
+  const select = EVENT_COLUMNS.map((c) => `$1:"${c.field}"::${CASTS[c.type]}`).join(',\n    ');
+  const columns = BRONZE_COLUMNS.map((c) => c.name.toUpperCase()).join(', ');
+  return `COPY INTO ${bronzeTableName(names)} (${columns})
+FROM (
+  SELECT
+    ${select},
+    ${sqlString(names.stagePrefix ?? 'bronze/')} || METADATA$FILENAME,
+    METADATA$FILE_ROW_NUMBER,
+    CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
+  FROM @${stageName(names)}
+)
+FILES = (
+    ${files}
+)
+FILE_FORMAT = (TYPE = JSON COMPRESSION = AUTO)
+ON_ERROR = ${onError}`;
+}
+
+/** One file's line of COPY INTO's result. */
+export interface CopyFileResult {
+  readonly key: string;
+  readonly status: ManifestStatus;
+  readonly rowsParsed: number;
+  readonly rowsLoaded: number;
+  readonly errorsSeen: number;
+  readonly errors: readonly LoadError[];
+}
+
+/**
+ * Parses COPY INTO's result rows (file, status, rows_parsed, rows_loaded, error_limit, errors_seen,
+ * first_error, first_error_line, first_error_character, first_error_column_name) into per-object results.
+ * `file` is the full location (s3://bucket/bronze/date=...); it is matched to the requested keys by suffix.
+ * A requested key without a row was skipped by Snowflake's own load metadata (loaded before).
+ */
+export function parseCopyResult(
+  rows: readonly Row[],
+  keys: readonly string[],
+): { files: CopyFileResult[]; alreadyLoaded: string[] } {
+  const byKey = new Map<string, CopyFileResult>();
+  for (const row of rows) {
+    const get = (name: string): unknown => row[name] ?? row[name.toUpperCase()];
+    const file = get('file');
+    if (typeof file !== 'string') continue; // "Copy executed with 0 files processed."
+    const key = keys.find((k) => file === k || file.endsWith(`/${k}`));
+    if (!key) throw new DataError(`COPY INTO reported a file that was not requested: ${file}`);
+    const status = String(get('status'));
+    const errorsSeen = Number(get('errors_seen') ?? 0);
+    const firstError = get('first_error');
+    const line = get('first_error_line');
+    const errors: LoadError[] = [];
+    if (typeof firstError === 'string' && firstError !== '') {
+      const column = get('first_error_column_name');
+      const more = errorsSeen > 1 ? ` (${errorsSeen - 1} more errors in this file)` : '';
+      errors.push({
+        key,
+        ...(line === null || line === undefined ? {} : { line: Number(line) }),
+        message: `${firstError}${typeof column === 'string' && column ? ` [column ${column}]` : ''}${more}`,
+      });
+    }
+    byKey.set(key, {
+      key,
+      status: copyStatus(status),
+      rowsParsed: Number(get('rows_parsed') ?? 0),
+      rowsLoaded: Number(get('rows_loaded') ?? 0),
+      errorsSeen,
+      errors,
+    });
+  }
+  return { files: keys.flatMap((k) => byKey.get(k) ?? []), alreadyLoaded: keys.filter((k) => !byKey.has(k)) };
+}
+
+function copyStatus(status: string): ManifestStatus {
+  switch (status) {
+    case 'LOADED':
+      return 'loaded';
+    case 'PARTIALLY_LOADED':
+      return 'partial';
+    case 'LOAD_FAILED':
+    case 'LOAD_SKIPPED':
+      return 'failed';
+    default:
+      throw new DataError(`COPY INTO returned an unknown file status ${JSON.stringify(status)}`);
+  }
+}
+
+export interface ManifestRecord {
+  readonly key: string;
+  readonly etag: string | null;
+  readonly status: ManifestStatus;
+  readonly rowsLoaded: number;
+  readonly errorCount: number;
+  readonly firstError: string | null;
+}
+
+/**
+ * Records objects in the manifest: new keys are inserted, a `failed` entry is replaced (its object changed).
+ * Snowflake does not enforce primary keys, so MERGE is what keeps one row per key. Values are bound (?).
+ */
+export function manifestMergeStatement(
+  names: SnowflakeNames,
+  records: readonly ManifestRecord[],
+): { sql: string; binds: (string | number | null)[] } {
+  const values = records.map(() => '(?, ?, ?, ?, ?, ?)').join(', ');
+  return {
+    sql: `MERGE INTO ${manifestTableName(names)} AS m
+USING (SELECT column1 AS object_key, column2 AS etag, column3 AS status, column4 AS rows_loaded,
+              column5 AS error_count, column6 AS first_error FROM VALUES ${values}) AS s
+ON m.OBJECT_KEY = s.object_key
+WHEN MATCHED AND m.STATUS = 'failed' THEN UPDATE SET
+  ETAG = s.etag, STATUS = s.status, ROWS_LOADED = s.rows_loaded, ERROR_COUNT = s.error_count,
+  FIRST_ERROR = s.first_error, LOADED_AT = CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ
+WHEN NOT MATCHED THEN INSERT (OBJECT_KEY, ETAG, STATUS, ROWS_LOADED, ERROR_COUNT, FIRST_ERROR, LOADED_AT)
+  VALUES (s.object_key, s.etag, s.status, s.rows_loaded, s.error_count, s.first_error,
+          CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ)`,
+    binds: records.flatMap((r) => [r.key, r.etag, r.status, r.rowsLoaded, r.errorCount, r.firstError]),
+  };
+}
+
+/** Session settings so results follow the Warehouse.query contract (UTC, ISO timestamps). */
+export const SESSION_STATEMENTS = [
+  "ALTER SESSION SET TIMEZONE = 'UTC'",
+  `ALTER SESSION SET TIMESTAMP_NTZ_OUTPUT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'`,
+  `ALTER SESSION SET TIMESTAMP_LTZ_OUTPUT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'`,
+  `ALTER SESSION SET TIMESTAMP_TZ_OUTPUT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.FF3"Z"'`,
+  "ALTER SESSION SET DATE_OUTPUT_FORMAT = 'YYYY-MM-DD'",
+] as const;
+
+/** `$1..$n` placeholders (the Warehouse.query convention) as Snowflake's `:1..:n`. */
+export function snowflakePlaceholders(sql: string): string {
+  return sql.replace(/(?<![A-Za-z0-9_$])\$(\d+)\b/g, ':$1');
+}
