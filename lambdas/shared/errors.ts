@@ -33,3 +33,6 @@ export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** Input that cannot be processed as asked (e.g. a workflow window that is not on hour boundaries); retrying will not help. */
+export class ValidationError extends MdsError {}

@@ -1,0 +1,106 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { existsSync } from 'node:fs';
+import { RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { ConfigError } from '../../lambdas/shared/errors.ts';
+import type { DbtTask as WorkflowDbtTask } from '../../stepfunctions/workflow.ts';
+import { acknowledge } from './acknowledge.ts';
+import { fromRoot } from './project.ts';
+
+export interface DbtTaskProps {
+  readonly vpc: ec2.IVpc;
+  readonly bucket: s3.IBucket;
+  /** Secrets Manager secret with the Snowflake user's PEM key (the PEM, or JSON with private_key/privateKey). */
+  readonly snowflakeKey: secretsmanager.ISecret;
+  /** Non-secret Snowflake settings passed as environment (SNOWFLAKE_ACCOUNT, ...). */
+  readonly snowflakeEnvironment: Readonly<Record<string, string>>;
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly logRetention: logs.RetentionDays;
+  /** The folder with the dbt project and its Dockerfile, relative to the project root. @default 'dbt' */
+  readonly directory?: string;
+}
+
+/**
+ * dbt on Fargate: an ECS cluster with Container Insights and a task definition whose image is built
+ * from dbt/Dockerfile at deploy (synth only stages the folder, so it needs no Docker).
+ */
+export class DbtTask extends Construct {
+  readonly cluster: ecs.Cluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly securityGroup: ec2.SecurityGroup;
+
+  constructor(scope: Construct, id: string, props: DbtTaskProps) {
+    super(scope, id);
+    const directory = props.directory ?? 'dbt';
+    if (!existsSync(fromRoot(directory, 'Dockerfile'))) {
+      throw new ConfigError(
+        `${directory}/Dockerfile`,
+        'does not exist',
+        'The dbt Fargate image is built from it; add it.',
+      );
+    }
+    this.cluster = new ecs.Cluster(this, 'Cluster', {
+      vpc: props.vpc,
+      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+    });
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      runtimePlatform: {
+        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+      },
+    });
+    this.container = this.taskDefinition.addContainer('dbt', {
+      image: ecs.ContainerImage.fromAsset(fromRoot(directory), {
+        exclude: ['target', 'logs', 'dbt_packages', '.user.yml'],
+      }),
+      logging: ecs.LogDrivers.awsLogs({
+        streamPrefix: 'dbt',
+        logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention }),
+      }),
+      // The image's entrypoint fetches the key itself (SNOWFLAKE_KEY_SECRET_ARN) and uploads run_results.json
+      // and dbt.log to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/; the workflow sets the prefix per run.
+      environment: {
+        DBT_TARGET: 'snowflake',
+        ...props.snowflakeEnvironment,
+        SNOWFLAKE_KEY_SECRET_ARN: props.snowflakeKey.secretArn,
+        ARTIFACTS_BUCKET: props.bucket.bucketName,
+      },
+    });
+    props.snowflakeKey.grantRead(this.taskDefinition.taskRole);
+    props.bucket.grantPut(this.taskDefinition.taskRole, `${RUNS_PREFIX}*`);
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'dbt task: outbound to Snowflake over HTTPS',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'Snowflake, ECR, S3 and AWS APIs',
+    );
+    acknowledge(
+      this.taskDefinition,
+      'AwsSolutions-ECS2',
+      'The environment holds only non-secret settings (account, role, secret ARN, run id); the entrypoint reads the key from Secrets Manager.',
+    );
+  }
+
+  /** The pieces the workflow's RunDbt state needs. */
+  asWorkflowTask(): WorkflowDbtTask {
+    return {
+      cluster: this.cluster,
+      taskDefinition: this.taskDefinition,
+      container: this.container,
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [this.securityGroup],
+    };
+  }
+}

@@ -1,0 +1,109 @@
+import { Duration, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { ManagedKafkaEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { acknowledge } from '../constructs/acknowledge.ts';
+import type { KafkaCluster } from '../constructs/kafka-cluster.ts';
+import { MdsFunction } from '../constructs/mds-function.ts';
+
+export interface IngestStackProps extends StackProps {
+  readonly vpc: ec2.IVpc;
+  readonly cluster: KafkaCluster;
+  readonly bucket: s3.IBucket;
+  readonly topic: string;
+  readonly consumer: {
+    readonly batchSize: number;
+    readonly batchingWindowSeconds: number;
+    readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+    readonly groupId: string;
+  };
+  readonly producer: {
+    readonly enabled: boolean;
+    readonly schedule: string;
+    readonly eventsPerInvocation: number;
+  };
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * Kafka in, Bronze out: the simulated producer on its own schedule, and the consumer that the MSK
+ * event source mapping feeds; batches that keep failing go to an SQS on-failure destination.
+ */
+export class IngestStack extends Stack {
+  readonly producer: MdsFunction;
+  readonly consumer: MdsFunction;
+  readonly failedBatches: sqs.Queue;
+  readonly producerSchedule: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: IngestStackProps) {
+    super(scope, id, props);
+
+    this.producer = new MdsFunction(this, 'Producer', {
+      entryPath: 'lambdas/producer/handler.ts',
+      description: 'Simulated listening events to Kafka',
+      timeout: Duration.minutes(1),
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [props.cluster.clientSecurityGroup],
+      logRetentionDays: props.logRetention,
+      environment: {
+        KAFKA_BROKERS: props.cluster.bootstrapBrokers,
+        KAFKA_TOPIC: props.topic,
+        EVENTS_PER_INVOCATION: String(props.producer.eventsPerInvocation),
+      },
+    });
+    props.cluster.grantProduce(this.producer, props.topic);
+    this.producerSchedule = new scheduler.Schedule(this, 'ProducerSchedule', {
+      description: 'Runs the simulated producer',
+      schedule: scheduler.ScheduleExpression.expression(props.producer.schedule, TimeZone.ETC_UTC),
+      target: new targets.LambdaInvoke(this.producer, { retryAttempts: 0 }),
+      enabled: props.producer.enabled,
+    });
+
+    this.failedBatches = new sqs.Queue(this, 'FailedBatches', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.failedBatches,
+      'AwsSolutions-SQS3',
+      'This queue is itself the on-failure destination of the event source mapping; it holds batch metadata to replay.',
+    );
+
+    this.consumer = new MdsFunction(this, 'Consumer', {
+      entryPath: 'lambdas/consumer/handler.ts',
+      description: 'Kafka batches to Bronze (event-time partitions) and quarantine',
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+      logRetentionDays: props.logRetention,
+      environment: { BUCKET_NAME: props.bucket.bucketName, KAFKA_TOPIC: props.topic },
+    });
+    props.bucket.grantPut(this.consumer, `${BRONZE_PREFIX}*`);
+    props.bucket.grantPut(this.consumer, `${QUARANTINE_PREFIX}*`);
+    props.cluster.grantConsume(this.consumer, props.topic, props.consumer.groupId);
+    this.consumer.addEventSource(
+      new ManagedKafkaEventSource({
+        clusterArn: props.cluster.clusterArn,
+        topic: props.topic,
+        consumerGroupId: props.consumer.groupId,
+        batchSize: props.consumer.batchSize,
+        maxBatchingWindow: Duration.seconds(props.consumer.batchingWindowSeconds),
+        startingPosition: lambda.StartingPosition[props.consumer.startingPosition],
+        onFailure: new SqsDlq(this.failedBatches),
+      }),
+    );
+    acknowledge(
+      this.consumer.role!,
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaMSKExecutionRole]',
+      'CDK attaches this policy for the MSK event source mapping (describe the cluster, manage its network interfaces).',
+    );
+  }
+}

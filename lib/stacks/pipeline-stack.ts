@@ -1,0 +1,216 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, TimeZone, type StackProps } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { buildWorkflow } from '../../stepfunctions/workflow.ts';
+import { acknowledge } from '../constructs/acknowledge.ts';
+import { DbtTask } from '../constructs/dbt-task.ts';
+import { MdsFunction } from '../constructs/mds-function.ts';
+import { SnowflakeIntegrationRole } from '../constructs/snowflake-integration-role.ts';
+
+export interface SnowflakeSettings {
+  readonly account: string;
+  readonly user: string;
+  readonly role: string;
+  readonly warehouse: string;
+  readonly database: string;
+  readonly schema: string;
+  readonly stage: string;
+  readonly storageIntegration: { readonly principalArn?: string; readonly externalId: string };
+}
+
+export interface PipelineStackProps extends StackProps {
+  readonly vpc: ec2.IVpc;
+  readonly bucket: s3.IBucket;
+  readonly snowflake: SnowflakeSettings;
+  /** When and whether the hourly workflow runs. */
+  readonly schedule: { readonly expression: string; readonly timeZone: string; readonly enabled: boolean };
+  readonly workflow: {
+    readonly lookbackHours: number;
+    readonly maxWindowDays: number;
+    readonly dbtCpu: number;
+    readonly dbtMemoryMiB: number;
+  };
+  /** Failed runs and alarms are mailed here. @default - no subscription */
+  readonly alarmEmail?: string;
+  readonly logRetention: logs.RetentionDays;
+  /** The dbt project folder (with its Dockerfile), relative to the project root. @default 'dbt' */
+  readonly dbtDirectory?: string;
+}
+
+/**
+ * The hourly workflow and what it drives: the planner, loader, reconcile and publisher functions,
+ * dbt on Fargate, the state machine, its EventBridge Scheduler schedule, the Snowflake key secret,
+ * the role Snowflake's storage integration assumes, and the notification topic.
+ */
+export class PipelineStack extends Stack {
+  readonly planner: MdsFunction;
+  readonly loader: MdsFunction;
+  readonly reconcile: MdsFunction;
+  readonly publisher: MdsFunction;
+  readonly dbt: DbtTask;
+  readonly stateMachine: sfn.StateMachine;
+  readonly schedule: scheduler.Schedule;
+  readonly snowflakeKey: secretsmanager.Secret;
+  readonly storageIntegrationRole: SnowflakeIntegrationRole;
+  readonly notifications: sns.Topic;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const sf = props.snowflake;
+    const logRetentionDays = props.logRetention;
+
+    this.snowflakeKey = new secretsmanager.Secret(this, 'SnowflakeKey', {
+      description: 'Snowflake key-pair auth: JSON {"privateKey": "<PEM>"}; set it after the first deploy',
+    });
+    acknowledge(
+      this.snowflakeKey,
+      'AwsSolutions-SMG4',
+      'A Snowflake key pair is rotated in Snowflake (ALTER USER ... SET RSA_PUBLIC_KEY_2) and then here; Secrets Manager cannot rotate it alone.',
+    );
+
+    const notificationKey = new kms.Key(this, 'NotificationKey', {
+      description: 'Encrypts the run notification topic; CloudWatch alarms may use it',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    notificationKey.grantEncryptDecrypt(new iam.ServicePrincipal('cloudwatch.amazonaws.com'));
+    this.notifications = new sns.Topic(this, 'Notifications', {
+      masterKey: notificationKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail)
+      this.notifications.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    const snowflakeEnvironment = {
+      SNOWFLAKE_ACCOUNT: sf.account,
+      SNOWFLAKE_USER: sf.user,
+      SNOWFLAKE_ROLE: sf.role,
+      SNOWFLAKE_WAREHOUSE: sf.warehouse,
+      SNOWFLAKE_DATABASE: sf.database,
+      SNOWFLAKE_SCHEMA: sf.schema,
+    };
+    const warehouseEnvironment = {
+      ...snowflakeEnvironment,
+      BUCKET_NAME: props.bucket.bucketName,
+      WAREHOUSE: 'snowflake',
+      SNOWFLAKE_STAGE: sf.stage,
+      SNOWFLAKE_SECRET_ARN: this.snowflakeKey.secretArn,
+    };
+
+    this.planner = new MdsFunction(this, 'Planner', {
+      entryPath: 'lambdas/planner/handler.ts',
+      description: 'PlanWindow: the window and run id of a workflow run',
+      memorySize: 256,
+      timeout: Duration.seconds(10),
+      logRetentionDays,
+      environment: {
+        MAX_WINDOW_DAYS: String(props.workflow.maxWindowDays),
+        LOOKBACK_HOURS: String(props.workflow.lookbackHours),
+      },
+    });
+
+    this.loader = new MdsFunction(this, 'Loader', {
+      entryPath: 'lambdas/loader/handler.ts',
+      description: 'LoadBronze: new Bronze objects of the window into Snowflake (idempotent)',
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      logRetentionDays,
+      environment: warehouseEnvironment,
+    });
+    props.bucket.grantRead(this.loader, `${BRONZE_PREFIX}*`);
+    props.bucket.grantReadWrite(this.loader, `${RUNS_PREFIX}*`);
+    this.snowflakeKey.grantRead(this.loader);
+
+    this.reconcile = new MdsFunction(this, 'Reconcile', {
+      entryPath: 'lambdas/reconcile/handler.ts',
+      description: 'Reconcile: produced, landed, quarantined, loaded and modelled counts of the window',
+      memorySize: 1024,
+      timeout: Duration.minutes(5),
+      logRetentionDays,
+      environment: warehouseEnvironment,
+    });
+    props.bucket.grantRead(this.reconcile, `${BRONZE_PREFIX}*`);
+    props.bucket.grantRead(this.reconcile, `${QUARANTINE_PREFIX}*`);
+    props.bucket.grantReadWrite(this.reconcile, `${RUNS_PREFIX}*`);
+    this.snowflakeKey.grantRead(this.reconcile);
+
+    this.publisher = new MdsFunction(this, 'Publisher', {
+      entryPath: 'lambdas/publisher/handler.ts',
+      description: 'PublishSummary / RecordFailure: runs/<runId>/summary.json, and a notification on failure',
+      timeout: Duration.minutes(1),
+      logRetentionDays,
+      environment: { BUCKET_NAME: props.bucket.bucketName, ALERT_TOPIC_ARN: this.notifications.topicArn },
+    });
+    props.bucket.grantReadWrite(this.publisher, `${RUNS_PREFIX}*`);
+    this.notifications.grantPublish(this.publisher);
+
+    this.dbt = new DbtTask(this, 'Dbt', {
+      vpc: props.vpc,
+      bucket: props.bucket,
+      snowflakeKey: this.snowflakeKey,
+      snowflakeEnvironment,
+      cpu: props.workflow.dbtCpu,
+      memoryMiB: props.workflow.dbtMemoryMiB,
+      logRetention: logRetentionDays,
+      directory: props.dbtDirectory,
+    });
+
+    this.stateMachine = new sfn.StateMachine(this, 'Workflow', {
+      comment: 'Hourly: plan the window, load Bronze, run dbt, reconcile, publish the run summary',
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        buildWorkflow(this, {
+          planner: this.planner,
+          loader: this.loader,
+          reconcile: this.reconcile,
+          publisher: this.publisher,
+          dbt: this.dbt.asWorkflowTask(),
+        }),
+      ),
+      timeout: Duration.hours(3),
+      tracingEnabled: true,
+      logs: {
+        destination: new logs.LogGroup(this, 'WorkflowLogs', { retention: logRetentionDays }),
+        level: sfn.LogLevel.ALL,
+        includeExecutionData: true,
+      },
+    });
+
+    this.schedule = new scheduler.Schedule(this, 'HourlySchedule', {
+      description: 'Starts the workflow for the hour before the scheduled time',
+      schedule: scheduler.ScheduleExpression.expression(
+        props.schedule.expression,
+        TimeZone.of(props.schedule.timeZone),
+      ),
+      enabled: props.schedule.enabled,
+      target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+        input: scheduler.ScheduleTargetInput.fromObject({
+          scheduledTime: scheduler.ContextAttribute.scheduledTime,
+        }),
+        retryAttempts: 3,
+      }),
+    });
+
+    this.storageIntegrationRole = new SnowflakeIntegrationRole(this, 'SnowflakeStorageIntegration', {
+      bucket: props.bucket,
+      principalArn: sf.storageIntegration.principalArn,
+      externalId: sf.storageIntegration.externalId,
+    });
+
+    // What an operator needs after a deploy (docs/deploy.md): start runs, set the key, wire Snowflake.
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'SnowflakeKeySecretArn', { value: this.snowflakeKey.secretArn });
+    new CfnOutput(this, 'StorageIntegrationRoleArn', { value: this.storageIntegrationRole.role.roleArn });
+    new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn });
+  }
+}

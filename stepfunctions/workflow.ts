@@ -1,0 +1,207 @@
+/**
+ * The hourly workflow, built once in TypeScript: the pipeline stack deploys it, and the local runner
+ * executes the same synthesized definition (see local.ts), mapping each Task state by name to the
+ * same handler code.
+ *
+ *   PlanWindow -> LoadBronze -> RunDbt -> Reconcile -> PublishSummary -> Succeeded
+ *   any failure (after retries) -> RecordFailure -> RunFailed
+ *
+ * State after each step: { ...input, plan, load, dbt, reconcile } (and `failure` on the failure path).
+ */
+import { Duration } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecs from 'aws-cdk-lib/aws-ecs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { RUNS_PREFIX } from '../lambdas/shared/bronze.ts';
+
+/** State names: the local runner maps Task states to local handlers by these names; keep them stable. */
+export const STATE = {
+  plan: 'PlanWindow',
+  load: 'LoadBronze',
+  dbt: 'RunDbt',
+  reconcile: 'Reconcile',
+  publish: 'PublishSummary',
+  succeeded: 'Succeeded',
+  recordFailure: 'RecordFailure',
+  failed: 'RunFailed',
+} as const;
+
+/** The error name of TransientError (lambdas/shared/errors.ts): Lambda reports a thrown error by its name. */
+export const TRANSIENT_ERROR = 'TransientError';
+
+export interface DbtTask {
+  readonly cluster: ecs.ICluster;
+  readonly taskDefinition: ecs.FargateTaskDefinition;
+  readonly container: ecs.ContainerDefinition;
+  readonly subnets: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
+}
+
+export interface WorkflowProps {
+  readonly planner: lambda.IFunction;
+  readonly loader: lambda.IFunction;
+  readonly reconcile: lambda.IFunction;
+  readonly publisher: lambda.IFunction;
+  readonly dbt: DbtTask;
+}
+
+/** What PublishSummary and RecordFailure send the publisher. */
+export interface PublisherEvent {
+  readonly status: 'SUCCEEDED' | 'FAILED';
+  readonly executionName: string;
+  /** ISO-8601 start of the execution. */
+  readonly startedAt: string;
+  /** The whole workflow state: input, plan?, load?, dbt?, reconcile?, failure? ({Error, Cause}). */
+  readonly run: Record<string, unknown>;
+}
+
+/** The workflow's definition, from the task constructs passed in (so the stack and the tests share it). */
+export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.IChainable {
+  // Its own scope, so state names cannot clash with the functions they invoke (Reconcile).
+  const scope = new Construct(parent, 'WorkflowStates');
+  const failed = new sfn.Fail(scope, STATE.failed, {
+    errorPath: sfn.JsonPath.stringAt('$.failure.Error'),
+    causePath: sfn.JsonPath.stringAt('$.failure.Cause'),
+  });
+  const recordFailure = withTransientRetry(
+    new tasks.LambdaInvoke(scope, STATE.recordFailure, {
+      lambdaFunction: props.publisher,
+      payloadResponseOnly: true,
+      payload: publisherPayload('FAILED'),
+      resultPath: sfn.JsonPath.DISCARD,
+    }),
+  );
+  // If even the failure summary cannot be written, end in RunFailed with the ORIGINAL failure.
+  recordFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.publishFailure' });
+  recordFailure.next(failed);
+
+  const catchInto = <T extends sfn.TaskStateBase>(task: T): T => {
+    task.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    return task;
+  };
+
+  const plan = catchInto(
+    withTransientRetry(
+      new tasks.LambdaInvoke(scope, STATE.plan, {
+        lambdaFunction: props.planner,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject({
+          input: sfn.JsonPath.entirePayload,
+          executionName: sfn.JsonPath.executionName,
+        }),
+        resultPath: '$.plan',
+      }),
+    ),
+  );
+
+  const load = catchInto(
+    withTransientRetry(
+      new tasks.LambdaInvoke(scope, STATE.load, {
+        lambdaFunction: props.loader,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject({
+          runId: sfn.JsonPath.stringAt('$.plan.runId'),
+          windowStart: sfn.JsonPath.stringAt('$.plan.window.start'),
+          windowEnd: sfn.JsonPath.stringAt('$.plan.window.end'),
+          lookbackHours: sfn.JsonPath.numberAt('$.plan.lookbackHours'),
+        }),
+        resultPath: '$.load',
+      }),
+    ),
+  );
+
+  const dbt = catchInto(
+    new tasks.EcsRunTask(scope, STATE.dbt, {
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      cluster: props.dbt.cluster,
+      taskDefinition: props.dbt.taskDefinition,
+      launchTarget: new tasks.EcsFargateLaunchTarget(),
+      subnets: props.dbt.subnets,
+      securityGroups: props.dbt.securityGroups,
+      assignPublicIp: false,
+      containerOverrides: [
+        {
+          containerDefinition: props.dbt.container,
+          environment: [
+            { name: 'RUN_ID', value: sfn.JsonPath.stringAt('$.plan.runId') },
+            { name: 'WINDOW_START', value: sfn.JsonPath.stringAt('$.plan.window.start') },
+            { name: 'WINDOW_END', value: sfn.JsonPath.stringAt('$.plan.window.end') },
+            // The dbt image's entrypoint uploads its artifacts to s3://ARTIFACTS_BUCKET/<this prefix>/.
+            {
+              name: 'ARTIFACTS_PREFIX',
+              value: sfn.JsonPath.format(`${RUNS_PREFIX}{}/dbt`, sfn.JsonPath.stringAt('$.plan.runId')),
+            },
+          ],
+        },
+      ],
+      // Keep what later steps and the summary need, not the whole DescribeTasks answer.
+      resultSelector: {
+        taskArn: sfn.JsonPath.stringAt('$.TaskArn'),
+        startedAt: sfn.JsonPath.stringAt('$.StartedAt'),
+        stoppedAt: sfn.JsonPath.stringAt('$.StoppedAt'),
+      },
+      resultPath: '$.dbt',
+      taskTimeout: sfn.Timeout.duration(Duration.hours(1)),
+    }),
+  );
+  // A dbt build is idempotent over a window, so a failed task is simply run again.
+  dbt.addRetry({
+    errors: [sfn.Errors.TASKS_FAILED],
+    interval: Duration.seconds(30),
+    maxAttempts: 2,
+    backoffRate: 2,
+  });
+
+  const reconcile = catchInto(
+    withTransientRetry(
+      new tasks.LambdaInvoke(scope, STATE.reconcile, {
+        lambdaFunction: props.reconcile,
+        payloadResponseOnly: true,
+        payload: sfn.TaskInput.fromObject({
+          runId: sfn.JsonPath.stringAt('$.plan.runId'),
+          window: sfn.JsonPath.objectAt('$.plan.window'),
+          load: sfn.JsonPath.objectAt('$.load'),
+          // Objects written before the run started must have been loaded; later ones wait for the next run.
+          runStartedAt: sfn.JsonPath.executionStartTime,
+        }),
+        resultPath: '$.reconcile',
+      }),
+    ),
+  );
+
+  const publish = catchInto(
+    withTransientRetry(
+      new tasks.LambdaInvoke(scope, STATE.publish, {
+        lambdaFunction: props.publisher,
+        payloadResponseOnly: true,
+        payload: publisherPayload('SUCCEEDED'),
+        resultPath: '$.summary',
+      }),
+    ),
+  );
+
+  return plan
+    .next(load)
+    .next(dbt)
+    .next(reconcile)
+    .next(publish)
+    .next(new sfn.Succeed(scope, STATE.succeeded));
+}
+
+function publisherPayload(status: PublisherEvent['status']): sfn.TaskInput {
+  return sfn.TaskInput.fromObject({
+    status,
+    executionName: sfn.JsonPath.executionName,
+    startedAt: sfn.JsonPath.executionStartTime,
+    run: sfn.JsonPath.entirePayload,
+  });
+}
+
+/** Lambda service errors are retried by CDK's default; errors our code marks as transient are retried too. */
+function withTransientRetry(task: tasks.LambdaInvoke): tasks.LambdaInvoke {
+  task.addRetry({ errors: [TRANSIENT_ERROR], interval: Duration.seconds(5), maxAttempts: 3, backoffRate: 2 });
+  return task;
+}

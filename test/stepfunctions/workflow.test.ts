@@ -1,0 +1,289 @@
+import '../../lambdas/shared/polyfills.ts';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TransientError } from '../../lambdas/shared/errors.ts';
+import { planWindow } from '../../lambdas/planner/plan.ts';
+import { synthesizeLocalWorkflow, type LocalWorkflow } from '../../stepfunctions/local.ts';
+import { STATE } from '../../stepfunctions/workflow.ts';
+import { only, synthesize, type SynthesizedApp } from '../cdk/synth-helpers.ts';
+
+interface AslState {
+  Type: string;
+  Next?: string;
+  End?: boolean;
+  Resource?: string;
+  Parameters?: Record<string, unknown>;
+  ResultPath?: string | null;
+  ResultSelector?: Record<string, string>;
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }[];
+  Catch?: { ErrorEquals: string[]; ResultPath?: string; Next: string }[];
+  ErrorPath?: string;
+  CausePath?: string;
+}
+interface Asl {
+  StartAt: string;
+  States: Record<string, AslState>;
+}
+
+let local: LocalWorkflow;
+let app: SynthesizedApp;
+let deployed: Asl;
+
+beforeAll(() => {
+  local = synthesizeLocalWorkflow();
+  app = synthesize('dev', undefined, { nag: false });
+  // The template's DefinitionString is an Fn::Join; tokens sit inside JSON strings, so any text parses.
+  const partition = (p: unknown) => JSON.stringify(p) === JSON.stringify({ Ref: 'AWS::Partition' });
+  const [, machine] = only(app.templates.pipeline, 'AWS::StepFunctions::StateMachine');
+  const [, parts] = (machine.Properties.DefinitionString as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  deployed = JSON.parse(
+    parts.map((p) => (typeof p === 'string' ? p : partition(p) ? 'aws' : 'TOKEN')).join(''),
+  ) as Asl;
+});
+
+afterAll(() => app?.cleanup());
+
+const tasks = [STATE.plan, STATE.load, STATE.dbt, STATE.reconcile, STATE.publish];
+
+describe('the workflow definition', () => {
+  it('is the synthesized state machine: same states, transitions, retries and catches', () => {
+    // Prepare
+    const def = local.definition as unknown as Asl;
+    const shape = (asl: Asl) =>
+      Object.fromEntries(
+        Object.entries(asl.States).map(([name, s]) => [
+          name,
+          {
+            Type: s.Type,
+            Next: s.Next,
+            Retry: s.Retry,
+            Catch: s.Catch,
+            ResultPath: s.ResultPath,
+            Resource: s.Resource?.replace(/arn:aws:lambda:.*/, 'LAMBDA'),
+          },
+        ]),
+      );
+    const deployedShape = shape(deployed);
+    for (const s of Object.values(deployedShape)) if (s.Resource === 'TOKEN') s.Resource = 'LAMBDA';
+    // Assess
+    expect(local.stateMachineLogicalId).toMatch(/^Workflow/);
+    expect(Object.keys(def.States)).toEqual(Object.keys(deployed.States));
+    expect(shape(def)).toEqual(deployedShape);
+  });
+
+  it('runs PlanWindow -> LoadBronze -> RunDbt -> Reconcile -> PublishSummary -> Succeeded', () => {
+    const def = local.definition as unknown as Asl;
+    const path: string[] = [];
+    for (let s: string | undefined = def.StartAt; s; s = def.States[s]?.Next) path.push(s);
+    expect(path).toEqual([...tasks, STATE.succeeded]);
+    expect(def.States[STATE.succeeded]?.Type).toBe('Succeed');
+  });
+
+  it('resolves every token to a local placeholder', () => {
+    const text = JSON.stringify(local.definition);
+    expect(text).not.toMatch(/Fn::|"Ref"|\$\{Token/);
+    expect(def(STATE.load).Resource).toMatch(
+      /^arn:aws:lambda:local:000000000000:function:Loader[0-9A-F]{8}$/,
+    );
+    expect(def(STATE.dbt).Resource).toBe('arn:aws:states:::ecs:runTask.sync');
+    expect(JSON.stringify(def(STATE.dbt).Parameters)).toContain('arn:aws:ecs:local:000000000000:cluster/');
+  });
+
+  it('catches every failure of every task into RecordFailure, keeping partial results', () => {
+    for (const name of tasks) {
+      expect(def(name).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATE.recordFailure },
+      ]);
+    }
+    expect(def(STATE.recordFailure).Next).toBe(STATE.failed);
+    expect(def(STATE.recordFailure).Parameters).toMatchObject({ status: 'FAILED', 'run.$': '$' });
+    expect(def(STATE.failed)).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.failure.Error',
+      CausePath: '$.failure.Cause',
+    });
+  });
+
+  it('retries Lambda service errors and TransientError with backoff on every Lambda task', () => {
+    for (const name of [STATE.plan, STATE.load, STATE.reconcile, STATE.publish, STATE.recordFailure]) {
+      const retry = def(name).Retry ?? [];
+      expect(retry.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBeDefined();
+      expect(retry.find((r) => r.ErrorEquals.includes('TransientError'))).toMatchObject({
+        BackoffRate: 2,
+        MaxAttempts: 3,
+      });
+    }
+  });
+
+  it('runs dbt as an ECS .sync job, retried twice after 30 s with backoff 2, with the window in its environment', () => {
+    const dbt = def(STATE.dbt);
+    expect(dbt.Retry).toEqual([
+      { ErrorEquals: ['States.TaskFailed'], IntervalSeconds: 30, MaxAttempts: 2, BackoffRate: 2 },
+    ]);
+    const env = (
+      dbt.Parameters as { Overrides: { ContainerOverrides: { Environment: { Name: string }[] }[] } }
+    ).Overrides.ContainerOverrides[0]?.Environment.map((e) => e.Name);
+    expect(env).toEqual(['RUN_ID', 'WINDOW_START', 'WINDOW_END', 'ARTIFACTS_PREFIX']);
+    expect(dbt.Parameters).toMatchObject({ LaunchType: 'FARGATE' });
+    expect(dbt.ResultPath).toBe('$.dbt');
+  });
+
+  it('sends each task the payload the design names', () => {
+    expect(def(STATE.plan).Parameters).toEqual({ 'input.$': '$', 'executionName.$': '$$.Execution.Name' });
+    expect(def(STATE.load).Parameters).toEqual({
+      'runId.$': '$.plan.runId',
+      'windowStart.$': '$.plan.window.start',
+      'windowEnd.$': '$.plan.window.end',
+      'lookbackHours.$': '$.plan.lookbackHours',
+    });
+    expect(def(STATE.reconcile).Parameters).toEqual({
+      'runId.$': '$.plan.runId',
+      'window.$': '$.plan.window',
+      'load.$': '$.load',
+      'runStartedAt.$': '$$.Execution.StartTime',
+    });
+    expect(def(STATE.publish).Parameters).toMatchObject({ status: 'SUCCEEDED', 'run.$': '$' });
+  });
+});
+
+describe('the definition, executed by aws-local-stepfunctions', () => {
+  const now = new Date('2026-11-23T11:20:00Z');
+  type Handler = (input: unknown) => Promise<unknown>;
+
+  function handlers(overrides: Partial<Record<string, Handler>> = {}): {
+    calls: Record<string, unknown[]>;
+    map: Record<string, Handler>;
+  } {
+    const calls: Record<string, unknown[]> = {};
+    const base: Record<string, Handler> = {
+      [STATE.plan]: async (input) => planWindow(input as never, now, { maxWindowDays: 7, lookbackHours: 2 }),
+      [STATE.load]: async () => ({
+        objectsSeen: 3,
+        objectsLoaded: 3,
+        objectsSkipped: 0,
+        rowsLoaded: 300,
+        errors: [],
+      }),
+      [STATE.dbt]: async () => ({
+        TaskArn: 'arn:task/1',
+        StartedAt: 1,
+        StoppedAt: 2,
+        Containers: [{ ExitCode: 0 }],
+      }),
+      [STATE.reconcile]: async () => ({ ok: true, checks: [] }),
+      [STATE.publish]: async () => ({ summaryKey: 'runs/x/summary.json' }),
+      [STATE.recordFailure]: async () => ({ summaryKey: 'runs/x/summary.json' }),
+      ...overrides,
+    } as Record<string, Handler>;
+    const map = Object.fromEntries(
+      Object.entries(base).map(([name, fn]) => [
+        name,
+        async (input: unknown) => {
+          (calls[name] ??= []).push(input);
+          return fn(input);
+        },
+      ]),
+    );
+    return { calls, map };
+  }
+
+  async function run(input: unknown, map: Record<string, Handler>) {
+    const machine = new StateMachine(local.definition as never, {
+      validationOptions: { checkPaths: true, checkArn: false },
+    });
+    const retryIntervalOverrides = Object.fromEntries(tasks.map((t) => [t, 0]));
+    const execution = machine.run(input as never, {
+      overrides: { taskResourceLocalHandlers: map as never, retryIntervalOverrides },
+      context: { Execution: { Name: 'exec-1', StartTime: now.toISOString() } } as never,
+    });
+    return execution.result;
+  }
+
+  it('parses and succeeds, keeping plan, load, dbt and reconcile in the state', async () => {
+    // Prepare
+    const { calls, map } = handlers();
+    // Act
+    const output = (await run({ scheduledTime: '2026-11-23T11:05:00Z' }, map)) as Record<string, unknown>;
+    // Assess
+    expect(output).toMatchObject({
+      plan: {
+        runId: '20261123T1000Z-exec-1',
+        window: { start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T11:00:00.000Z' },
+      },
+      load: { rowsLoaded: 300 },
+      dbt: { taskArn: 'arn:task/1' },
+      reconcile: { ok: true },
+    });
+    expect(calls[STATE.load]).toEqual([
+      {
+        runId: '20261123T1000Z-exec-1',
+        windowStart: '2026-11-23T10:00:00.000Z',
+        windowEnd: '2026-11-23T11:00:00.000Z',
+        lookbackHours: 2,
+      },
+    ]);
+    expect(calls[STATE.publish]?.[0]).toMatchObject({
+      status: 'SUCCEEDED',
+      executionName: 'exec-1',
+      run: { reconcile: { ok: true } },
+    });
+    expect(calls[STATE.recordFailure]).toBeUndefined();
+  });
+
+  it('retries a TransientError and then goes on', async () => {
+    let attempts = 0;
+    const { calls, map } = handlers({
+      [STATE.load]: async () => {
+        attempts += 1;
+        if (attempts === 1) throw new TransientError('the warehouse is warming up');
+        return { rowsLoaded: 1 };
+      },
+    });
+    await run({}, map);
+    expect(attempts).toBe(2);
+    expect(calls[STATE.publish]).toHaveLength(1);
+  });
+
+  it('records a reconciliation mismatch and ends in RunFailed with its cause', async () => {
+    // Prepare: reconcile reports a mismatch the way a Lambda error surfaces (by the error's name).
+    const mismatch = Object.assign(new Error('loaded 299 != landed 300'), { name: 'ReconcileMismatch' });
+    const { calls, map } = handlers({
+      [STATE.reconcile]: async () => {
+        throw mismatch;
+      },
+    });
+    // Act
+    const result = run({}, map);
+    // Assess
+    await expect(result).rejects.toThrow();
+    const recorded = calls[STATE.recordFailure]?.[0] as { status: string; run: Record<string, unknown> };
+    expect(recorded.status).toBe('FAILED');
+    expect(recorded.run).toMatchObject({
+      plan: expect.any(Object),
+      load: expect.any(Object),
+      dbt: expect.any(Object),
+    });
+    expect(recorded.run.failure).toMatchObject({
+      Error: 'ReconcileMismatch',
+      Cause: expect.stringContaining('loaded 299 != landed 300'),
+    });
+    expect(calls[STATE.publish]).toBeUndefined();
+  });
+
+  it('fails the run on a bad backfill window before loading anything', async () => {
+    const { calls, map } = handlers();
+    await expect(
+      run({ window: { start: '2026-11-23T10:30:00Z', end: '2026-11-23T11:00:00Z' } }, map),
+    ).rejects.toThrow();
+    expect(
+      (calls[STATE.recordFailure]?.[0] as { run: { failure: { Error: string } } }).run.failure.Error,
+    ).toBe('ValidationError');
+    expect(calls[STATE.load]).toBeUndefined();
+  });
+});
+
+function def(name: string): AslState {
+  const state = (local.definition as unknown as Asl).States[name];
+  if (!state) throw new Error(`no state ${name}`);
+  return state;
+}
