@@ -2,6 +2,7 @@
  * The local S3-API server (s3rver) on 127.0.0.1, storing objects under the data directory.
  * Clients use the normal @aws-sdk/client-s3 code path with `localS3ClientConfig`.
  */
+import crypto from 'node:crypto';
 import net from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
@@ -26,6 +27,7 @@ export interface LocalS3 {
 }
 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
+  allowListingPastOneThousandKeys();
   await mkdir(options.directory, { recursive: true });
   const port = options.port ?? 0;
   if (port !== 0) await assertPortFree(port, 'the local S3 server');
@@ -62,4 +64,32 @@ export async function assertPortFree(port: number, what: string): Promise<void> 
     );
     probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
   });
+}
+
+let desShimInstalled = false;
+
+/**
+ * s3rver encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 (Node 18+) only offers through
+ * its legacy provider: without this, every listing of more than 1,000 keys fails with InternalError. The
+ * token only has to round-trip through the same server, so DES is replaced by AES-128-CBC with the 8-byte
+ * key and IV repeated to 16 bytes, for the algorithm name 'des' alone. Nothing else uses 'des' here.
+ */
+function allowListingPastOneThousandKeys(): void {
+  if (desShimInstalled) return;
+  desShimInstalled = true;
+  const widen = (b: crypto.BinaryLike | crypto.KeyObject | null): Buffer => {
+    const buf = Buffer.from(b as Buffer);
+    return Buffer.concat([buf, buf]).subarray(0, 16);
+  };
+  const createCipheriv = crypto.createCipheriv;
+  const createDecipheriv = crypto.createDecipheriv;
+  const mutable = crypto as unknown as Record<string, unknown>;
+  mutable.createCipheriv = (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null, opts?: unknown) =>
+    algorithm === 'des'
+      ? createCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
+      : createCipheriv(algorithm, key, iv, opts as never);
+  mutable.createDecipheriv = (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null, opts?: unknown) =>
+    algorithm === 'des'
+      ? createDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
+      : createDecipheriv(algorithm, key, iv, opts as never);
 }

@@ -4,6 +4,7 @@
  */
 import {
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client,
@@ -73,6 +74,19 @@ export async function putObjectBytes(
       Metadata: options.metadata,
     }),
   );
+}
+
+/** The user metadata of an object (`x-amz-meta-*`, keys in lower case). */
+export async function headObjectMetadata(s3: S3Client, bucket: string, key: string): Promise<Record<string, string>> {
+  const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+  return res.Metadata ?? {};
+}
+
+/** Splits `s3://bucket/key` into its parts. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } {
+  const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(uri);
+  if (!m) throw new Error(`not an s3:// URI: ${uri}`);
+  return { bucket: m[1]!, key: m[2]! };
 }
 
 /**

@@ -1,0 +1,34 @@
+/** Reconcile: the window's counts per stage, each check exact; a mismatch fails the run. */
+import { S3Client } from '@aws-sdk/client-s3';
+import { ConfigError } from '../shared/errors.ts';
+import type { RunWindow } from '../shared/run-summary.ts';
+import { openWarehouse, warehouseConfigFromEnv } from '../shared/warehouse/config.ts';
+import { ReconciliationError, reconcileWindow, type ReconcileResult } from './reconcile.ts';
+
+const s3 = new S3Client({});
+
+export interface ReconcileEvent {
+  readonly runId: string;
+  readonly window: RunWindow;
+  readonly runStartedAt: string;
+}
+
+export const handler = async (event: ReconcileEvent): Promise<ReconcileResult> => {
+  const bucket = process.env.BUCKET_NAME;
+  if (!bucket) throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the Bronze bucket name');
+  const warehouse = await openWarehouse(warehouseConfigFromEnv(process.env));
+  try {
+    return assertReconciled(await reconcileWindow({ s3, bucket, warehouse }, event));
+  } finally {
+    await warehouse.close();
+  }
+};
+
+/** Fails with every mismatching check named, so the run's cause says what did not add up. */
+export function assertReconciled(result: ReconcileResult): ReconcileResult {
+  if (result.ok) return result;
+  const bad = result.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}${c.detail ? ` (${c.detail})` : ''}`);
+  throw new ReconciliationError(`reconciliation failed: ${bad.join('; ')}`);
+}

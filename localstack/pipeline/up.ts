@@ -1,0 +1,235 @@
+/**
+ * `mds local up`: the whole pipeline on the embedded default. Starts the local services, produces simulated
+ * events through the broker, waits until the event source mapping has landed them in Bronze, runs the hourly
+ * workflow for every hour of the window, and reconciles the counts of every stage.
+ */
+import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { simulate, type SimulationSummary, type SimulatorOptions } from '../../lambdas/shared/simulator/index.ts';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { headObjectMetadata, listObjects, type ObjectSummary } from '../../lambdas/shared/s3.ts';
+import type { ReconcileCheck, RunSummary } from '../../lambdas/shared/run-summary.ts';
+import { HOUR_MS, sqlTimestamp } from '../../lambdas/shared/window.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import { GOLD_TABLES } from '../../dashboard/gold.ts';
+import type { HistoryEvent } from '../workflow/executor.ts';
+import type { LocalServices } from './services.ts';
+import { runWorkflowLocally } from './workflow.ts';
+
+export interface PipelineReport {
+  readonly window: { readonly start: string; readonly end: string };
+  readonly seed: number;
+  readonly events: {
+    readonly produced: number;
+    readonly valid: number;
+    readonly distinct: number;
+    readonly duplicates: number;
+    readonly late: number;
+    readonly invalid: number;
+    readonly landed: number;
+    readonly quarantined: number;
+  };
+  readonly bronze: { readonly records: number; readonly objects: number };
+  readonly quarantine: { readonly records: number; readonly objects: number };
+  readonly warehouse: { readonly bronze_rows: number };
+  readonly silver: { readonly rows: number };
+  readonly gold: Readonly<Record<string, number>>;
+  readonly runs: readonly { readonly runId: string; readonly window: RunSummary['window']; readonly status: string }[];
+  readonly reconciliation: { readonly ok: boolean; readonly checks: readonly ReconcileCheck[] };
+  readonly top: {
+    readonly tracks: NonNullable<RunSummary['gold']>['topTracks'];
+    readonly artists: NonNullable<RunSummary['gold']>['topArtists'];
+  };
+  readonly stages: Readonly<Record<string, number>>;
+  readonly data: { readonly dir: string; readonly warehouse: string; readonly runs: string };
+}
+
+export interface PipelineCallbacks {
+  /** A stage starts / ends (for progress output). */
+  readonly stage?: (name: string, phase: 'start' | 'end', seconds?: number) => void;
+  readonly produced?: (sent: number, total: number) => void;
+  readonly transition?: (runLabel: string, event: HistoryEvent) => void;
+  readonly dbtLog?: (line: string) => void;
+}
+
+export async function runLocalPipeline(
+  services: LocalServices,
+  simulation: SimulatorOptions,
+  callbacks: PipelineCallbacks = {},
+  stages: Record<string, number> = {},
+): Promise<PipelineReport> {
+  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+    callbacks.stage?.(name, 'start');
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      stages[name] = round((performance.now() - t0) / 1000);
+      callbacks.stage?.(name, 'end', stages[name]);
+    }
+  };
+  const run = simulate(simulation);
+  const sim = run.summary();
+  const before = services.landing();
+
+  await stage('produce', async () => {
+    const kafka = createKafka({ brokers: [services.broker.bootstrap], clientId: 'mds-local-producer' });
+    const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    await producer.connect();
+    try {
+      await produceRecords(producer, services.topic, run.records(), {
+        batchSize: 2000,
+        onProgress: (sent) => callbacks.produced?.(sent, sim.records),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  });
+
+  await stage('land', () => services.mapping.drained(10 * 60_000));
+  const after = services.landing();
+
+  const runs: PipelineReport['runs'][number][] = [];
+  await stage('workflow', async () => {
+    const start = simulation.start.getTime();
+    const end = simulation.end.getTime();
+    for (let t = start; t < end; t += HOUR_MS) {
+      const window = { start: new Date(t).toISOString(), end: new Date(Math.min(t + HOUR_MS, end)).toISOString() };
+      const label = window.start.slice(0, 13).replace('T', ' ') + 'h';
+      const result = await runWorkflowLocally(services, {
+        window,
+        executionName: `local-up-${window.start.replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`,
+        onEvent: (e) => callbacks.transition?.(label, e),
+        dbtLog: callbacks.dbtLog,
+      });
+      runs.push({
+        runId: result.summary?.runId ?? result.execution.executionName,
+        window,
+        status: result.execution.status,
+      });
+      if (result.execution.status !== 'SUCCEEDED') {
+        throw new PipelineRunError(
+          `the workflow run for ${window.start} failed: ${result.execution.error}: ${result.execution.cause}` +
+            (result.runDir ? ` (summary: ${result.runDir})` : ''),
+        );
+      }
+    }
+  });
+
+  return stage('reconcile', async () => {
+    const bronze = await countRecords(services.s3, services.bucket, BRONZE_PREFIX);
+    const quarantine = await countRecords(services.s3, services.bucket, QUARANTINE_PREFIX);
+    const wh = services.warehouse;
+    const window = { start: simulation.start.toISOString(), end: simulation.end.toISOString() };
+    const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
+    const bronzeDistinct = await scalar(wh, 'select count(distinct event_id) as n from bronze.listening_events');
+    const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
+    const silverInWindow = await scalar(
+      wh,
+      `select count(*) as n from silver.stg_spotify__events
+        where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
+      [sqlTimestamp(window.start), sqlTimestamp(window.end)],
+    );
+    const gold: Record<string, number> = {};
+    for (const table of GOLD_TABLES) gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+    const landed = after.landed - before.landed;
+    const quarantined = after.quarantined - before.quarantined;
+    const checks: ReconcileCheck[] = [
+      check('produced = landed + quarantined', sim.records, landed + quarantined),
+      check('invalid records produced = quarantined', sim.invalid, quarantined),
+      check('records in Bronze objects = warehouse Bronze rows', bronze.records, bronzeRows),
+      check('silver rows = distinct Bronze events', bronzeDistinct, silverRows),
+      ...(before.recordsIn === 0 && isFresh(bronze.records, landed)
+        ? [check('distinct valid events simulated = silver rows in the window', sim.distinctEvents, silverInWindow)]
+        : []),
+    ];
+    const top = await topLists(wh, window);
+    return {
+      window,
+      seed: simulation.seed,
+      events: eventsOf(sim, landed, quarantined),
+      bronze,
+      quarantine,
+      warehouse: { bronze_rows: bronzeRows },
+      silver: { rows: silverRows },
+      gold,
+      runs,
+      reconciliation: { ok: checks.every((c) => c.ok), checks },
+      top,
+      stages,
+      data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
+    };
+  });
+}
+
+export class PipelineRunError extends Error {
+  override name = 'PipelineRunError';
+}
+
+/** The data directory held nothing before this run: every Bronze record is one this run produced. */
+function isFresh(bronzeRecords: number, landedNow: number): boolean {
+  return bronzeRecords === landedNow;
+}
+
+function eventsOf(sim: SimulationSummary, landed: number, quarantined: number): PipelineReport['events'] {
+  return {
+    produced: sim.records,
+    valid: sim.valid,
+    distinct: sim.distinctEvents,
+    duplicates: sim.duplicates,
+    late: sim.late,
+    invalid: sim.invalid,
+    landed,
+    quarantined,
+  };
+}
+
+function check(name: string, expected: number, actual: number): ReconcileCheck {
+  return { name, expected, actual, ok: expected === actual };
+}
+
+/** Objects under a prefix and the records they hold (the `records` metadata every landed object carries). */
+export async function countRecords(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+): Promise<{ records: number; objects: number }> {
+  const objects: ObjectSummary[] = [];
+  for await (const o of listObjects(s3, bucket, prefix)) objects.push(o);
+  let records = 0;
+  for (let i = 0; i < objects.length; i += 32) {
+    const metas = await Promise.all(objects.slice(i, i + 32).map((o) => headObjectMetadata(s3, bucket, o.key)));
+    for (const m of metas) records += Number(m.records ?? 0);
+  }
+  return { records, objects: objects.length };
+}
+
+async function scalar(wh: Warehouse, sql: string, params: unknown[] = []): Promise<number> {
+  const [row] = await wh.query<{ n: number }>(sql, params);
+  return Number(row?.n ?? 0);
+}
+
+async function topLists(wh: Warehouse, window: { start: string; end: string }): Promise<PipelineReport['top']> {
+  const days = [window.start.slice(0, 10), new Date(Date.parse(window.end) - 1).toISOString().slice(0, 10)];
+  const tracks = await wh.query<{ song_name: string; artist_name: string; plays: number }>(
+    `select song_name, artist_name, sum(plays) as plays from gold.top_tracks_daily
+      where event_date between cast($1 as date) and cast($2 as date)
+      group by song_id, song_name, artist_name order by plays desc, song_name limit 5`,
+    days,
+  );
+  const artists = await wh.query<{ artist_name: string; plays: number }>(
+    `select artist_name, sum(plays) as plays from gold.top_artists_daily
+      where event_date between cast($1 as date) and cast($2 as date)
+      group by artist_name order by plays desc, artist_name limit 5`,
+    days,
+  );
+  return {
+    tracks: tracks.map((t) => ({ ...t, plays: Number(t.plays) })),
+    artists: artists.map((a) => ({ ...a, plays: Number(a.plays) })),
+  };
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
