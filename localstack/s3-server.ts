@@ -84,11 +84,21 @@ function allowListingPastOneThousandKeys(): void {
   const createCipheriv = crypto.createCipheriv;
   const createDecipheriv = crypto.createDecipheriv;
   const mutable = crypto as unknown as Record<string, unknown>;
-  mutable.createCipheriv = (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null, opts?: unknown) =>
+  mutable.createCipheriv = (
+    algorithm: string,
+    key: crypto.CipherKey,
+    iv: crypto.BinaryLike | null,
+    opts?: unknown,
+  ) =>
     algorithm === 'des'
       ? createCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
       : createCipheriv(algorithm, key, iv, opts as never);
-  mutable.createDecipheriv = (algorithm: string, key: crypto.CipherKey, iv: crypto.BinaryLike | null, opts?: unknown) =>
+  mutable.createDecipheriv = (
+    algorithm: string,
+    key: crypto.CipherKey,
+    iv: crypto.BinaryLike | null,
+    opts?: unknown,
+  ) =>
     algorithm === 'des'
       ? createDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
       : createDecipheriv(algorithm, key, iv, opts as never);

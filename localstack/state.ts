@@ -52,7 +52,7 @@ export async function acquireLock(dataDir: string, what = 'mds local up'): Promi
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = await readServices(dataDir);
-      if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
+      if (holder && isAlive(holder.pid)) {
         throw new MdsError(
           `${what}: the data directory ${localPaths(dataDir).root} is in use by another mds process (pid ${holder.pid}, ` +
             `started ${holder.startedAt}); stop it with Ctrl-C, or use another --data directory`,

@@ -36,13 +36,29 @@ interface UpFlags extends SimulationFlags, ServiceFlags {
 
 function addServiceOptions(cmd: Command): Command {
   return cmd
-    .option('--data <dir>', 'local data directory (broker logs, S3 objects, warehouse, runs)', DEFAULT_DATA_DIR)
-    .option('--broker-port <port>', 'local Kafka broker port', (v) => parseInteger(v, '--broker-port'), LOCAL_DEFAULTS.brokerPort)
-    .option('--s3-port <port>', 'local S3 server port', (v) => parseInteger(v, '--s3-port'), LOCAL_DEFAULTS.s3Port);
+    .option(
+      '--data <dir>',
+      'local data directory (broker logs, S3 objects, warehouse, runs)',
+      DEFAULT_DATA_DIR,
+    )
+    .option(
+      '--broker-port <port>',
+      'local Kafka broker port',
+      (v) => parseInteger(v, '--broker-port'),
+      LOCAL_DEFAULTS.brokerPort,
+    )
+    .option(
+      '--s3-port <port>',
+      'local S3 server port',
+      (v) => parseInteger(v, '--s3-port'),
+      LOCAL_DEFAULTS.s3Port,
+    );
 }
 
 export function registerLocal(program: Command): void {
-  const local = program.command('local').description('Run the whole pipeline on this machine, with no cloud account.');
+  const local = program
+    .command('local')
+    .description('Run the whole pipeline on this machine, with no cloud account.');
 
   const up = local
     .command('up')
@@ -52,7 +68,12 @@ export function registerLocal(program: Command): void {
     );
   addSimulationOptions(up, { events: LOCAL_UP_EVENTS });
   addServiceOptions(up)
-    .option('--dashboard-port <port>', 'dashboard port', (v) => parseInteger(v, '--dashboard-port'), LOCAL_DEFAULTS.dashboardPort)
+    .option(
+      '--dashboard-port <port>',
+      'dashboard port',
+      (v) => parseInteger(v, '--dashboard-port'),
+      LOCAL_DEFAULTS.dashboardPort,
+    )
     .option('--once', 'exit after the summary instead of serving until Ctrl-C')
     .option('--json', 'print the summary as one JSON object on stdout')
     .addHelpText(
@@ -74,7 +95,9 @@ Examples:
     .action(async (flags: { data: string }) => {
       const holder = await readServices(flags.data);
       if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
-        throw new MdsError(`a local pipeline (pid ${holder.pid}) uses ${localPaths(flags.data).root}; stop it with Ctrl-C first`);
+        throw new MdsError(
+          `a local pipeline (pid ${holder.pid}) uses ${localPaths(flags.data).root}; stop it with Ctrl-C first`,
+        );
       }
       await rm(localPaths(flags.data).root, { recursive: true, force: true });
       process.stderr.write(`removed ${localPaths(flags.data).root}\n`);
@@ -84,7 +107,10 @@ Examples:
     program
       .command('run')
       .description('Run the hourly workflow for a window on the local services (a backfill or a re-run).')
-      .requiredOption('--window <start/end>', 'ISO-8601 instants on hour boundaries, e.g. 2026-11-23T08:00:00Z/2026-11-23T10:00:00Z'),
+      .requiredOption(
+        '--window <start/end>',
+        'ISO-8601 instants on hour boundaries, e.g. 2026-11-23T08:00:00Z/2026-11-23T10:00:00Z',
+      ),
   )
     .option('--json', 'print the run summary as JSON on stdout')
     .action(async (flags: ServiceFlags & { window: string; json?: boolean }) => runWindow(flags));
@@ -98,12 +124,20 @@ Examples:
     .action(async (flags: { data: string; limit: number; json?: boolean }) => status(flags));
 }
 
-async function withServices<T>(flags: ServiceFlags, what: string, fn: (services: LocalServices, lock: Lock) => Promise<T>): Promise<T> {
+async function withServices<T>(
+  flags: ServiceFlags,
+  what: string,
+  fn: (services: LocalServices, lock: Lock) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(flags.data, what);
   const { startLocalServices } = await import('../../localstack/pipeline/services.ts');
   let services: LocalServices | undefined;
   try {
-    services = await startLocalServices({ dataDir: flags.data, brokerPort: flags.brokerPort, s3Port: flags.s3Port });
+    services = await startLocalServices({
+      dataDir: flags.data,
+      brokerPort: flags.brokerPort,
+      s3Port: flags.s3Port,
+    });
     await lock.update({ broker: services.broker.bootstrap, s3: services.s3Server.endpoint });
     return await fn(services, lock);
   } finally {
@@ -123,7 +157,9 @@ async function localUp(flags: UpFlags): Promise<void> {
   const { runLocalPipeline } = await import('../../localstack/pipeline/up.ts');
   await withServices(flags, 'mds local up', async (services, lock) => {
     stages.services = round((performance.now() - t0) / 1000);
-    say(`local services up in ${stages.services}s: broker ${services.broker.bootstrap}, S3 ${services.s3Server.endpoint}, data ${services.paths.root}`);
+    say(
+      `local services up in ${stages.services}s: broker ${services.broker.bootstrap}, S3 ${services.s3Server.endpoint}, data ${services.paths.root}`,
+    );
     let bar: ReturnType<typeof progressBar> | undefined;
     let last = 0;
     const report = await runLocalPipeline(
@@ -132,7 +168,12 @@ async function localUp(flags: UpFlags): Promise<void> {
       {
         stage: (name, phase, seconds) => {
           if (phase === 'start' && name === 'produce') {
-            bar = progressBar({ total: simulation.events, label: 'produce', unit: 'events', minTotal: 50_000 });
+            bar = progressBar({
+              total: simulation.events,
+              label: 'produce',
+              unit: 'events',
+              minTotal: 50_000,
+            });
           }
           if (phase === 'start') say(`▶ ${name}`);
           if (phase === 'end') {
@@ -167,14 +208,23 @@ async function localUp(flags: UpFlags): Promise<void> {
       port: flags.dashboardPort,
       log: consoleLog(),
     });
-    await lock.update({ broker: services.broker.bootstrap, s3: services.s3Server.endpoint, dashboard: dashboard.url });
-    err.write(`\ndashboard: ${dashboard.url}\nthe broker, S3 server and event source mapping keep running; the workflow runs at 5 past each hour. Ctrl-C to stop.\n`);
+    await lock.update({
+      broker: services.broker.bootstrap,
+      s3: services.s3Server.endpoint,
+      dashboard: dashboard.url,
+    });
+    err.write(
+      `\ndashboard: ${dashboard.url}\nthe broker, S3 server and event source mapping keep running; the workflow runs at 5 past each hour. Ctrl-C to stop.\n`,
+    );
     await serveUntilSignal(services, dashboard);
   });
 }
 
 /** Runs the workflow at five past every hour for the hour before, as the deployed schedule does. */
-async function serveUntilSignal(services: LocalServices, dashboard: { close(): Promise<void> }): Promise<void> {
+async function serveUntilSignal(
+  services: LocalServices,
+  dashboard: { close(): Promise<void> },
+): Promise<void> {
   const { runWorkflowLocally } = await import('../../localstack/pipeline/workflow.ts');
   await new Promise<void>((resolve) => {
     let timer: NodeJS.Timeout;
@@ -185,7 +235,10 @@ async function serveUntilSignal(services: LocalServices, dashboard: { close(): P
           process.stderr.write(`scheduled run failed to start: ${String(e)}\n`);
           return undefined;
         });
-        if (run) process.stderr.write(`scheduled run ${run.summary?.runId ?? run.execution.executionName}: ${run.execution.status}\n`);
+        if (run)
+          process.stderr.write(
+            `scheduled run ${run.summary?.runId ?? run.execution.executionName}: ${run.execution.status}\n`,
+          );
         schedule();
       }, next - Date.now());
     };
@@ -218,13 +271,17 @@ async function runWindow(flags: ServiceFlags & { window: string; json?: boolean 
       const s = run.summary;
       process.stderr.write(
         `\nrun ${s?.runId ?? run.execution.executionName}: ${run.execution.status}\n` +
-          (s ? `${formatTable([
-            ['landed', s.counts.landed],
-            ['quarantined', s.counts.quarantined],
-            ['loaded', s.counts.loaded],
-            ['modelled', s.counts.modelled],
-          ])}\n` : '') +
-          (run.execution.status === 'FAILED' ? `error: ${run.execution.error}: ${run.execution.cause}\n` : '') +
+          (s
+            ? `${formatTable([
+                ['landed', s.counts.landed],
+                ['quarantined', s.counts.quarantined],
+                ['loaded', s.counts.loaded],
+                ['modelled', s.counts.modelled],
+              ])}\n`
+            : '') +
+          (run.execution.status === 'FAILED'
+            ? `error: ${run.execution.error}: ${run.execution.cause}\n`
+            : '') +
           (run.runDir ? `summary, report and history: ${run.runDir}\n` : ''),
       );
     }
@@ -235,18 +292,26 @@ async function runWindow(flags: ServiceFlags & { window: string; json?: boolean 
 /** `START/END`: whole hours, end after start, not in the future. */
 export function parseWindow(value: string, now: Date): RunWindow {
   const parts = value.split('/');
-  if (parts.length !== 2) throw new UsageError(`--window ${JSON.stringify(value)}: expected START/END, e.g. 2026-11-23T08:00:00Z/2026-11-23T10:00:00Z`);
+  if (parts.length !== 2)
+    throw new UsageError(
+      `--window ${JSON.stringify(value)}: expected START/END, e.g. 2026-11-23T08:00:00Z/2026-11-23T10:00:00Z`,
+    );
   const [start, end] = parts.map((p, i) => {
     const d = new Date(p);
     if (!/[zZ]|[+-]\d\d:\d\d$/.test(p) || Number.isNaN(d.getTime())) {
-      throw new UsageError(`--window: ${i === 0 ? 'START' : 'END'} ${JSON.stringify(p)} is not an ISO-8601 instant with a zone (e.g. 2026-11-23T08:00:00Z)`);
+      throw new UsageError(
+        `--window: ${i === 0 ? 'START' : 'END'} ${JSON.stringify(p)} is not an ISO-8601 instant with a zone (e.g. 2026-11-23T08:00:00Z)`,
+      );
     }
     if (d.getTime() % HOUR_MS !== 0) throw new UsageError(`--window: ${p} is not on an hour boundary`);
     return d;
   }) as [Date, Date];
-  if (end.getTime() <= start.getTime()) throw new UsageError(`--window: END ${end.toISOString()} is not after START ${start.toISOString()}`);
+  if (end.getTime() <= start.getTime())
+    throw new UsageError(`--window: END ${end.toISOString()} is not after START ${start.toISOString()}`);
   if (end.getTime() > startOfHour(now).getTime()) {
-    throw new UsageError(`--window: END ${end.toISOString()} is in the future or inside the current hour; the last complete hour ends at ${startOfHour(now).toISOString()}`);
+    throw new UsageError(
+      `--window: END ${end.toISOString()} is in the future or inside the current hour; the last complete hour ends at ${startOfHour(now).toISOString()}`,
+    );
   }
   return { start: start.toISOString(), end: end.toISOString() };
 }
@@ -292,28 +357,44 @@ function transitionLine(e: HistoryEvent): string | undefined {
 }
 
 function renderReport(r: PipelineReport): string {
-  const checks = r.reconciliation.checks.map((c) => `  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.expected.toLocaleString('en-US')} vs ${c.actual.toLocaleString('en-US')}`);
+  const checks = r.reconciliation.checks.map(
+    (c) =>
+      `  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.expected.toLocaleString('en-US')} vs ${c.actual.toLocaleString('en-US')}`,
+  );
   return [
     `pipeline ${r.window.start} .. ${r.window.end} (seed ${r.seed})`,
     formatTable([
       ['events produced', r.events.produced],
-      ['  valid (distinct)', `${r.events.valid.toLocaleString('en-US')} (${r.events.distinct.toLocaleString('en-US')})`],
+      [
+        '  valid (distinct)',
+        `${r.events.valid.toLocaleString('en-US')} (${r.events.distinct.toLocaleString('en-US')})`,
+      ],
       ['  duplicates / late / invalid', `${r.events.duplicates} / ${r.events.late} / ${r.events.invalid}`],
       ['landed in Bronze', r.events.landed],
       ['quarantined', r.events.quarantined],
-      ['Bronze objects / records', `${r.bronze.objects.toLocaleString('en-US')} / ${r.bronze.records.toLocaleString('en-US')}`],
+      [
+        'Bronze objects / records',
+        `${r.bronze.objects.toLocaleString('en-US')} / ${r.bronze.records.toLocaleString('en-US')}`,
+      ],
       ['warehouse Bronze rows', r.warehouse.bronze_rows],
       ['Silver rows', r.silver.rows],
       ...Object.entries(r.gold).map(([t, n]) => [`Gold ${t}`, n] as const),
-      ['workflow runs', `${r.runs.filter((x) => x.status === 'SUCCEEDED').length} succeeded of ${r.runs.length}`],
+      [
+        'workflow runs',
+        `${r.runs.filter((x) => x.status === 'SUCCEEDED').length} succeeded of ${r.runs.length}`,
+      ],
     ]),
     `reconciliation: ${r.reconciliation.ok ? 'OK' : 'MISMATCH'}`,
     ...checks,
     'top tracks:',
-    ...r.top.tracks.map((t, i) => `  ${i + 1}. ${t.song_name} — ${t.artist_name} (${t.plays.toLocaleString('en-US')} plays)`),
+    ...r.top.tracks.map(
+      (t, i) => `  ${i + 1}. ${t.song_name} — ${t.artist_name} (${t.plays.toLocaleString('en-US')} plays)`,
+    ),
     'top artists:',
     ...r.top.artists.map((a, i) => `  ${i + 1}. ${a.artist_name} (${a.plays.toLocaleString('en-US')} plays)`),
-    `stage seconds: ${Object.entries(r.stages).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `stage seconds: ${Object.entries(r.stages)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `data: ${r.data.dir}  (warehouse ${r.data.warehouse}, run reports under ${r.data.runs})`,
   ].join('\n');
 }
@@ -321,4 +402,3 @@ function renderReport(r: PipelineReport): string {
 function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
-

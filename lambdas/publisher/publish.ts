@@ -128,7 +128,12 @@ export async function buildSummary(deps: PublishDeps, req: PublishRequest): Prom
     startedAt: req.startedAt,
     finishedAt: now.toISOString(),
     stepSeconds: req.stepSeconds ?? {},
-    counts: req.reconcile?.counts ?? { landed: 0, quarantined: 0, loaded: req.load?.rowsLoaded ?? 0, modelled: 0 },
+    counts: req.reconcile?.counts ?? {
+      landed: 0,
+      quarantined: 0,
+      loaded: req.load?.rowsLoaded ?? 0,
+      modelled: 0,
+    },
     ...(req.load ? { loader: req.load } : {}),
     ...(dbt ? { dbt } : {}),
     ...(req.reconcile ? { reconciliation: { ok: req.reconcile.ok, checks: req.reconcile.checks } } : {}),
@@ -182,7 +187,9 @@ async function readDbtResults(s3: S3Client, uri: string): Promise<RunSummary['db
 function failureMessage(summary: RunSummary, reportUri: string): string {
   return [
     `Run ${summary.runId} for ${summary.window.start} .. ${summary.window.end} failed.`,
-    summary.failure ? `State: ${summary.failure.state}\nError: ${summary.failure.error}\nCause: ${summary.failure.cause}` : '',
+    summary.failure
+      ? `State: ${summary.failure.state}\nError: ${summary.failure.error}\nCause: ${summary.failure.cause}`
+      : '',
     `Report: ${reportUri}`,
   ]
     .filter(Boolean)

@@ -124,7 +124,11 @@ function check(name: string, expected: number, actual: number, detail?: string):
   return ok || !detail ? { name, expected, actual, ok } : { name, expected, actual, ok, detail };
 }
 
-async function listUnder(s3: S3Client, bucket: string, prefixes: readonly string[]): Promise<ObjectSummary[]> {
+async function listUnder(
+  s3: S3Client,
+  bucket: string,
+  prefixes: readonly string[],
+): Promise<ObjectSummary[]> {
   const out: ObjectSummary[] = [];
   for (const prefix of prefixes) for await (const o of listObjects(s3, bucket, prefix)) out.push(o);
   return out;
@@ -151,7 +155,10 @@ async function recordCounts(
   return counts;
 }
 
-async function goldGlimpse(warehouse: Warehouse, window: RunWindow): Promise<NonNullable<RunSummary['gold']>> {
+async function goldGlimpse(
+  warehouse: Warehouse,
+  window: RunWindow,
+): Promise<NonNullable<RunSummary['gold']>> {
   const params = [sqlTimestamp(window.start), sqlTimestamp(window.end)];
   const playsPerHour = await warehouse.query<{ hour_start: string; plays: number }>(
     `select hour_start, plays from gold.plays_per_hour
@@ -159,7 +166,10 @@ async function goldGlimpse(warehouse: Warehouse, window: RunWindow): Promise<Non
     params,
   );
   // The window's days: top lists are daily in Gold.
-  const dayParams = [window.start.slice(0, 10), new Date(Date.parse(window.end) - 1).toISOString().slice(0, 10)];
+  const dayParams = [
+    window.start.slice(0, 10),
+    new Date(Date.parse(window.end) - 1).toISOString().slice(0, 10),
+  ];
   const topTracks = await warehouse.query<{ song_name: string; artist_name: string; plays: number }>(
     `select song_name, artist_name, sum(plays) as plays from gold.top_tracks_daily
       where event_date between cast($1 as date) and cast($2 as date)
@@ -172,7 +182,8 @@ async function goldGlimpse(warehouse: Warehouse, window: RunWindow): Promise<Non
       group by artist_name order by plays desc, artist_name limit 10`,
     dayParams,
   );
-  const num = <T extends { plays: number }>(rows: T[]): T[] => rows.map((r) => ({ ...r, plays: Number(r.plays) }));
+  const num = <T extends { plays: number }>(rows: T[]): T[] =>
+    rows.map((r) => ({ ...r, plays: Number(r.plays) }));
   return { playsPerHour: num(playsPerHour), topTracks: num(topTracks), topArtists: num(topArtists) };
 }
 

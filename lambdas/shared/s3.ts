@@ -77,7 +77,11 @@ export async function putObjectBytes(
 }
 
 /** The user metadata of an object (`x-amz-meta-*`, keys in lower case). */
-export async function headObjectMetadata(s3: S3Client, bucket: string, key: string): Promise<Record<string, string>> {
+export async function headObjectMetadata(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<Record<string, string>> {
   const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   return res.Metadata ?? {};
 }

@@ -40,7 +40,12 @@ export interface LocalServices {
   readonly warehouse: DuckDbWarehouse;
   readonly mapping: RunningMapping;
   /** What the consumer handler has landed since start. */
-  readonly landing: () => { readonly recordsIn: number; readonly landed: number; readonly quarantined: number; readonly objects: number };
+  readonly landing: () => {
+    readonly recordsIn: number;
+    readonly landed: number;
+    readonly quarantined: number;
+    readonly objects: number;
+  };
   close(): Promise<void>;
 }
 
@@ -88,7 +93,12 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     const totals = { recordsIn: 0, landed: 0, quarantined: 0, objects: 0 };
     const consumer = createConsumerHandler({
       s3,
-      config: () => ({ bucket, bronzePrefix: BRONZE_PREFIX, quarantinePrefix: QUARANTINE_PREFIX, gzipLevel: 1 }),
+      config: () => ({
+        bucket,
+        bronzePrefix: BRONZE_PREFIX,
+        quarantinePrefix: QUARANTINE_PREFIX,
+        gzipLevel: 1,
+      }),
       logger: new Logger({ serviceName: 'consumer', logLevel: 'ERROR' }),
       metrics: new Metrics({ namespace: 'SpotifyMds', serviceName: 'consumer' }),
     });
@@ -132,4 +142,3 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     throw err;
   }
 }
-

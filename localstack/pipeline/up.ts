@@ -3,9 +3,14 @@
  * events through the broker, waits until the event source mapping has landed them in Bronze, runs the hourly
  * workflow for every hour of the window, and reconciles the counts of every stage.
  */
+import { Partitioners } from 'kafkajs';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
 import { produceRecords } from '../../lambdas/producer/produce.ts';
-import { simulate, type SimulationSummary, type SimulatorOptions } from '../../lambdas/shared/simulator/index.ts';
+import {
+  simulate,
+  type SimulationSummary,
+  type SimulatorOptions,
+} from '../../lambdas/shared/simulator/index.ts';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { headObjectMetadata, listObjects, type ObjectSummary } from '../../lambdas/shared/s3.ts';
 import type { ReconcileCheck, RunSummary } from '../../lambdas/shared/run-summary.ts';
@@ -35,7 +40,11 @@ export interface PipelineReport {
   readonly warehouse: { readonly bronze_rows: number };
   readonly silver: { readonly rows: number };
   readonly gold: Readonly<Record<string, number>>;
-  readonly runs: readonly { readonly runId: string; readonly window: RunSummary['window']; readonly status: string }[];
+  readonly runs: readonly {
+    readonly runId: string;
+    readonly window: RunSummary['window'];
+    readonly status: string;
+  }[];
   readonly reconciliation: { readonly ok: boolean; readonly checks: readonly ReconcileCheck[] };
   readonly top: {
     readonly tracks: NonNullable<RunSummary['gold']>['topTracks'];
@@ -75,7 +84,7 @@ export async function runLocalPipeline(
 
   await stage('produce', async () => {
     const kafka = createKafka({ brokers: [services.broker.bootstrap], clientId: 'mds-local-producer' });
-    const producer = kafka.producer({ allowAutoTopicCreation: true, idempotent: false });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
       await produceRecords(producer, services.topic, run.records(), {
@@ -95,7 +104,10 @@ export async function runLocalPipeline(
     const start = simulation.start.getTime();
     const end = simulation.end.getTime();
     for (let t = start; t < end; t += HOUR_MS) {
-      const window = { start: new Date(t).toISOString(), end: new Date(Math.min(t + HOUR_MS, end)).toISOString() };
+      const window = {
+        start: new Date(t).toISOString(),
+        end: new Date(Math.min(t + HOUR_MS, end)).toISOString(),
+      };
       const label = window.start.slice(0, 13).replace('T', ' ') + 'h';
       const result = await runWorkflowLocally(services, {
         window,
@@ -123,7 +135,10 @@ export async function runLocalPipeline(
     const wh = services.warehouse;
     const window = { start: simulation.start.toISOString(), end: simulation.end.toISOString() };
     const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
-    const bronzeDistinct = await scalar(wh, 'select count(distinct event_id) as n from bronze.listening_events');
+    const bronzeDistinct = await scalar(
+      wh,
+      'select count(distinct event_id) as n from bronze.listening_events',
+    );
     const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
     const silverInWindow = await scalar(
       wh,
@@ -132,7 +147,8 @@ export async function runLocalPipeline(
       [sqlTimestamp(window.start), sqlTimestamp(window.end)],
     );
     const gold: Record<string, number> = {};
-    for (const table of GOLD_TABLES) gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+    for (const table of GOLD_TABLES)
+      gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
     const landed = after.landed - before.landed;
     const quarantined = after.quarantined - before.quarantined;
     const checks: ReconcileCheck[] = [
@@ -141,7 +157,13 @@ export async function runLocalPipeline(
       check('records in Bronze objects = warehouse Bronze rows', bronze.records, bronzeRows),
       check('silver rows = distinct Bronze events', bronzeDistinct, silverRows),
       ...(before.recordsIn === 0 && isFresh(bronze.records, landed)
-        ? [check('distinct valid events simulated = silver rows in the window', sim.distinctEvents, silverInWindow)]
+        ? [
+            check(
+              'distinct valid events simulated = silver rows in the window',
+              sim.distinctEvents,
+              silverInWindow,
+            ),
+          ]
         : []),
     ];
     const top = await topLists(wh, window);
@@ -199,7 +221,9 @@ export async function countRecords(
   for await (const o of listObjects(s3, bucket, prefix)) objects.push(o);
   let records = 0;
   for (let i = 0; i < objects.length; i += 32) {
-    const metas = await Promise.all(objects.slice(i, i + 32).map((o) => headObjectMetadata(s3, bucket, o.key)));
+    const metas = await Promise.all(
+      objects.slice(i, i + 32).map((o) => headObjectMetadata(s3, bucket, o.key)),
+    );
     for (const m of metas) records += Number(m.records ?? 0);
   }
   return { records, objects: objects.length };
@@ -210,7 +234,10 @@ async function scalar(wh: Warehouse, sql: string, params: unknown[] = []): Promi
   return Number(row?.n ?? 0);
 }
 
-async function topLists(wh: Warehouse, window: { start: string; end: string }): Promise<PipelineReport['top']> {
+async function topLists(
+  wh: Warehouse,
+  window: { start: string; end: string },
+): Promise<PipelineReport['top']> {
   const days = [window.start.slice(0, 10), new Date(Date.parse(window.end) - 1).toISOString().slice(0, 10)];
   const tracks = await wh.query<{ song_name: string; artist_name: string; plays: number }>(
     `select song_name, artist_name, sum(plays) as plays from gold.top_tracks_daily

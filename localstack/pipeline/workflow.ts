@@ -61,7 +61,10 @@ export function localDefinition(): Record<string, unknown> {
   return definition;
 }
 
-export async function runWorkflowLocally(services: LocalServices, options: LocalRunOptions = {}): Promise<LocalRun> {
+export async function runWorkflowLocally(
+  services: LocalServices,
+  options: LocalRunOptions = {},
+): Promise<LocalRun> {
   const { s3, bucket, warehouse } = services;
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   const startedAt = new Date().toISOString();
@@ -70,7 +73,10 @@ export async function runWorkflowLocally(services: LocalServices, options: Local
   let published: RunSummary | undefined;
 
   const publish = async (event: unknown): Promise<unknown> => {
-    const request = { ...publishRequestFromEvent(event as PublisherEvent, bucket), stepSeconds: { ...timings } };
+    const request = {
+      ...publishRequestFromEvent(event as PublisherEvent, bucket),
+      stepSeconds: { ...timings },
+    };
     published = await buildSummary({ s3, bucket }, request);
     return publishSummary({ s3, bucket }, published);
   };
@@ -89,7 +95,8 @@ export async function runWorkflowLocally(services: LocalServices, options: Local
           maxWindowDays: MAX_WINDOW_DAYS,
           lookbackHours: LOOKBACK_HOURS,
         }),
-      LoadBronze: async (payload) => timed(timings, 'LoadBronze', () => loadBronze({ s3, bucket, warehouse }, payload as LoadRequest)),
+      LoadBronze: async (payload) =>
+        timed(timings, 'LoadBronze', () => loadBronze({ s3, bucket, warehouse }, payload as LoadRequest)),
       RunDbt: async (request) =>
         timed(timings, 'RunDbt', async () => {
           const env = containerEnvironment(request);
@@ -112,7 +119,9 @@ export async function runWorkflowLocally(services: LocalServices, options: Local
             contentType: 'application/json',
           });
           if (!result.success) {
-            const failed = result.runResults.results.filter((r) => r.status === 'error' || r.status === 'fail');
+            const failed = result.runResults.results.filter(
+              (r) => r.status === 'error' || r.status === 'fail',
+            );
             throw ecsTaskFailed(
               `dbt build failed: ${failed.map((r) => `${r.unique_id} (${r.status}${r.message ? `: ${r.message}` : ''})`).join('; ')}`,
             );
@@ -129,7 +138,10 @@ export async function runWorkflowLocally(services: LocalServices, options: Local
         timed(timings, 'Reconcile', async () => {
           const p = payload as { runId: string; window: RunWindow; runStartedAt?: string };
           return assertReconciled(
-            await reconcileWindow({ s3, bucket, warehouse }, { ...p, runStartedAt: p.runStartedAt ?? startedAt }),
+            await reconcileWindow(
+              { s3, bucket, warehouse },
+              { ...p, runStartedAt: p.runStartedAt ?? startedAt },
+            ),
           );
         }),
       PublishSummary: publish,
@@ -159,8 +171,9 @@ async function timed<T>(timings: Record<string, number>, name: string, fn: () =>
 
 /** The container environment the RunDbt state passes (ECS RunTask ContainerOverrides). */
 function containerEnvironment(request: unknown): Record<string, string> {
-  const overrides = (request as { Overrides?: { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] }[] } })
-    .Overrides?.ContainerOverrides?.[0]?.Environment;
+  const overrides = (
+    request as { Overrides?: { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] }[] } }
+  ).Overrides?.ContainerOverrides?.[0]?.Environment;
   if (!overrides) throw new MdsError('the RunDbt task request has no container environment');
   return Object.fromEntries(overrides.map((e) => [e.Name, e.Value]));
 }

@@ -69,7 +69,8 @@ export async function executeLocally(options: LocalExecutionOptions): Promise<Lo
   }
   const retryIntervalOverrides: Record<string, number> = {};
   if (options.retryIntervalMs !== undefined) {
-    for (const [name, state] of Object.entries(states)) if (state.Retry) retryIntervalOverrides[name] = options.retryIntervalMs;
+    for (const [name, state] of Object.entries(states))
+      if (state.Retry) retryIntervalOverrides[name] = options.retryIntervalMs;
   }
 
   const machine = new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: false } });
@@ -184,7 +185,10 @@ interface LibraryEvent {
 function toHistoryEvent(e: LibraryEvent, id: number): HistoryEvent {
   const base = { id, previousEventId: id - 1, timestamp: new Date(e.timestamp).toISOString() };
   const s = e.state;
-  const errorDetails = { error: e.Error, cause: typeof e.Cause === 'string' ? e.Cause : JSON.stringify(e.Cause) };
+  const errorDetails = {
+    error: e.Error,
+    cause: typeof e.Cause === 'string' ? e.Cause : JSON.stringify(e.Cause),
+  };
   switch (e.type) {
     case 'ExecutionStarted':
       return { ...base, type: e.type, details: { input: JSON.stringify(e.input) } };
@@ -193,9 +197,17 @@ function toHistoryEvent(e: LibraryEvent, id: number): HistoryEvent {
     case 'ExecutionFailed':
       return { ...base, type: e.type, details: errorDetails };
     case 'StateEntered':
-      return { ...base, type: `${s?.type}StateEntered`, details: { name: s?.name, input: JSON.stringify(s?.input) } };
+      return {
+        ...base,
+        type: `${s?.type}StateEntered`,
+        details: { name: s?.name, input: JSON.stringify(s?.input) },
+      };
     case 'StateExited':
-      return { ...base, type: `${s?.type}StateExited`, details: { name: s?.name, output: JSON.stringify(s?.output) } };
+      return {
+        ...base,
+        type: `${s?.type}StateExited`,
+        details: { name: s?.name, output: JSON.stringify(s?.output) },
+      };
     case 'StateFailed':
       return { ...base, type: `${s?.type}Failed`, details: { name: s?.name, ...errorDetails } };
     case 'StateRetried':

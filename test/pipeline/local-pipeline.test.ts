@@ -1,0 +1,197 @@
+/**
+ * The whole pipeline on the local stand-ins, end to end: simulated events with duplicates, late and invalid
+ * records go through the real broker, the event source mapping emulator and the S3 server into Bronze; the
+ * synthesized workflow runs hourly on DuckDB with the embedded dbt runner.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalServices, type LocalServices } from '../../localstack/pipeline/services.ts';
+import { countRecords, runLocalPipeline, type PipelineReport } from '../../localstack/pipeline/up.ts';
+import { runWorkflowLocally } from '../../localstack/pipeline/workflow.ts';
+import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { BRONZE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { GOLD_TABLES } from '../../dashboard/gold.ts';
+import { Partitioners } from 'kafkajs';
+import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { simulate } from '../../lambdas/shared/simulator/index.ts';
+
+const END = new Date('2026-11-20T04:00:00.000Z');
+const START = new Date(END.getTime() - 4 * 3_600_000);
+const hour = (h: number) => ({
+  start: new Date(START.getTime() + h * 3_600_000).toISOString(),
+  end: new Date(START.getTime() + (h + 1) * 3_600_000).toISOString(),
+});
+
+let dataDir: string;
+let services: LocalServices;
+let report: PipelineReport;
+
+async function goldSnapshot(): Promise<Record<string, unknown[]>> {
+  const out: Record<string, unknown[]> = {};
+  for (const t of GOLD_TABLES)
+    out[t] = await services.warehouse.query(`select * from gold.${t} order by all`);
+  return out;
+}
+
+/** Every loaded object holds exactly its lines, once: no object is half-loaded or loaded twice. */
+async function assertExactlyOnceLoaded(): Promise<void> {
+  const perFile = await services.warehouse.query<{ source_file: string; n: number; rows: number }>(
+    `select source_file, count(*) as n, count(distinct source_row) as rows from bronze.listening_events group by 1`,
+  );
+  const manifest = await services.warehouse.query<{ n: number }>(
+    `select count(*) as n from bronze.load_manifest where status = 'loaded'`,
+  );
+  const bronze = await countRecords(services.s3, services.bucket, BRONZE_PREFIX);
+  expect(perFile.every((f) => f.n === f.rows)).toBe(true);
+  expect(Number(manifest[0]?.n)).toBe(perFile.length);
+  expect(perFile.reduce((s, f) => s + Number(f.n), 0)).toBeLessThanOrEqual(bronze.records);
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(tmpdir(), 'mds-e2e-'));
+  services = await startLocalServices({ dataDir, brokerPort: 0, s3Port: 0 });
+  report = await runLocalPipeline(services, {
+    seed: 7,
+    events: 50_000,
+    start: START,
+    end: END,
+    duplicateFraction: 0.02,
+    lateFraction: 0.03,
+    invalidFraction: 0.01,
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await services?.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+describe('mds local up, end to end', () => {
+  it('reconciles every stage exactly: valid events = Silver rows, invalid = quarantined', () => {
+    const sim = simulate({
+      seed: 7,
+      events: 50_000,
+      start: START,
+      end: END,
+      duplicateFraction: 0.02,
+      lateFraction: 0.03,
+      invalidFraction: 0.01,
+    }).summary();
+    expect(report.reconciliation.ok).toBe(true);
+    expect(report.events.produced).toBe(50_000);
+    expect(report.events.quarantined).toBe(sim.invalid);
+    expect(report.events.landed).toBe(sim.valid);
+    expect(report.bronze.records).toBe(sim.valid);
+    expect(report.warehouse.bronze_rows).toBe(sim.valid);
+    expect(report.silver.rows).toBe(sim.distinctEvents);
+    expect(report.runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(sim.duplicates).toBeGreaterThan(0);
+    expect(sim.late).toBeGreaterThan(0);
+  });
+
+  it('running the same hour again changes nothing in Gold', async () => {
+    const before = await goldSnapshot();
+    const rerun = await runWorkflowLocally(services, { window: hour(1), executionName: 'rerun-1' });
+    expect(rerun.execution.status).toBe('SUCCEEDED');
+    expect(rerun.summary?.loader?.objectsLoaded).toBe(0);
+    expect(await goldSnapshot()).toEqual(before);
+  });
+
+  it('retries a dbt task that fails once, and the run succeeds', async () => {
+    const run = await runWorkflowLocally(services, {
+      window: hour(2),
+      injectDbtFailures: 1,
+      retryIntervalMs: 10,
+    });
+    expect(run.execution.status).toBe('SUCCEEDED');
+    expect(
+      run.execution.history.filter((e) => e.type === 'TaskRetried' && e.details?.name === 'RunDbt'),
+    ).toHaveLength(1);
+  });
+
+  it('ends in Fail with the cause when dbt keeps failing, and leaves nothing half-loaded', async () => {
+    // Prepare: new events for an hour of the window, landed but not yet loaded.
+    const kafka = createKafka({ brokers: [services.broker.bootstrap] });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const extra = simulate({
+      seed: 8,
+      events: 2_000,
+      start: new Date(hour(3).start),
+      end: new Date(hour(3).end),
+    });
+    await produceRecords(producer, services.topic, extra.records());
+    await producer.disconnect();
+    await services.mapping.drained(60_000);
+    const silverBefore = await services.warehouse.query<{ n: number }>(
+      'select count(*) as n from silver.stg_spotify__events',
+    );
+
+    // Act
+    const run = await runWorkflowLocally(services, {
+      window: hour(3),
+      injectDbtFailures: Infinity,
+      retryIntervalMs: 10,
+    });
+
+    // Assess: the run failed in RunDbt with its cause, and says so in its summary.
+    expect(run.execution.status).toBe('FAILED');
+    expect(run.execution.error).toBe('States.TaskFailed');
+    expect(run.execution.cause).toContain('failure injected');
+    expect(run.summary?.status).toBe('FAILED');
+    expect(run.summary?.failure?.state).toBe('RunDbt');
+    expect(run.summary?.loader?.rowsLoaded).toBe(2_000);
+    await assertExactlyOnceLoaded();
+    const silverAfter = await services.warehouse.query<{ n: number }>(
+      'select count(*) as n from silver.stg_spotify__events',
+    );
+    expect(silverAfter).toEqual(silverBefore);
+
+    // A later run picks the hour up and reconciles.
+    const retry = await runWorkflowLocally(services, { window: hour(3) });
+    expect(retry.execution.status).toBe('SUCCEEDED');
+    expect(retry.summary?.reconciliation?.ok).toBe(true);
+  });
+
+  it('does not double-load when two runs of the same window go at once', async () => {
+    // Prepare: fresh objects for hour 0, and a second connection, as a second execution would have.
+    const kafka = createKafka({ brokers: [services.broker.bootstrap] });
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const extra = simulate({
+      seed: 9,
+      events: 3_000,
+      start: new Date(hour(0).start),
+      end: new Date(hour(0).end),
+    });
+    await produceRecords(producer, services.topic, extra.records());
+    await producer.disconnect();
+    await services.mapping.drained(60_000);
+    const second = await openDuckDbWarehouse({ path: services.paths.warehouse });
+    const rowsBefore =
+      (await services.warehouse.query<{ n: number }>('select count(*) as n from bronze.listening_events'))[0]
+        ?.n ?? 0;
+
+    // Act
+    const [a, b] = await Promise.all([
+      runWorkflowLocally(services, { window: hour(0), executionName: 'concurrent-a', retryIntervalMs: 200 }),
+      runWorkflowLocally(
+        { ...services, warehouse: second },
+        { window: hour(0), executionName: 'concurrent-b', retryIntervalMs: 200 },
+      ),
+    ]);
+    await second.close();
+
+    // Assess: the new rows are in the warehouse exactly once, whichever run loaded them.
+    const loaded = (a.summary?.loader?.rowsLoaded ?? 0) + (b.summary?.loader?.rowsLoaded ?? 0);
+    expect(loaded).toBe(3_000);
+    const rowsAfter =
+      (await services.warehouse.query<{ n: number }>('select count(*) as n from bronze.listening_events'))[0]
+        ?.n ?? 0;
+    expect(Number(rowsAfter) - Number(rowsBefore)).toBe(3_000);
+    await assertExactlyOnceLoaded();
+  });
+});
