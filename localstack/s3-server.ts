@@ -81,25 +81,12 @@ function allowListingPastOneThousandKeys(): void {
     const buf = Buffer.from(b as Buffer);
     return Buffer.concat([buf, buf]).subarray(0, 16);
   };
-  const createCipheriv = crypto.createCipheriv;
-  const createDecipheriv = crypto.createDecipheriv;
   const mutable = crypto as unknown as Record<string, unknown>;
-  mutable.createCipheriv = (
-    algorithm: string,
-    key: crypto.CipherKey,
-    iv: crypto.BinaryLike | null,
-    opts?: unknown,
-  ) =>
-    algorithm === 'des'
-      ? createCipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
-      : createCipheriv(algorithm, key, iv, opts as never);
-  mutable.createDecipheriv = (
-    algorithm: string,
-    key: crypto.CipherKey,
-    iv: crypto.BinaryLike | null,
-    opts?: unknown,
-  ) =>
-    algorithm === 'des'
-      ? createDecipheriv('aes-128-cbc', widen(key as Buffer), widen(iv))
-      : createDecipheriv(algorithm, key, iv, opts as never);
+  for (const name of ['createCipheriv', 'createDecipheriv'] as const) {
+    const original = crypto[name] as (...args: unknown[]) => unknown;
+    mutable[name] = (algorithm: string, key: Buffer, iv: Buffer | null, ...rest: unknown[]) =>
+      algorithm === 'des'
+        ? original('aes-128-cbc', widen(key), widen(iv))
+        : original(algorithm, key, iv, ...rest);
+  }
 }

@@ -135,7 +135,7 @@ async function listUnder(
 }
 
 /** Lines per object, from the `records` metadata the consumer writes on every object. */
-async function recordCounts(
+export async function recordCounts(
   s3: S3Client,
   bucket: string,
   objects: readonly ObjectSummary[],
@@ -155,10 +155,13 @@ async function recordCounts(
   return counts;
 }
 
-async function goldGlimpse(
+export async function goldGlimpse(
   warehouse: Warehouse,
   window: RunWindow,
+  limit = 10,
 ): Promise<NonNullable<RunSummary['gold']>> {
+  // An integer we control, inlined: not every warehouse binds a LIMIT.
+  const top = Math.max(1, Math.trunc(limit));
   const params = [sqlTimestamp(window.start), sqlTimestamp(window.end)];
   const playsPerHour = await warehouse.query<{ hour_start: string; plays: number }>(
     `select hour_start, plays from gold.plays_per_hour
@@ -173,13 +176,13 @@ async function goldGlimpse(
   const topTracks = await warehouse.query<{ song_name: string; artist_name: string; plays: number }>(
     `select song_name, artist_name, sum(plays) as plays from gold.top_tracks_daily
       where event_date between cast($1 as date) and cast($2 as date)
-      group by song_id, song_name, artist_name order by plays desc, song_name limit 10`,
+      group by song_id, song_name, artist_name order by plays desc, song_name limit ${top}`,
     dayParams,
   );
   const topArtists = await warehouse.query<{ artist_name: string; plays: number }>(
     `select artist_name, sum(plays) as plays from gold.top_artists_daily
       where event_date between cast($1 as date) and cast($2 as date)
-      group by artist_name order by plays desc, artist_name limit 10`,
+      group by artist_name order by plays desc, artist_name limit ${top}`,
     dayParams,
   );
   const num = <T extends { plays: number }>(rows: T[]): T[] =>

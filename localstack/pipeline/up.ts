@@ -12,7 +12,8 @@ import {
   type SimulatorOptions,
 } from '../../lambdas/shared/simulator/index.ts';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
-import { headObjectMetadata, listObjects, type ObjectSummary } from '../../lambdas/shared/s3.ts';
+import { listObjects, type ObjectSummary } from '../../lambdas/shared/s3.ts';
+import { goldGlimpse, recordCounts } from '../../lambdas/reconcile/reconcile.ts';
 import type { ReconcileCheck, RunSummary } from '../../lambdas/shared/run-summary.ts';
 import { HOUR_MS, sqlTimestamp } from '../../lambdas/shared/window.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -166,7 +167,8 @@ export async function runLocalPipeline(
           ]
         : []),
     ];
-    const top = await topLists(wh, window);
+    const glimpse = await goldGlimpse(wh, window, 5);
+    const top = { tracks: glimpse.topTracks, artists: glimpse.topArtists };
     return {
       window,
       seed: simulation.seed,
@@ -220,41 +222,13 @@ export async function countRecords(
   const objects: ObjectSummary[] = [];
   for await (const o of listObjects(s3, bucket, prefix)) objects.push(o);
   let records = 0;
-  for (let i = 0; i < objects.length; i += 32) {
-    const metas = await Promise.all(
-      objects.slice(i, i + 32).map((o) => headObjectMetadata(s3, bucket, o.key)),
-    );
-    for (const m of metas) records += Number(m.records ?? 0);
-  }
+  for (const n of (await recordCounts(s3, bucket, objects)).values()) records += n;
   return { records, objects: objects.length };
 }
 
 async function scalar(wh: Warehouse, sql: string, params: unknown[] = []): Promise<number> {
   const [row] = await wh.query<{ n: number }>(sql, params);
   return Number(row?.n ?? 0);
-}
-
-async function topLists(
-  wh: Warehouse,
-  window: { start: string; end: string },
-): Promise<PipelineReport['top']> {
-  const days = [window.start.slice(0, 10), new Date(Date.parse(window.end) - 1).toISOString().slice(0, 10)];
-  const tracks = await wh.query<{ song_name: string; artist_name: string; plays: number }>(
-    `select song_name, artist_name, sum(plays) as plays from gold.top_tracks_daily
-      where event_date between cast($1 as date) and cast($2 as date)
-      group by song_id, song_name, artist_name order by plays desc, song_name limit 5`,
-    days,
-  );
-  const artists = await wh.query<{ artist_name: string; plays: number }>(
-    `select artist_name, sum(plays) as plays from gold.top_artists_daily
-      where event_date between cast($1 as date) and cast($2 as date)
-      group by artist_name order by plays desc, artist_name limit 5`,
-    days,
-  );
-  return {
-    tracks: tracks.map((t) => ({ ...t, plays: Number(t.plays) })),
-    artists: artists.map((a) => ({ ...a, plays: Number(a.plays) })),
-  };
 }
 
 function round(x: number): number {

@@ -50,6 +50,21 @@ async function assertExactlyOnceLoaded(): Promise<void> {
   expect(perFile.reduce((s, f) => s + Number(f.n), 0)).toBeLessThanOrEqual(bronze.records);
 }
 
+/** Produces more simulated events for one hour and waits until they are in Bronze. */
+async function landMoreEvents(
+  seed: number,
+  events: number,
+  window: { start: string; end: string },
+): Promise<void> {
+  const kafka = createKafka({ brokers: [services.broker.bootstrap] });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const run = simulate({ seed, events, start: new Date(window.start), end: new Date(window.end) });
+  await produceRecords(producer, services.topic, run.records());
+  await producer.disconnect();
+  await services.mapping.drained(60_000);
+}
+
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'mds-e2e-'));
   services = await startLocalServices({ dataDir, brokerPort: 0, s3Port: 0 });
@@ -114,18 +129,7 @@ describe('mds local up, end to end', () => {
 
   it('ends in Fail with the cause when dbt keeps failing, and leaves nothing half-loaded', async () => {
     // Prepare: new events for an hour of the window, landed but not yet loaded.
-    const kafka = createKafka({ brokers: [services.broker.bootstrap] });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    const extra = simulate({
-      seed: 8,
-      events: 2_000,
-      start: new Date(hour(3).start),
-      end: new Date(hour(3).end),
-    });
-    await produceRecords(producer, services.topic, extra.records());
-    await producer.disconnect();
-    await services.mapping.drained(60_000);
+    await landMoreEvents(8, 2_000, hour(3));
     const silverBefore = await services.warehouse.query<{ n: number }>(
       'select count(*) as n from silver.stg_spotify__events',
     );
@@ -158,18 +162,7 @@ describe('mds local up, end to end', () => {
 
   it('does not double-load when two runs of the same window go at once', async () => {
     // Prepare: fresh objects for hour 0, and a second connection, as a second execution would have.
-    const kafka = createKafka({ brokers: [services.broker.bootstrap] });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    const extra = simulate({
-      seed: 9,
-      events: 3_000,
-      start: new Date(hour(0).start),
-      end: new Date(hour(0).end),
-    });
-    await produceRecords(producer, services.topic, extra.records());
-    await producer.disconnect();
-    await services.mapping.drained(60_000);
+    await landMoreEvents(9, 3_000, hour(0));
     const second = await openDuckDbWarehouse({ path: services.paths.warehouse });
     const rowsBefore =
       (await services.warehouse.query<{ n: number }>('select count(*) as n from bronze.listening_events'))[0]
