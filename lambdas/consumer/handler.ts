@@ -1,4 +1,118 @@
-// Placeholder until the consumer handler lands; the CDK app bundles this path.
-export const handler = async (): Promise<never> => {
-  throw new Error('consumer handler: not implemented yet');
-};
+/**
+ * The consumer Lambda: triggered by the Kafka event source mapping (MSK or self-managed Kafka), it lands
+ * the batch in Bronze through `landBatch`. Thin wiring only: configuration, logging, metrics.
+ *
+ * MSK mappings have no partial batch response, so any failed S3 write throws and the whole batch is
+ * retried; the object keys and bytes are deterministic, so the retry is safe.
+ *
+ * Environment: BUCKET_NAME (required), BRONZE_PREFIX (default "bronze/"), QUARANTINE_PREFIX
+ * (default "quarantine/"), GZIP_LEVEL (default 1), and the Powertools variables (POWERTOOLS_LOG_LEVEL,
+ * POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED, ...).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ConfigError, errorMessage } from '../shared/errors.ts';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../shared/bronze.ts';
+import { DEFAULT_GZIP_LEVEL, landBatch, type LandOptions } from './land.ts';
+import type { MskEvent } from './msk-event.ts';
+
+export type { MskEvent, MskRecord, MskRecordHeader } from './msk-event.ts';
+
+export interface ConsumerConfig extends Required<LandOptions> {
+  readonly bucket: string;
+}
+
+/** What one invocation did; the event source mapping ignores it, the local emulator and CLI report it. */
+export interface ConsumerSummary {
+  readonly recordsIn: number;
+  readonly landed: number;
+  readonly quarantined: number;
+  readonly objectsWritten: number;
+  readonly bytesWritten: number;
+}
+
+export function consumerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
+  const bucket = env.BUCKET_NAME?.trim();
+  if (!bucket) {
+    throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the name of the Bronze bucket');
+  }
+  return {
+    bucket,
+    bronzePrefix: folderPrefix(env, 'BRONZE_PREFIX', BRONZE_PREFIX),
+    quarantinePrefix: folderPrefix(env, 'QUARANTINE_PREFIX', QUARANTINE_PREFIX),
+    gzipLevel: gzipLevel(env),
+  };
+}
+
+function folderPrefix(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!value.endsWith('/') || value.startsWith('/')) {
+    throw new ConfigError(
+      name,
+      `"${value}" is not a folder prefix`,
+      `Use a prefix like "${fallback}" (no leading "/", a trailing "/")`,
+    );
+  }
+  return value;
+}
+
+function gzipLevel(env: NodeJS.ProcessEnv): number {
+  const value = env.GZIP_LEVEL;
+  if (value === undefined || value === '') return DEFAULT_GZIP_LEVEL;
+  const level = Number(value);
+  if (!Number.isInteger(level) || level < 1 || level > 9) {
+    throw new ConfigError(
+      'GZIP_LEVEL',
+      `"${value}" is not a gzip level`,
+      'Use an integer from 1 (fastest) to 9 (smallest)',
+    );
+  }
+  return level;
+}
+
+export interface ConsumerDeps {
+  readonly s3: S3Client;
+  /** Read on the first invocation, so that importing the module never fails. */
+  readonly config: () => ConsumerConfig;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+}
+
+export function createConsumerHandler(deps: ConsumerDeps): (event: MskEvent) => Promise<ConsumerSummary> {
+  const logger = deps.logger ?? new Logger({ serviceName: 'consumer' });
+  const metrics = deps.metrics ?? new Metrics({ namespace: 'SpotifyMds', serviceName: 'consumer' });
+  let config: ConsumerConfig | undefined;
+  return async (event) => {
+    config ??= deps.config();
+    const { bucket, ...options } = config;
+    try {
+      const result = await landBatch(deps.s3, bucket, event, options);
+      const summary: ConsumerSummary = {
+        recordsIn: result.recordsIn,
+        landed: result.landed,
+        quarantined: result.quarantined,
+        objectsWritten: result.objectsWritten,
+        bytesWritten: result.bytesWritten,
+      };
+      // One set of metrics per invocation, never per record.
+      metrics.addMetric('RecordsIn', MetricUnit.Count, summary.recordsIn);
+      metrics.addMetric('RecordsLanded', MetricUnit.Count, summary.landed);
+      metrics.addMetric('RecordsQuarantined', MetricUnit.Count, summary.quarantined);
+      metrics.addMetric('ObjectsWritten', MetricUnit.Count, summary.objectsWritten);
+      metrics.addMetric('BytesWritten', MetricUnit.Bytes, summary.bytesWritten);
+      // Quarantined records are an expected outcome with their own metric, not a warning per batch.
+      logger.info('batch landed', { ...summary });
+      return summary;
+    } catch (err) {
+      logger.error('batch not landed; the event source mapping will retry it', { error: errorMessage(err) });
+      metrics.addMetric('BatchesFailed', MetricUnit.Count, 1);
+      throw err;
+    } finally {
+      metrics.publishStoredMetrics();
+    }
+  };
+}
+
+export const handler = createConsumerHandler({ s3: new S3Client({}), config: () => consumerConfigFromEnv() });

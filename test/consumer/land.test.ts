@@ -1,0 +1,325 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { landBatch, planBatch, type MskEvent } from '../../lambdas/consumer/land.ts';
+import { consumerConfigFromEnv, createConsumerHandler } from '../../lambdas/consumer/handler.ts';
+import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
+import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambdas/shared/s3.ts';
+import { ConfigError, TransientError } from '../../lambdas/shared/errors.ts';
+import { ListeningEventSchema } from '../../lambdas/shared/contract.ts';
+import type { QuarantineRecord } from '../../lambdas/shared/bronze.ts';
+
+const BUCKET = 'bronze-test';
+
+// Each test file runs in its own process: keep Powertools' metric lines out of the test output.
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+
+async function fixture(name: string): Promise<MskEvent> {
+  return JSON.parse(
+    await readFile(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8'),
+  ) as MskEvent;
+}
+
+function lines(body: Uint8Array): Record<string, unknown>[] {
+  const text = gunzipSync(body).toString('utf8');
+  expect(text.endsWith('\n')).toBe(true);
+  return text
+    .slice(0, -1)
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+let dir: string;
+let server: LocalS3;
+let s3: S3Client;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'consumer-test-'));
+  server = await startLocalS3({ directory: dir, buckets: [BUCKET] });
+  s3 = server.client();
+});
+
+afterAll(async () => {
+  s3?.destroy();
+  await server?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('planBatch', () => {
+  it('groups valid records by event hour and topic-partition, named by the offsets in each object', async () => {
+    // Prepare
+    const event = await fixture('msk-event.json');
+
+    // Act
+    const plan = planBatch(event);
+
+    // Assess
+    expect(plan).toMatchObject({ recordsIn: 8, landed: 8, quarantined: 0 });
+    expect(plan.objects.map((o) => [o.key, o.records])).toEqual([
+      ['bronze/date=2026-11-23/hour=09/spotify-events-0-102-102.ndjson.gz', 1],
+      ['bronze/date=2026-11-23/hour=10/spotify-events-0-100-104.ndjson.gz', 2],
+      ['bronze/date=2026-11-23/hour=11/spotify-events-0-101-103.ndjson.gz', 2],
+      ['bronze/date=2026-11-23/hour=11/spotify-events-1-7-9.ndjson.gz', 3],
+    ]);
+  });
+
+  it('writes each line as the event in contract order plus the Kafka lineage', async () => {
+    // Prepare: offset 9 of partition 1 has its fields in reverse order
+    const event = await fixture('msk-event.json');
+
+    // Act
+    const plan = planBatch(event);
+
+    // Assess
+    const obj = plan.objects.find((o) => o.key.endsWith('spotify-events-1-7-9.ndjson.gz'))!;
+    const rows = lines(obj.body);
+    const contractKeys = Object.keys(ListeningEventSchema.shape);
+    for (const row of rows) {
+      expect(Object.keys(row)).toEqual([
+        ...contractKeys,
+        '_topic',
+        '_partition',
+        '_offset',
+        '_kafka_timestamp',
+      ]);
+    }
+    expect(rows.map((r) => r._offset)).toEqual([7, 8, 9]);
+    expect(rows[2]).toMatchObject({
+      _topic: 'spotify-events',
+      _partition: 1,
+      _kafka_timestamp: '2026-11-23T11:02:03.004Z',
+      timestamp: '2026-11-23T11:01:31.000Z',
+      schema_version: 1,
+    });
+  });
+
+  it('is deterministic: the same batch gives the same keys and bytes, whatever the record order in the event', async () => {
+    // Prepare
+    const event = await fixture('msk-event.json');
+    const shuffled: MskEvent = {
+      ...event,
+      records: Object.fromEntries(
+        Object.entries(event.records)
+          .reverse()
+          .map(([k, v]) => [k, [...v].reverse()]),
+      ),
+    };
+
+    // Act
+    const a = planBatch(event);
+    const b = planBatch(shuffled);
+
+    // Assess
+    expect(b.objects.map((o) => o.key)).toEqual(a.objects.map((o) => o.key));
+    b.objects.forEach((o, i) => expect(o.body.equals(a.objects[i]!.body)).toBe(true));
+  });
+
+  it('quarantines every bad record with its reasons under the arrival hour, and lands the rest', async () => {
+    // Prepare
+    const event = await fixture('msk-event-bad.json');
+
+    // Act
+    const plan = planBatch(event);
+
+    // Assess
+    expect(plan).toMatchObject({ recordsIn: 9, landed: 2, quarantined: 7 });
+    const [bronze, quarantine] = plan.objects;
+    expect(bronze!.key).toBe('bronze/date=2026-11-23/hour=10/spotify-events-0-10-18.ndjson.gz');
+    expect(lines(bronze!.body).map((r) => r._offset)).toEqual([10, 18]);
+    expect(quarantine!.key).toBe('quarantine/date=2026-11-23/hour=11/spotify-events-0-11-17.ndjson.gz');
+    const q = lines(quarantine!.body) as unknown as QuarantineRecord[];
+    expect(q.map((r) => [r.offset, r.problems.map((p) => `${p.path}:${p.code}`).sort()])).toEqual([
+      [11, [':invalid_utf8']],
+      [12, [':invalid_json']],
+      [13, [':not_an_object']],
+      [14, [':not_an_object']],
+      [15, ['country:invalid_value', 'duration_ms:invalid_type', 'event_type:invalid_value']],
+      [16, [':missing_value']],
+      [17, ['timestamp:invalid_format']],
+    ]);
+    const original = event.records['spotify-events-0']!;
+    for (const r of q) {
+      const raw = original.find((o) => o.offset === r.offset)!;
+      expect(r).toMatchObject({
+        topic: 'spotify-events',
+        partition: 0,
+        kafka_timestamp: '2026-11-23T11:02:03.004Z',
+      });
+      expect(r.value_base64).toBe(raw.value ?? null);
+      expect(r.key_base64).toBe(raw.key ?? null);
+    }
+  });
+
+  it('quarantines a 1 MB value as too big without decoding it', () => {
+    // Prepare
+    const big = Buffer.alloc(1024 * 1024, 0x61).toString('base64');
+    const event: MskEvent = {
+      eventSource: 'aws:kafka',
+      records: {
+        't-3': [
+          { topic: 't', partition: 3, offset: 5, timestamp: 0, timestampType: 'CREATE_TIME', value: big },
+        ],
+      },
+    };
+
+    // Act
+    const plan = planBatch(event);
+
+    // Assess
+    expect(plan).toMatchObject({ recordsIn: 1, landed: 0, quarantined: 1 });
+    const [row] = lines(plan.objects[0]!.body) as unknown as QuarantineRecord[];
+    expect(plan.objects[0]!.key).toBe('quarantine/date=1970-01-01/hour=00/t-3-5-5.ndjson.gz');
+    expect(row!.problems).toEqual([expect.objectContaining({ code: 'too_big' })]);
+    expect(row!.value_base64).toBe(big);
+  });
+
+  it('writes the Kafka timestamp as toISOString would, for any instant of the years 0000-9999', () => {
+    // Prepare / Act / Assess
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.integer({
+            min: Date.parse('0000-01-01T00:00:00Z'),
+            max: Date.parse('9999-12-31T23:59:59.999Z'),
+          }),
+          { minLength: 1, maxLength: 20 },
+        ),
+        (stamps) => {
+          const records = stamps.map((timestamp, offset) => ({
+            topic: 't',
+            partition: 0,
+            offset,
+            timestamp,
+            timestampType: 'CREATE_TIME' as const,
+          }));
+          const plan = planBatch({ eventSource: 'aws:kafka', records: { 't-0': records } });
+          const rows = plan.objects.flatMap((o) => lines(o.body)) as unknown as QuarantineRecord[];
+          expect(rows.map((r) => r.kafka_timestamp).sort()).toEqual(
+            stamps.map((t) => new Date(t).toISOString()).sort(),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('plans nothing for an empty batch', () => {
+    // Act
+    const plan = planBatch({ eventSource: 'aws:kafka', records: {} });
+
+    // Assess
+    expect(plan).toEqual({ recordsIn: 0, landed: 0, quarantined: 0, objects: [] });
+  });
+});
+
+describe('landBatch against the local S3 server', () => {
+  it('writes the objects with a records count, and re-delivery rewrites the same bytes', async () => {
+    // Prepare
+    const event = await fixture('msk-event.json');
+    const options = { bronzePrefix: 'run1/bronze/', quarantinePrefix: 'run1/quarantine/' };
+
+    // Act
+    const first = await landBatch(s3, BUCKET, event, options);
+    const keys = (await listAllObjects(s3, BUCKET, 'run1/')).map((o) => o.key);
+    const before = await Promise.all(keys.map((k) => getObjectBytes(s3, BUCKET, k)));
+    const again = await landBatch(s3, BUCKET, event, options);
+    const after = await Promise.all(keys.map((k) => getObjectBytes(s3, BUCKET, k)));
+
+    // Assess
+    expect(first).toMatchObject({ recordsIn: 8, landed: 8, objectsWritten: 4 });
+    expect(again.bytesWritten).toBe(first.bytesWritten);
+    expect(keys).toEqual(first.objects.map((o) => o.key).sort());
+    after.forEach((bytes, i) => expect(Buffer.from(bytes).equals(Buffer.from(before[i]!))).toBe(true));
+    for (const o of first.objects) {
+      expect(await headObjectMetadata(s3, BUCKET, o.key)).toMatchObject({ records: String(o.records) });
+      expect(lines(await getObjectBytes(s3, BUCKET, o.key))).toHaveLength(o.records);
+    }
+  });
+
+  it('lands a self-managed Kafka event the same way', async () => {
+    // Prepare
+    const event = await fixture('msk-event-self-managed.json');
+
+    // Act
+    const result = await landBatch(s3, BUCKET, event, {
+      bronzePrefix: 'sm/bronze/',
+      quarantinePrefix: 'sm/q/',
+    });
+
+    // Assess
+    expect(result).toMatchObject({ recordsIn: 2, landed: 2, quarantined: 0, objectsWritten: 1 });
+    expect((await listAllObjects(s3, BUCKET, 'sm/')).map((o) => o.key)).toEqual([
+      'sm/bronze/date=2026-11-23/hour=11/spotify-events-2-0-1.ndjson.gz',
+    ]);
+  });
+
+  it('fails the whole call when a write fails, so the mapping retries the batch', async () => {
+    // Prepare
+    const event = await fixture('msk-event.json');
+
+    // Act
+    const attempt = landBatch(s3, 'no-such-bucket', event);
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(TransientError);
+    await expect(attempt).rejects.toThrow(/4 of 4 objects could not be written/);
+  });
+});
+
+describe('consumer handler', () => {
+  const quiet = () => ({
+    logger: new Logger({ serviceName: 'consumer', logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Test', serviceName: 'consumer', singleMetric: false }),
+  });
+
+  it('names BUCKET_NAME when it is missing, and rejects a bad prefix', () => {
+    // Act / Assess
+    expect(() => consumerConfigFromEnv({})).toThrow(ConfigError);
+    expect(() => consumerConfigFromEnv({})).toThrow(/BUCKET_NAME/);
+    expect(() => consumerConfigFromEnv({ BUCKET_NAME: 'b', BRONZE_PREFIX: '/abs' })).toThrow(/BRONZE_PREFIX/);
+    expect(consumerConfigFromEnv({ BUCKET_NAME: 'b' })).toEqual({
+      bucket: 'b',
+      bronzePrefix: 'bronze/',
+      quarantinePrefix: 'quarantine/',
+      gzipLevel: 1,
+    });
+  });
+
+  it('fails an invocation with a ConfigError, not at import, when BUCKET_NAME is missing', async () => {
+    // Prepare
+    const handler = createConsumerHandler({ s3, config: () => consumerConfigFromEnv({}), ...quiet() });
+
+    // Act / Assess
+    await expect(handler({ eventSource: 'aws:kafka', records: {} })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('lands a batch and reports what it did; an S3 failure makes the invocation fail', async () => {
+    // Prepare
+    const event = await fixture('msk-event-bad.json');
+    const ok = createConsumerHandler({
+      s3,
+      config: () =>
+        consumerConfigFromEnv({ BUCKET_NAME: BUCKET, BRONZE_PREFIX: 'h/b/', QUARANTINE_PREFIX: 'h/q/' }),
+      ...quiet(),
+    });
+    const broken = createConsumerHandler({
+      s3,
+      config: () => consumerConfigFromEnv({ BUCKET_NAME: 'missing' }),
+      ...quiet(),
+    });
+
+    // Act
+    const summary = await ok(event);
+
+    // Assess
+    expect(summary).toMatchObject({ recordsIn: 9, landed: 2, quarantined: 7, objectsWritten: 2 });
+    expect((await listAllObjects(s3, BUCKET, 'h/')).length).toBe(2);
+    await expect(broken(event)).rejects.toBeInstanceOf(TransientError);
+  });
+});
