@@ -5,6 +5,14 @@
 import '../lambdas/shared/polyfills.ts';
 import { Command, CommanderError } from 'commander';
 import { UsageError, errorMessage } from '../lambdas/shared/errors.ts';
+import { registerConsume } from './commands/consume.ts';
+import { registerBroker } from './commands/broker.ts';
+import { registerProduce } from './commands/produce.ts';
+import { registerDashboard } from './commands/dashboard.ts';
+import { registerSimulate } from './commands/simulate.ts';
+import { registerDbt } from './commands/dbt.ts';
+import { registerDoctor } from './commands/doctor.ts';
+import { registerLocal } from './commands/local.ts';
 
 const program = new Command('mds')
   .description('Spotify modern data stack: simulate, stream, land, load, model and show listening events.')
@@ -13,6 +21,15 @@ const program = new Command('mds')
   .configureOutput({
     outputError: (str, write) => write(`mds: ${str.replace(/^error: /, '').trim()}\n`),
   });
+
+registerConsume(program);
+registerSimulate(program);
+registerBroker(program);
+registerProduce(program);
+registerDashboard(program);
+registerDbt(program);
+registerDoctor(program);
+registerLocal(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,253 @@
+/**
+ * `mds produce`: simulated listening events to Kafka (the local broker by default). Either --events N as
+ * fast as the broker takes them, or --rate R --duration D paced in real time. Takes the simulator flags of
+ * `mds simulate`; shows a live progress bar with events/s when stderr is a terminal.
+ */
+import cliProgress from 'cli-progress';
+import type { Command } from 'commander';
+import { Partitioners, type Producer } from 'kafkajs';
+import { kafkaFailure, produceRecords } from '../../lambdas/producer/produce.ts';
+import { ConfigError, UsageError } from '../../lambdas/shared/errors.ts';
+import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
+import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
+import {
+  parseDuration,
+  parseFraction,
+  parseInteger,
+  parseIsoDate,
+  parseNumber,
+  printSummary,
+  startOfHour,
+} from './cli-util.ts';
+
+const DEFAULT_EVENTS = 10_000;
+const DEFAULT_WINDOW_MS = 6 * 3_600_000;
+
+interface ProduceFlags {
+  readonly brokers: string;
+  readonly topic: string;
+  readonly events?: number;
+  readonly rate?: number;
+  readonly duration?: number;
+  readonly seed: number;
+  readonly users: number;
+  readonly songs: number;
+  readonly start?: Date;
+  readonly end?: Date;
+  readonly duplicateFraction: number;
+  readonly lateFraction: number;
+  readonly invalidFraction: number;
+  readonly batchSize: number;
+  readonly retries: number;
+  readonly tls?: boolean;
+  readonly iamRegion?: string;
+  readonly quiet?: boolean;
+}
+
+export function registerProduce(program: Command): void {
+  program
+    .command('produce')
+    .description('Send simulated listening events to Kafka (key = user_id, gzip, acks=all).')
+    .option('--brokers <list>', 'comma-separated bootstrap brokers', `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`)
+    .option('--topic <name>', 'topic to send to', LOCAL_DEFAULTS.topic)
+    .option('--events <n>', `records to send, as fast as possible (default ${DEFAULT_EVENTS})`, (v) =>
+      parseInteger(v, '--events'),
+    )
+    .option('--rate <r>', 'events per second in real time, with --duration', (v) =>
+      parseNumber(v, '--rate', 0.001),
+    )
+    .option('--duration <d>', 'how long to send at --rate, like 90s, 10m, 1h', (v) =>
+      parseDuration(v, '--duration'),
+    )
+    .option('--seed <n>', 'seed of the simulator', (v) => parseInteger(v, '--seed'), 42)
+    .option('--users <n>', 'simulated listeners', (v) => parseInteger(v, '--users', 1), 1000)
+    .option('--songs <n>', 'catalog size', (v) => parseInteger(v, '--songs', 1), 5000)
+    .option('--start <iso>', 'with --events: event-time window start (default --end minus 6h)', (v) =>
+      parseIsoDate(v, '--start'),
+    )
+    .option('--end <iso>', 'with --events: event-time window end (default: start of the current hour)', (v) =>
+      parseIsoDate(v, '--end'),
+    )
+    .option(
+      '--duplicate-fraction <f>',
+      'share of re-sent events',
+      (v) => parseFraction(v, '--duplicate-fraction'),
+      0,
+    )
+    .option(
+      '--late-fraction <f>',
+      'share of events sent 1-6 h late',
+      (v) => parseFraction(v, '--late-fraction'),
+      0,
+    )
+    .option(
+      '--invalid-fraction <f>',
+      'share of invalid records',
+      (v) => parseFraction(v, '--invalid-fraction'),
+      0,
+    )
+    .option('--batch-size <n>', 'records per send request', (v) => parseInteger(v, '--batch-size', 1), 1000)
+    .option(
+      '--retries <n>',
+      'connection retries (with backoff) before giving up',
+      (v) => parseInteger(v, '--retries'),
+      5,
+    )
+    .option('--tls', 'connect with TLS')
+    .option('--iam-region <region>', 'authenticate to Amazon MSK with IAM (SASL OAUTHBEARER, implies --tls)')
+    .option('--quiet', 'print no summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  mds produce --events 100000
+  mds produce --rate 50 --duration 10m --late-fraction 0.02
+  mds produce --brokers b-1.example.kafka.eu-west-1.amazonaws.com:9098 --iam-region eu-west-1 --events 1000
+`,
+    )
+    .action(async (flags: ProduceFlags) => {
+      await runProduce(flags, new Date());
+    });
+}
+
+function plan(
+  flags: ProduceFlags,
+  now: Date,
+): { events: number; start: Date; end: Date; rate: number | null } {
+  if (flags.rate !== undefined || flags.duration !== undefined) {
+    if (flags.rate === undefined || flags.duration === undefined) {
+      throw new UsageError('--rate and --duration go together: events = rate x duration, sent in real time');
+    }
+    if (flags.events !== undefined)
+      throw new UsageError('--events conflicts with --rate/--duration: pass one or the other');
+    if (flags.start || flags.end)
+      throw new UsageError('--start/--end go with --events; --rate sends events of now');
+    const events = Math.round((flags.rate * flags.duration) / 1000);
+    return { events, start: now, end: new Date(now.getTime() + flags.duration), rate: flags.rate };
+  }
+  const end = flags.end ?? startOfHour(now);
+  const start = flags.start ?? new Date(end.getTime() - DEFAULT_WINDOW_MS);
+  if (start.getTime() >= end.getTime()) {
+    throw new UsageError(`--end ${end.toISOString()} is not after --start ${start.toISOString()}`);
+  }
+  return { events: flags.events ?? DEFAULT_EVENTS, start, end, rate: null };
+}
+
+export async function runProduce(flags: ProduceFlags, now: Date): Promise<void> {
+  const brokers = flags.brokers
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) throw new UsageError('--brokers: give at least one host:port');
+  const { events, start, end, rate } = plan(flags, now);
+  let run;
+  try {
+    run = simulate({
+      seed: flags.seed,
+      events,
+      start,
+      end,
+      users: flags.users,
+      songs: flags.songs,
+      duplicateFraction: flags.duplicateFraction,
+      lateFraction: flags.lateFraction,
+      invalidFraction: flags.invalidFraction,
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      throw new UsageError(err.message.replace(/\b(duplicate|late|invalid)Fraction\b/g, '--$1-fraction'), {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+  const kafka = createKafka({
+    brokers,
+    clientId: 'mds-produce',
+    tls: flags.tls,
+    iamAuth: flags.iamRegion ? { region: flags.iamRegion } : undefined,
+    retries: flags.retries,
+  });
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const bar = rateBar(events);
+  let sent = 0;
+  const started = performance.now();
+  try {
+    await producer.connect();
+    if (rate === null) {
+      await produceRecords(producer, flags.topic, run.records(), {
+        batchSize: flags.batchSize,
+        onProgress: (n) => bar.update(n),
+      });
+      sent = events;
+    } else {
+      sent = await paced(producer, flags.topic, run.records(), rate, flags.batchSize, (n) => bar.update(n));
+    }
+  } catch (err) {
+    throw kafkaFailure(err, brokers, flags.topic);
+  } finally {
+    bar.stop();
+    await producer.disconnect().catch(() => undefined);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (!flags.quiet) {
+    printSummary(`produced to ${flags.topic} at ${brokers.join(',')}`, [
+      ['events', sent],
+      ['seconds', seconds.toFixed(2)],
+      ['events/s', Math.round(sent / Math.max(seconds, 1e-3))],
+    ]);
+  }
+}
+
+/** Sends at `rate` events/s: about ten sends a second, each waiting for its moment on the clock. */
+async function paced(
+  producer: Producer,
+  topic: string,
+  records: Iterable<SimulatedRecord>,
+  rate: number,
+  maxBatch: number,
+  onProgress: (sent: number) => void,
+): Promise<number> {
+  const chunk = Math.max(1, Math.min(maxBatch, Math.round(rate / 10)));
+  const t0 = performance.now();
+  let sent = 0;
+  let pending: SimulatedRecord[] = [];
+  const flush = async (): Promise<void> => {
+    const due = t0 + (sent * 1000) / rate;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await produceRecords(producer, topic, pending, { batchSize: pending.length });
+    sent += pending.length;
+    pending = [];
+    onProgress(sent);
+  };
+  for (const r of records) {
+    pending.push(r);
+    if (pending.length >= chunk) await flush();
+  }
+  if (pending.length) await flush();
+  return sent;
+}
+
+/** A progress bar with the live send rate, drawn only when stderr is a terminal. */
+function rateBar(total: number): { update(sent: number): void; stop(): void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format:
+        'produce [{bar}] {percentage}% | {value}/{total} events | {rate} events/s | ETA {eta_formatted}',
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const t0 = performance.now();
+  bar.start(total, 0, { rate: 0 });
+  return {
+    update: (sent) =>
+      bar.update(sent, { rate: Math.round(sent / Math.max((performance.now() - t0) / 1000, 1e-3)) }),
+    stop: () => bar.stop(),
+  };
+}

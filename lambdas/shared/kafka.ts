@@ -1,0 +1,60 @@
+/**
+ * The one place that builds kafkajs clients: plaintext against the local broker, TLS plus
+ * SASL/OAUTHBEARER with an MSK IAM token (aws-msk-iam-sasl-signer-js) against Amazon MSK.
+ * kafkajs logs every reconnect at INFO; its log lines go to our logger at WARN and above.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
+import { Kafka, logLevel, type logCreator } from 'kafkajs';
+
+/** The part of a logger kafkajs output needs; a Powertools Logger fits. */
+export interface KafkaLogger {
+  warn(message: string, extra: Record<string, unknown>): void;
+  error(message: string, extra: Record<string, unknown>): void;
+}
+
+export interface KafkaSettings {
+  readonly brokers: readonly string[];
+  readonly clientId?: string;
+  /** Authenticate with MSK IAM (SASL OAUTHBEARER); implies TLS. */
+  readonly iamAuth?: { readonly region: string };
+  readonly tls?: boolean;
+  /** Where kafkajs warnings and errors go. @default a Powertools logger with service name `kafka` */
+  readonly logger?: KafkaLogger;
+  /** Connection attempts before a request fails (kafkajs retries with exponential backoff). @default 5 */
+  readonly retries?: number;
+}
+
+export function createKafka(settings: KafkaSettings): Kafka {
+  const logger: KafkaLogger = settings.logger ?? new Logger({ serviceName: 'kafka', logLevel: 'WARN' });
+  const toLogger: logCreator =
+    () =>
+    ({ level, namespace, log }) => {
+      // kafkajs adds its own timestamp and logger name; our logger has both already.
+      const { message, timestamp: _timestamp, logger: _logger, ...extra } = log;
+      // Error responses (REBALANCE_IN_PROGRESS on a heartbeat, say) also reach the caller, which retries them
+      // or fails with them; logging each one as well would bury the messages that matter.
+      if (namespace === 'Connection' && String(message).startsWith('Response ')) return;
+      const line = `kafkajs ${namespace}: ${message}`;
+      if (level === logLevel.ERROR) logger.error(line, { ...extra });
+      else if (level === logLevel.WARN) logger.warn(line, { ...extra });
+    };
+  const iam = settings.iamAuth;
+  return new Kafka({
+    clientId: settings.clientId ?? 'mds',
+    brokers: [...settings.brokers],
+    ssl: settings.tls ?? iam !== undefined,
+    sasl: iam
+      ? {
+          mechanism: 'oauthbearer',
+          oauthBearerProvider: async () => {
+            const { token } = await generateAuthToken({ region: iam.region });
+            return { value: token };
+          },
+        }
+      : undefined,
+    logLevel: logLevel.WARN,
+    logCreator: toLogger,
+    retry: { retries: settings.retries ?? 5, initialRetryTime: 300, maxRetryTime: 5_000 },
+  });
+}
