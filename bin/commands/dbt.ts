@@ -1,0 +1,135 @@
+/**
+ * `mds dbt build|run|test|freshness`: builds Silver and Gold in the local DuckDB warehouse. Uses the dbt CLI
+ * (dbt-duckdb) when it is on PATH, otherwise the embedded runner, which shares the warehouse in-process.
+ */
+import { spawn } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { Command } from 'commander';
+import YAML from 'yaml';
+import { UsageError } from '../../lambdas/shared/errors.ts';
+import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { runDbt, runSourceFreshness } from '../../localstack/dbt/index.ts';
+import { DEFAULT_DATA_DIR, PROJECT_ROOT, localPaths } from '../../localstack/paths.ts';
+
+interface DbtFlags {
+  readonly select?: string[];
+  readonly fullRefresh?: boolean;
+  readonly vars?: string;
+  readonly data: string;
+  readonly projectDir: string;
+  readonly targetDir?: string;
+  readonly runner: string;
+}
+
+const COMMANDS = ['build', 'run', 'test', 'freshness'] as const;
+type DbtCommand = (typeof COMMANDS)[number];
+
+function parseVars(text: string | undefined): Record<string, unknown> | undefined {
+  if (text === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = YAML.parse(text);
+  } catch (err) {
+    throw new UsageError(`--vars: not YAML or JSON (${(err as Error).message.split('\n')[0]})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) {
+    throw new UsageError(
+      `--vars: expected a mapping such as '{silver_lookback_hours: 6}', got ${JSON.stringify(text)}`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+/** The dbt executable on PATH, if any. */
+async function findDbt(): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
+    const candidate = path.join(dir, 'dbt');
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return undefined;
+}
+
+async function runCli(dbt: string, command: DbtCommand, flags: DbtFlags, warehouse: string): Promise<number> {
+  const args = command === 'freshness' ? ['source', 'freshness'] : [command];
+  args.push('--project-dir', flags.projectDir, '--profiles-dir', flags.projectDir, '--target', 'duckdb');
+  if (flags.select?.length) args.push('--select', ...flags.select);
+  if (flags.fullRefresh && command !== 'test' && command !== 'freshness') args.push('--full-refresh');
+  if (flags.vars) args.push('--vars', flags.vars);
+  if (flags.targetDir) args.push('--target-path', flags.targetDir);
+  const child = spawn(dbt, args, {
+    stdio: 'inherit',
+    env: { ...process.env, MDS_WAREHOUSE_PATH: warehouse },
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+}
+
+async function action(command: DbtCommand, flags: DbtFlags): Promise<void> {
+  if (!['auto', 'embedded', 'dbt'].includes(flags.runner)) {
+    throw new UsageError(`--runner: expected auto, embedded or dbt, got "${flags.runner}"`);
+  }
+  const vars = parseVars(flags.vars);
+  const projectDir = path.resolve(flags.projectDir);
+  const warehousePath = localPaths(flags.data).warehouse;
+  const dbt = flags.runner === 'embedded' ? undefined : await findDbt();
+  if (flags.runner === 'dbt' && !dbt)
+    throw new UsageError('--runner dbt: no dbt executable on PATH (install dbt-duckdb)');
+  if (dbt) {
+    console.log(`using ${dbt}`);
+    process.exitCode = await runCli(dbt, command, { ...flags, projectDir }, warehousePath);
+    return;
+  }
+  const warehouse = await openDuckDbWarehouse({ path: warehousePath });
+  try {
+    const common = {
+      projectDir,
+      connection: warehouse.connection,
+      targetDir: flags.targetDir,
+      log: (l: string) => console.log(l),
+    };
+    const ok =
+      command === 'freshness'
+        ? (await runSourceFreshness({ ...common, select: flags.select })).success
+        : (await runDbt({ ...common, command, select: flags.select, fullRefresh: flags.fullRefresh, vars }))
+            .success;
+    if (!ok) process.exitCode = 1;
+  } finally {
+    await warehouse.close();
+  }
+}
+
+export function registerDbt(program: Command): void {
+  const dbt = program
+    .command('dbt')
+    .description(
+      'Build Silver and Gold with dbt on the local DuckDB warehouse (dbt CLI if installed, else the embedded runner).',
+    );
+  for (const command of COMMANDS) {
+    dbt
+      .command(command)
+      .description(
+        command === 'freshness'
+          ? 'dbt source freshness: how long ago Bronze was last loaded, against the warn/error thresholds'
+          : `dbt ${command}${command === 'build' ? ': models and their tests in DAG order' : ''}`,
+      )
+      .option(
+        '-s, --select <selector...>',
+        'nodes: name, +name, name+, tag:x, path:models/marts, source:bronze',
+      )
+      .option('--full-refresh', 'rebuild incremental models from scratch')
+      .option('--vars <yaml>', "project variables, e.g. '{silver_lookback_hours: 6}'")
+      .option('--data <dir>', 'local data directory holding warehouse.duckdb', DEFAULT_DATA_DIR)
+      .option('--project-dir <dir>', 'the dbt project', path.join(PROJECT_ROOT, 'dbt'))
+      .option('--target-dir <dir>', 'where run_results.json goes (default <project-dir>/target)')
+      .option('--runner <kind>', 'auto (dbt CLI when on PATH), embedded or dbt', 'auto')
+      .action((flags: DbtFlags) => action(command, flags));
+  }
+}

@@ -1,0 +1,21 @@
+with daily as (
+
+    select
+        event_date,
+        device_type,
+        count(*) as events,
+        count(case when event_type = 'play' then 1 end) as plays,
+        count(distinct user_id) as listeners
+    from {{ ref('stg_spotify__events') }}
+    group by event_date, device_type
+
+)
+
+select
+    event_date,
+    device_type,
+    events,
+    plays,
+    listeners,
+    cast(events as double) / sum(events) over (partition by event_date) as share_of_events
+from daily

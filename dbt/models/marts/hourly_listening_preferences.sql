@@ -1,0 +1,21 @@
+with per_hour as (
+
+    select
+        cast(extract(hour from event_timestamp) as integer) as hour_of_day,
+        count(case when event_type = 'play' then 1 end) as plays,
+        count(case when event_type = 'skip' then 1 end) as skips,
+        count(distinct user_id) as listeners,
+        {{ minutes_listened() }} as minutes_listened
+    from {{ ref('stg_spotify__events') }}
+    group by cast(extract(hour from event_timestamp) as integer)
+
+)
+
+select
+    hour_of_day,
+    plays,
+    skips,
+    listeners,
+    cast(skips as double) / nullif(plays, 0) as skip_rate,
+    minutes_listened
+from per_hour

@@ -1,0 +1,21 @@
+with per_song as (
+
+    select
+        song_id,
+        min(song_name) as song_name,
+        min(artist_name) as artist_name,
+        count(case when event_type = 'play' then 1 end) as plays,
+        count(case when event_type = 'skip' then 1 end) as skips
+    from {{ ref('stg_spotify__events') }}
+    group by song_id
+
+)
+
+select
+    song_id,
+    song_name,
+    artist_name,
+    plays,
+    skips,
+    cast(skips as double) / nullif(plays, 0) as skip_rate
+from per_song

@@ -1,0 +1,35 @@
+{# Every Gold table that counts plays must count exactly the plays in Silver. Returns the tables that disagree. #}
+with silver as (
+
+    select count(*) as plays
+    from {{ ref('stg_spotify__events') }}
+    where event_type = 'play'
+
+),
+
+gold as (
+
+    select 'plays_per_hour' as gold_table, sum(plays) as plays from {{ ref('plays_per_hour') }}
+    union all
+    select 'hourly_listening_preferences', sum(plays) from {{ ref('hourly_listening_preferences') }}
+    union all
+    select 'listening_sessions', sum(plays) from {{ ref('listening_sessions') }}
+    union all
+    select 'song_skip_rates', sum(plays) from {{ ref('song_skip_rates') }}
+    union all
+    select 'artist_skip_rates', sum(plays) from {{ ref('artist_skip_rates') }}
+    union all
+    select 'device_mix', sum(plays) from {{ ref('device_mix') }}
+    union all
+    select 'country_mix', sum(plays) from {{ ref('country_mix') }}
+    union all
+    select 'song_popularity_distribution', sum(plays) from {{ ref('song_popularity_distribution') }}
+    union all
+    select 'user_wrapped', sum(plays) from {{ ref('user_wrapped') }}
+
+)
+
+select gold.gold_table, gold.plays as gold_plays, silver.plays as silver_plays
+from gold
+cross join silver
+where coalesce(gold.plays, 0) <> silver.plays

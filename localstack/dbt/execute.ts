@@ -1,0 +1,259 @@
+/**
+ * Executes nodes on DuckDB: materializations (view, table, incremental merged on unique_key) and data tests
+ * (a test passes when its query returns no rows; severity decides between fail and warn).
+ */
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { DbtCompilationError } from './jinja.ts';
+import { Relation, type ModelNode, type Project, type TestNode } from './project.ts';
+
+export interface NodeOutcome {
+  readonly status: 'success' | 'error' | 'pass' | 'fail' | 'warn';
+  readonly message: string;
+  readonly failures: number | null;
+  readonly rowsAffected: number | null;
+  readonly compiledCode: string;
+  readonly relation?: Relation;
+}
+
+const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+async function relationType(
+  conn: DuckDBConnection,
+  relation: Relation,
+): Promise<'table' | 'view' | undefined> {
+  const reader = await conn.runAndReadAll(
+    `select table_type from information_schema.tables
+     where table_catalog = current_database() and table_schema = ${lit(relation.schema)} and table_name = ${lit(relation.identifier)}`,
+  );
+  const type = reader.getRows()[0]?.[0];
+  if (type === undefined) return undefined;
+  return type === 'VIEW' ? 'view' : 'table';
+}
+
+async function columns(conn: DuckDBConnection, from: string): Promise<string[]> {
+  const reader = await conn.runAndReadAll(`describe ${from}`);
+  return reader.getRows().map((r) => String(r[0]));
+}
+
+async function count(conn: DuckDBConnection, relation: Relation): Promise<number> {
+  const reader = await conn.runAndReadAll(`select count(*) from ${relation.toString()}`);
+  return Number(reader.getRows()[0]?.[0] ?? 0);
+}
+
+/** Renders a node with the context dbt gives at execution time (execute = true, this, is_incremental()). */
+export async function compileModel(
+  project: Project,
+  conn: DuckDBConnection,
+  model: ModelNode,
+  fullRefresh: boolean,
+): Promise<{ sql: string; existing: 'table' | 'view' | undefined }> {
+  const existing = await relationType(conn, model.relation);
+  const { state, jinja } = project;
+  state.node = model;
+  state.execute = true;
+  // dbt: true only when the model is incremental, its relation exists as a table, and this is no full refresh.
+  state.isIncremental = model.config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
+  jinja.setGlobal('execute', true);
+  jinja.setGlobal('this', model.relation);
+  try {
+    return { sql: jinja.render(model.file, model.template).trim(), existing };
+  } finally {
+    state.isIncremental = false;
+    state.node = undefined;
+  }
+}
+
+export async function runModel(
+  project: Project,
+  conn: DuckDBConnection,
+  model: ModelNode,
+  fullRefresh: boolean,
+): Promise<NodeOutcome> {
+  const { sql, existing } = await compileModel(project, conn, model, fullRefresh);
+  const target = model.relation;
+  const materialized = model.config.materialized ?? 'view';
+  await conn.run(`create schema if not exists "${target.schema}"`);
+  const body = `(\n${sql}\n)`;
+  const dropOther = async (keep: 'table' | 'view'): Promise<void> => {
+    if (existing && existing !== keep) await conn.run(`drop ${existing} if exists ${target.toString()}`);
+  };
+  switch (materialized) {
+    case 'view':
+      await dropOther('view');
+      await conn.run(`create or replace view ${target.toString()} as ${body}`);
+      return {
+        status: 'success',
+        message: 'OK',
+        failures: null,
+        rowsAffected: null,
+        compiledCode: sql,
+        relation: target,
+      };
+    case 'table': {
+      await dropOther('table');
+      await conn.run(`create or replace table ${target.toString()} as ${body}`);
+      const rows = await count(conn, target);
+      return {
+        status: 'success',
+        message: 'OK',
+        failures: null,
+        rowsAffected: rows,
+        compiledCode: sql,
+        relation: target,
+      };
+    }
+    case 'incremental':
+      return runIncremental(conn, model, sql, existing, fullRefresh);
+    default:
+      throw new DbtCompilationError(
+        model.file,
+        undefined,
+        `unsupported materialization '${String(materialized)}' (supported: view, table, incremental)`,
+      );
+  }
+}
+
+async function runIncremental(
+  conn: DuckDBConnection,
+  model: ModelNode,
+  sql: string,
+  existing: 'table' | 'view' | undefined,
+  fullRefresh: boolean,
+): Promise<NodeOutcome> {
+  const target = model.relation;
+  if (existing !== 'table' || fullRefresh) {
+    if (existing === 'view') await conn.run(`drop view if exists ${target.toString()}`);
+    await conn.run(`create or replace table ${target.toString()} as (\n${sql}\n)`);
+    const rows = await count(conn, target);
+    return {
+      status: 'success',
+      message: 'OK',
+      failures: null,
+      rowsAffected: rows,
+      compiledCode: sql,
+      relation: target,
+    };
+  }
+  const strategy = model.config.incremental_strategy ?? 'delete+insert';
+  if (strategy !== 'delete+insert' && strategy !== 'merge' && strategy !== 'append') {
+    throw new DbtCompilationError(
+      model.file,
+      undefined,
+      `unsupported incremental_strategy '${String(strategy)}'`,
+    );
+  }
+  const tmp = `"${target.identifier}__dbt_tmp"`;
+  await conn.run(`create or replace temp table ${tmp} as (\n${sql}\n)`);
+  try {
+    const targetCols = await columns(conn, target.toString());
+    const newCols = await columns(conn, tmp);
+    const onSchemaChange = model.config.on_schema_change ?? 'ignore';
+    const same = targetCols.length === newCols.length && targetCols.every((c) => newCols.includes(c));
+    if (!same && onSchemaChange === 'fail') {
+      throw new Error(
+        `The source and target schemas on this incremental model are out of sync (on_schema_change: fail): target [${targetCols.join(', ')}], new [${newCols.join(', ')}]. Run with --full-refresh.`,
+      );
+    }
+    if (!same && onSchemaChange !== 'ignore') {
+      throw new DbtCompilationError(
+        model.file,
+        undefined,
+        `unsupported on_schema_change '${String(onSchemaChange)}' (supported: ignore, fail)`,
+      );
+    }
+    const insertCols = targetCols
+      .filter((c) => newCols.includes(c))
+      .map((c) => `"${c}"`)
+      .join(', ');
+    const keys = model.config.unique_key === undefined ? [] : [model.config.unique_key].flat().map(String);
+    await conn.run('begin transaction');
+    try {
+      if (keys.length > 0 && strategy !== 'append') {
+        const on = keys.map((k) => `${target.toString()}."${k}" = ${tmp}."${k}"`).join(' and ');
+        await conn.run(`delete from ${target.toString()} using ${tmp} where ${on}`);
+      }
+      const inserted = await conn.run(
+        `insert into ${target.toString()} (${insertCols}) select ${insertCols} from ${tmp}`,
+      );
+      await conn.run('commit');
+      return {
+        status: 'success',
+        message: 'OK',
+        failures: null,
+        rowsAffected: Number(inserted.rowsChanged),
+        compiledCode: sql,
+        relation: target,
+      };
+    } catch (err) {
+      await conn.run('rollback');
+      throw err;
+    }
+  } finally {
+    await conn.run(`drop table if exists ${tmp}`);
+  }
+}
+
+export function compileTest(project: Project, test: TestNode): string {
+  const { state, jinja } = project;
+  state.node = test;
+  state.execute = true;
+  jinja.setGlobal('execute', true);
+  jinja.setGlobal('this', undefined);
+  try {
+    return test.render().trim();
+  } finally {
+    state.node = undefined;
+  }
+}
+
+export async function runTest(
+  project: Project,
+  conn: DuckDBConnection,
+  test: TestNode,
+): Promise<NodeOutcome> {
+  const sql = compileTest(project, test);
+  const limit = test.config.limit === undefined ? '' : `\nlimit ${Number(test.config.limit)}`;
+  const reader = await conn.runAndReadAll(
+    `select count(*) as failures from (\n${sql}${limit}\n) dbt_internal_test`,
+  );
+  const failures = Number(reader.getRows()[0]?.[0] ?? 0);
+  // dbt: with severity error, error_if decides fail, then warn_if decides warn; with severity warn only warn_if.
+  const severity = String(test.config.severity ?? 'error').toLowerCase();
+  const errorIf = threshold(test, 'error_if');
+  const warnIf = threshold(test, 'warn_if');
+  const status = severity === 'error' && errorIf(failures) ? 'fail' : warnIf(failures) ? 'warn' : 'pass';
+  if (status === 'pass') return { status, message: '', failures, rowsAffected: null, compiledCode: sql };
+  const condition = String(test.config[status === 'fail' ? 'error_if' : 'warn_if'] ?? '!= 0');
+  const message = `Got ${failures} result${failures === 1 ? '' : 's'}, configured to ${status === 'fail' ? 'fail' : 'warn'} if ${condition}`;
+  return { status, message, failures, rowsAffected: null, compiledCode: sql };
+}
+
+/** A test's warn_if / error_if condition ("!= 0", ">10", ...) as a predicate on the failure count. */
+function threshold(test: TestNode, key: 'warn_if' | 'error_if'): (failures: number) => boolean {
+  const text = String(test.config[key] ?? '!= 0');
+  const m = /^\s*(!=|<>|>=|<=|==|=|>|<)\s*(\d+)\s*$/.exec(text);
+  if (!m)
+    throw new DbtCompilationError(
+      test.file,
+      undefined,
+      `unsupported ${key} condition '${text}' (use a comparison such as '>10')`,
+    );
+  const n = Number(m[2]);
+  switch (m[1]) {
+    case '!=':
+    case '<>':
+      return (f) => f !== n;
+    case '>=':
+      return (f) => f >= n;
+    case '<=':
+      return (f) => f <= n;
+    case '>':
+      return (f) => f > n;
+    case '<':
+      return (f) => f < n;
+    default:
+      return (f) => f === n;
+  }
+}
+
+export { Relation };

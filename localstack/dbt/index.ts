@@ -1,0 +1,377 @@
+/**
+ * The embedded dbt runner: executes a dbt project on DuckDB when the dbt CLI is not installed.
+ *
+ * Follows dbt's documented semantics: a project that does not parse (Jinja error, unsupported construct,
+ * ref to a missing model, cycle) fails before anything runs (DbtCompilationError); at run time a node that
+ * errors or a test that fails marks every node downstream SKIPPED and the run unsuccessful, while the rest
+ * still builds. Writes target/run_results.json in dbt's shape (and target/sources.json for freshness).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { errorMessage } from '../../lambdas/shared/errors.ts';
+import { runModel, runTest, type NodeOutcome } from './execute.ts';
+import { checkCycles, plan, select, type Command } from './graph.ts';
+import { loadProject, type ExecNode, type FreshnessRule, type Project } from './project.ts';
+
+export { DbtCompilationError } from './jinja.ts';
+export type { Command } from './graph.ts';
+
+/** The dbt version whose artifacts (run_results v6) and semantics the runner follows. */
+export const DBT_VERSION = '1.9.0';
+
+export interface DbtRunOptions {
+  readonly projectDir: string;
+  readonly connection: DuckDBConnection;
+  readonly command: Command;
+  /** Node names, +name, name+, tag:x, path:dir, source:x, resource_type:x, test_type:x; commas intersect. */
+  readonly select?: readonly string[];
+  readonly fullRefresh?: boolean;
+  readonly vars?: Readonly<Record<string, unknown>>;
+  /** Where run_results.json goes; default <projectDir>/target. */
+  readonly targetDir?: string;
+  /** dbt-like progress lines. */
+  readonly log?: (line: string) => void;
+}
+
+export interface TimingInfo {
+  readonly name: 'compile' | 'execute';
+  readonly started_at: string;
+  readonly completed_at: string;
+}
+
+export interface RunResult {
+  readonly unique_id: string;
+  readonly status: 'success' | 'error' | 'skipped' | 'pass' | 'fail' | 'warn';
+  readonly timing: readonly TimingInfo[];
+  readonly thread_id: string;
+  readonly execution_time: number;
+  readonly adapter_response: Readonly<Record<string, unknown>>;
+  readonly message: string | null;
+  readonly failures: number | null;
+  readonly compiled: boolean;
+  readonly compiled_code: string | null;
+  readonly relation_name: string | null;
+}
+
+export interface RunResults {
+  readonly metadata: {
+    readonly dbt_schema_version: string;
+    readonly dbt_version: string;
+    readonly generated_at: string;
+    readonly invocation_id: string;
+    readonly env: Readonly<Record<string, string>>;
+  };
+  readonly results: readonly RunResult[];
+  readonly elapsed_time: number;
+  readonly args: Readonly<Record<string, unknown>>;
+}
+
+export interface DbtRunResult {
+  readonly success: boolean;
+  readonly runResults: RunResults;
+}
+
+const stamp = (): string => new Date().toISOString().slice(11, 19);
+
+function line(log: (l: string) => void, text: string): void {
+  log(`${stamp()}  ${text}`);
+}
+
+function dots(left: string, right: string, width = 80): string {
+  return `${left} ${'.'.repeat(Math.max(3, width - left.length - right.length - 2))} ${right}`;
+}
+
+function describe(node: ExecNode): string {
+  if (node.resourceType === 'test') return `test ${node.name}`;
+  return `sql ${node.config.materialized ?? 'view'} model ${node.relation.schema}.${node.relation.identifier}`;
+}
+
+function summaryCounts(project: Project): string {
+  const models = project.models.size;
+  const tests = project.tests.size;
+  return `Found ${models} models, ${tests} data tests, ${project.sources.size} sources, ${project.jinja.macros.size} macros`;
+}
+
+/** Runs `dbt build|run|test` on the DuckDB connection. Throws DbtCompilationError when the project does not parse. */
+export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
+  const log = options.log ?? (() => undefined);
+  const started = performance.now();
+  const invocationId = randomUUID();
+  line(log, `Running with dbt=${DBT_VERSION} (embedded runner, DuckDB)`);
+  const project = await loadProject({ projectDir: options.projectDir, vars: options.vars, log });
+  checkCycles(project);
+  line(log, summaryCounts(project));
+  const selected = select(project, options.select);
+  const { nodes, upstream } = plan(project, options.command, selected);
+  if (nodes.length === 0)
+    line(log, 'Nothing to do. Try checking your model configs and model specification args');
+  line(log, '');
+
+  const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
+  const results: RunResult[] = [];
+  const failed = new Set<string>();
+  const total = nodes.length;
+  let index = 0;
+  for (const node of nodes) {
+    index += 1;
+    const label = describe(node);
+    const blockedBy = [...(upstream.get(node.uniqueId) ?? [])].filter((d) => failed.has(d));
+    if (blockedBy.length > 0) {
+      failed.add(node.uniqueId);
+      line(log, dots(`${index} of ${total} SKIP relation ${label}`, '[SKIP]'));
+      results.push(skipped(node));
+      continue;
+    }
+    line(log, dots(`${index} of ${total} START ${label}`, '[RUN]'));
+    const compileStart = new Date().toISOString();
+    const t0 = performance.now();
+    let outcome: NodeOutcome | undefined;
+    let error: string | undefined;
+    try {
+      outcome =
+        node.resourceType === 'model'
+          ? await runModel(project, options.connection, node, options.fullRefresh ?? false)
+          : await runTest(project, options.connection, node);
+    } catch (err) {
+      error = errorMessage(err);
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    const completed = new Date().toISOString();
+    const took = `in ${seconds.toFixed(2)}s`;
+    const timing: TimingInfo[] = [
+      { name: 'compile', started_at: compileStart, completed_at: compileStart },
+      { name: 'execute', started_at: compileStart, completed_at: completed },
+    ];
+    if (!outcome) {
+      failed.add(node.uniqueId);
+      line(
+        log,
+        dots(
+          `${index} of ${total} ERROR ${node.resourceType === 'model' ? 'creating ' : ''}${label}`,
+          `[ERROR ${took}]`,
+        ),
+      );
+      results.push({
+        ...base(node, timing, seconds),
+        status: 'error',
+        message: `${node.resourceType === 'model' ? 'Runtime Error in model' : 'Error in test'} ${node.name} (${node.file})\n  ${error}`,
+        adapter_response: {},
+      });
+      continue;
+    }
+    await writeCompiled(targetDir, project.name, node, outcome.compiledCode);
+    if (outcome.status === 'fail') failed.add(node.uniqueId);
+    const tag =
+      outcome.status === 'success'
+        ? `[OK${outcome.rowsAffected === null ? '' : ` ${outcome.rowsAffected}`} ${took}]`
+        : `[${outcome.status.toUpperCase()}${outcome.failures ? ` ${outcome.failures}` : ''} ${took}]`;
+    const verb =
+      outcome.status === 'success'
+        ? 'OK created'
+        : outcome.status === 'pass'
+          ? 'PASS'
+          : outcome.status.toUpperCase();
+    line(log, dots(`${index} of ${total} ${verb} ${label}`, tag));
+    results.push({
+      ...base(node, timing, seconds),
+      status: outcome.status,
+      message: outcome.status === 'success' ? 'OK' : outcome.message || null,
+      failures: node.resourceType === 'test' ? outcome.failures : null,
+      compiled_code: outcome.compiledCode,
+      adapter_response:
+        outcome.rowsAffected === null
+          ? { _message: 'OK' }
+          : { _message: 'OK', rows_affected: outcome.rowsAffected },
+    });
+  }
+
+  const elapsed = (performance.now() - started) / 1000;
+  await mkdir(targetDir, { recursive: true });
+  const runResults: RunResults = {
+    metadata: {
+      dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json',
+      dbt_version: DBT_VERSION,
+      generated_at: new Date().toISOString(),
+      invocation_id: invocationId,
+      env: {},
+    },
+    results,
+    elapsed_time: elapsed,
+    args: {
+      which: options.command,
+      select: [...(options.select ?? [])],
+      full_refresh: options.fullRefresh ?? false,
+      vars: { ...options.vars },
+      project_dir: options.projectDir,
+      target: 'duckdb',
+    },
+  };
+  await writeFile(path.join(targetDir, 'run_results.json'), `${JSON.stringify(runResults, null, 2)}\n`);
+
+  const count = (s: RunResult['status']): number => results.filter((r) => r.status === s).length;
+  const errors = count('error') + count('fail');
+  const warns = count('warn');
+  line(log, '');
+  line(log, `Finished running ${total} nodes in ${elapsed.toFixed(2)} seconds.`);
+  line(log, '');
+  if (errors === 0)
+    line(
+      log,
+      warns > 0 ? `Completed with ${warns} warning${warns === 1 ? '' : 's'}:` : 'Completed successfully',
+    );
+  else
+    line(
+      log,
+      `Completed with ${errors} error${errors === 1 ? '' : 's'} and ${warns} warning${warns === 1 ? '' : 's'}:`,
+    );
+  for (const r of results) {
+    if (r.status === 'error') line(log, r.message ?? '');
+    if (r.status === 'fail' || r.status === 'warn') {
+      const node = project.tests.get(r.unique_id);
+      line(
+        log,
+        `${r.status === 'fail' ? 'Failure' : 'Warning'} in test ${node?.name ?? r.unique_id} (${node?.file ?? ''})\n  ${r.message ?? ''}`,
+      );
+    }
+  }
+  line(
+    log,
+    `Done. PASS=${count('success') + count('pass')} WARN=${warns} ERROR=${errors} SKIP=${count('skipped')} TOTAL=${results.length}`,
+  );
+  return { success: errors === 0, runResults };
+}
+
+/** target/compiled/<project>/<file>[/<test>.sql], as dbt writes it, for reading what actually ran. */
+async function writeCompiled(
+  targetDir: string,
+  projectName: string,
+  node: ExecNode,
+  sql: string,
+): Promise<void> {
+  const relative = node.file.endsWith('.sql') ? node.file : path.join(node.file, `${node.name}.sql`);
+  const file = path.join(targetDir, 'compiled', projectName, relative);
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${sql}\n`);
+}
+
+function base(node: ExecNode, timing: readonly TimingInfo[], seconds: number): RunResult {
+  return {
+    unique_id: node.uniqueId,
+    status: 'success',
+    timing,
+    thread_id: 'Thread-1',
+    execution_time: seconds,
+    adapter_response: {},
+    message: null,
+    failures: null,
+    compiled: true,
+    compiled_code: null,
+    relation_name: node.resourceType === 'model' ? node.relation.toString() : null,
+  };
+}
+
+function skipped(node: ExecNode): RunResult {
+  return { ...base(node, [], 0), status: 'skipped', compiled: false };
+}
+
+// ---- source freshness -------------------------------------------------------------------------------------
+
+export interface FreshnessOptions {
+  readonly projectDir: string;
+  readonly connection: DuckDBConnection;
+  readonly select?: readonly string[];
+  readonly targetDir?: string;
+  readonly log?: (line: string) => void;
+  /** The instant freshness is measured at; default now. */
+  readonly now?: Date;
+}
+
+export interface SourceFreshnessResult {
+  readonly unique_id: string;
+  readonly status: 'pass' | 'warn' | 'error' | 'runtime error';
+  readonly max_loaded_at: string | null;
+  readonly snapshotted_at: string;
+  readonly max_loaded_at_time_ago_in_s: number | null;
+  readonly criteria: Readonly<Record<string, unknown>>;
+  readonly error?: string;
+}
+
+const PERIOD_SECONDS: Record<FreshnessRule['period'], number> = { minute: 60, hour: 3600, day: 86400 };
+
+/** `dbt source freshness`: max(loaded_at_field) of each source table against warn_after / error_after. */
+export async function runSourceFreshness(
+  options: FreshnessOptions,
+): Promise<{ success: boolean; results: SourceFreshnessResult[] }> {
+  const log = options.log ?? (() => undefined);
+  const project = await loadProject({ projectDir: options.projectDir });
+  const selected = select(project, options.select);
+  const now = options.now ?? new Date();
+  const results: SourceFreshnessResult[] = [];
+  const sources = [...project.sources.values()].filter(
+    (s) => selected.has(s.uniqueId) && s.loadedAtField && s.freshness,
+  );
+  let index = 0;
+  for (const source of sources) {
+    index += 1;
+    const label = `freshness of ${source.sourceName}.${source.name}`;
+    const spec = source.freshness ?? {};
+    try {
+      const where = spec.filter ? ` where ${spec.filter}` : '';
+      const reader = await options.connection.runAndReadAll(
+        `select cast(max(${source.loadedAtField}) as varchar) from ${source.relation.toString()}${where}`,
+      );
+      const max = reader.getRows()[0]?.[0];
+      const maxAt = max === null || max === undefined ? null : new Date(`${String(max).replace(' ', 'T')}Z`);
+      const age = maxAt ? (now.getTime() - maxAt.getTime()) / 1000 : null;
+      const over = (rule?: FreshnessRule): boolean =>
+        rule !== undefined && (age === null || age > rule.count * PERIOD_SECONDS[rule.period]);
+      const status = over(spec.error_after) ? 'error' : over(spec.warn_after) ? 'warn' : 'pass';
+      line(
+        log,
+        dots(`${index} of ${sources.length} ${status.toUpperCase()} ${label}`, `[${status.toUpperCase()}]`),
+      );
+      results.push({
+        unique_id: source.uniqueId,
+        status,
+        max_loaded_at: maxAt?.toISOString() ?? null,
+        snapshotted_at: now.toISOString(),
+        max_loaded_at_time_ago_in_s: age,
+        criteria: { ...spec },
+      });
+    } catch (err) {
+      line(log, dots(`${index} of ${sources.length} ERROR ${label}`, '[ERROR]'));
+      results.push({
+        unique_id: source.uniqueId,
+        status: 'runtime error',
+        max_loaded_at: null,
+        snapshotted_at: now.toISOString(),
+        max_loaded_at_time_ago_in_s: null,
+        criteria: { ...spec },
+        error: errorMessage(err),
+      });
+    }
+  }
+  const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
+  await mkdir(targetDir, { recursive: true });
+  await writeFile(
+    path.join(targetDir, 'sources.json'),
+    `${JSON.stringify(
+      {
+        metadata: {
+          dbt_schema_version: 'https://schemas.getdbt.com/dbt/sources/v3.json',
+          dbt_version: DBT_VERSION,
+          generated_at: now.toISOString(),
+          invocation_id: randomUUID(),
+          env: {},
+        },
+        results,
+        elapsed_time: 0,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  return { success: results.every((r) => r.status === 'pass' || r.status === 'warn'), results };
+}

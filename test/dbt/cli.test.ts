@@ -1,0 +1,97 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT, localPaths } from '../../localstack/paths.ts';
+import { bronzeRows, createBronze, insertBronze } from './dataset.ts';
+
+const run = promisify(execFile);
+const MDS = path.join(PROJECT_ROOT, 'bin', 'mds.mjs');
+
+async function mds(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [MDS, ...args], { cwd: PROJECT_ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('mds dbt', () => {
+  let data: string;
+
+  beforeAll(async () => {
+    // Prepare: a local data directory whose warehouse.duckdb holds Bronze.
+    data = await mkdtemp(path.join(os.tmpdir(), 'mds-dbt-cli-'));
+    const instance = await DuckDBInstance.create(localPaths(data).warehouse);
+    const connection = await instance.connect();
+    await createBronze(connection);
+    const { rows } = bronzeRows({
+      seed: 5,
+      events: 1_500,
+      start: new Date('2026-08-01T00:00:00Z'),
+      end: new Date('2026-08-01T04:00:00Z'),
+      users: 20,
+      songs: 60,
+    });
+    await insertBronze(connection, rows);
+    connection.closeSync();
+    instance.closeSync();
+  });
+  afterAll(async () => rm(data, { recursive: true, force: true }));
+
+  it('build runs the project on the data directory warehouse, prints dbt-like progress and exits 0', async () => {
+    const target = path.join(data, 'target');
+    const { code, stdout } = await mds(
+      'dbt',
+      'build',
+      '--data',
+      data,
+      '--target-dir',
+      target,
+      '--runner',
+      'embedded',
+    );
+    expect(stdout).toMatch(/OK created sql incremental model silver\.stg_spotify__events/);
+    expect(stdout).toMatch(/Done\. PASS=\d+ WARN=0 ERROR=0 SKIP=0 TOTAL=\d+/);
+    expect(code).toBe(0);
+    const runResults = JSON.parse(await readFile(path.join(target, 'run_results.json'), 'utf8')) as {
+      results: unknown[];
+    };
+    expect(runResults.results.length).toBeGreaterThan(50);
+  });
+
+  it('exits 1 when a test fails and 2 on bad flags', async () => {
+    // Prepare: a duplicate planted in a mart built by the previous test.
+    const instance = await DuckDBInstance.create(localPaths(data).warehouse);
+    const connection = await instance.connect();
+    await connection.run('insert into gold.plays_per_hour select * from gold.plays_per_hour limit 1');
+    connection.closeSync();
+    instance.closeSync();
+    // Act
+    const failing = await mds(
+      'dbt',
+      'test',
+      '--data',
+      data,
+      '--select',
+      'plays_per_hour',
+      '--vars',
+      '{x: 1}',
+      '--runner',
+      'embedded',
+      '--target-dir',
+      path.join(data, 't2'),
+    );
+    const bad = await mds('dbt', 'run', '--data', data, '--runner', 'nope');
+    // Assess
+    expect(failing.stdout).toMatch(/Failure in test unique_plays_per_hour_hour_start/);
+    expect(failing.code).toBe(1);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--runner: expected auto, embedded or dbt');
+  });
+});
