@@ -11,9 +11,9 @@ import { ConfigError, UsageError } from '../../lambdas/shared/errors.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
 import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
+import { addPopulationOptions } from './simulate.ts';
 import {
   parseDuration,
-  parseFraction,
   parseInteger,
   parseIsoDate,
   parseNumber,
@@ -46,7 +46,7 @@ interface ProduceFlags {
 }
 
 export function registerProduce(program: Command): void {
-  program
+  const command = program
     .command('produce')
     .description('Send simulated listening events to Kafka (key = user_id, gzip, acks=all).')
     .option('--brokers <list>', 'comma-separated bootstrap brokers', `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`)
@@ -60,33 +60,13 @@ export function registerProduce(program: Command): void {
     .option('--duration <d>', 'how long to send at --rate, like 90s, 10m, 1h', (v) =>
       parseDuration(v, '--duration'),
     )
-    .option('--seed <n>', 'seed of the simulator', (v) => parseInteger(v, '--seed'), 42)
-    .option('--users <n>', 'simulated listeners', (v) => parseInteger(v, '--users', 1), 1000)
-    .option('--songs <n>', 'catalog size', (v) => parseInteger(v, '--songs', 1), 5000)
     .option('--start <iso>', 'with --events: event-time window start (default --end minus 6h)', (v) =>
       parseIsoDate(v, '--start'),
     )
     .option('--end <iso>', 'with --events: event-time window end (default: start of the current hour)', (v) =>
       parseIsoDate(v, '--end'),
-    )
-    .option(
-      '--duplicate-fraction <f>',
-      'share of re-sent events',
-      (v) => parseFraction(v, '--duplicate-fraction'),
-      0,
-    )
-    .option(
-      '--late-fraction <f>',
-      'share of events sent 1-6 h late',
-      (v) => parseFraction(v, '--late-fraction'),
-      0,
-    )
-    .option(
-      '--invalid-fraction <f>',
-      'share of invalid records',
-      (v) => parseFraction(v, '--invalid-fraction'),
-      0,
-    )
+    );
+  addPopulationOptions(command)
     .option('--batch-size <n>', 'records per send request', (v) => parseInteger(v, '--batch-size', 1), 1000)
     .option(
       '--retries <n>',

@@ -60,7 +60,7 @@ export function addSimulationOptions(
   command: Command,
   defaults: SimulationDefaults = { events: DEFAULT_EVENTS },
 ): Command {
-  return command
+  command
     .option('--events <n>', `total records, faults included (default ${defaults.events})`, (v) =>
       parseInteger(v, '--events'),
     )
@@ -72,6 +72,18 @@ export function addSimulationOptions(
       'window length like 90s, 10m, 2h, ending at --end; events = rate x duration',
       (v) => parseDuration(v, '--duration'),
     )
+    .option('--start <iso>', 'event-time window start (default: --end minus 6h)', (v) =>
+      parseIsoDate(v, '--start'),
+    )
+    .option('--end <iso>', 'event-time window end, exclusive (default: start of the current hour)', (v) =>
+      parseIsoDate(v, '--end'),
+    );
+  return addPopulationOptions(command);
+}
+
+/** The simulator's population and fault flags, shared by every command that simulates (simulate, produce, local up). */
+export function addPopulationOptions(command: Command): Command {
+  return command
     .option('--seed <n>', 'seed of the random generator', (v) => parseInteger(v, '--seed'), 42)
     .option('--users <n>', 'simulated listeners', (v) => parseInteger(v, '--users', 1), DEFAULT_USERS)
     .option(
@@ -79,12 +91,6 @@ export function addSimulationOptions(
       'catalog size (artists ~ songs / 8)',
       (v) => parseInteger(v, '--songs', 1),
       DEFAULT_SONGS,
-    )
-    .option('--start <iso>', 'event-time window start (default: --end minus 6h)', (v) =>
-      parseIsoDate(v, '--start'),
-    )
-    .option('--end <iso>', 'event-time window end, exclusive (default: start of the current hour)', (v) =>
-      parseIsoDate(v, '--end'),
     )
     .option(
       '--duplicate-fraction <f>',
