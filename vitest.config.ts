@@ -10,5 +10,7 @@ export default defineConfig({
     fileParallelism: true,
     maxWorkers: 2,
     pool: 'forks',
+    // Suites that build a million-row Gold or hold 100,000 records need more than the default heap.
+    execArgv: ['--max-old-space-size=6144'],
   },
 });

@@ -19,7 +19,12 @@ const definition = {
     Build: {
       Type: 'Task',
       Resource: 'arn:aws:states:::ecs:runTask.sync',
-      Parameters: { Cluster: 'c', 'Overrides': { ContainerOverrides: [{ Name: 'dbt', Environment: [{ Name: 'W', 'Value.$': '$.plan.window' }] }] } },
+      Parameters: {
+        Cluster: 'c',
+        Overrides: {
+          ContainerOverrides: [{ Name: 'dbt', Environment: [{ Name: 'W', 'Value.$': '$.plan.window' }] }],
+        },
+      },
       ResultPath: null,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'RunFailed' }],
       End: true,
@@ -56,7 +61,9 @@ describe('executeLocally', () => {
     // Assess
     expect(run.status).toBe('SUCCEEDED');
     expect(seenPayload).toEqual({ hour: '2026-01-01T00' });
-    expect(seenRequest).toMatchObject({ Overrides: { ContainerOverrides: [{ Environment: [{ Name: 'W', Value: 'W1' }] }] } });
+    expect(seenRequest).toMatchObject({
+      Overrides: { ContainerOverrides: [{ Environment: [{ Name: 'W', Value: 'W1' }] }] },
+    });
     expect(run.output).toEqual({ hour: '2026-01-01T00', plan: { window: 'W1' } });
     expect(run.history.map((h) => h.type)).toEqual([
       'ExecutionStarted',
