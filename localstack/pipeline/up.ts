@@ -3,9 +3,9 @@
  * events through the broker, waits until the event source mapping has landed them in Bronze, runs the hourly
  * workflow for every hour of the window, and reconciles the counts of every stage.
  */
-import { Partitioners } from 'kafkajs';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
-import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { Worker } from 'node:worker_threads';
+import { MdsError } from '../../lambdas/shared/errors.ts';
+import type { ProduceWorkerInput, ProduceWorkerMessage } from './produce-worker.ts';
 import {
   simulate,
   type SimulationSummary,
@@ -83,19 +83,9 @@ export async function runLocalPipeline(
   const sim = run.summary();
   const before = services.landing();
 
-  await stage('produce', async () => {
-    const kafka = createKafka({ brokers: [services.broker.bootstrap], clientId: 'mds-local-producer' });
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    try {
-      await produceRecords(producer, services.topic, run.records(), {
-        batchSize: 2000,
-        onProgress: (sent) => callbacks.produced?.(sent, sim.records),
-      });
-    } finally {
-      await producer.disconnect();
-    }
-  });
+  await stage('produce', () =>
+    produceInWorker(services, simulation, (sent) => callbacks.produced?.(sent, sim.records)),
+  );
 
   await stage('land', () => services.mapping.drained(10 * 60_000));
   const after = services.landing();
@@ -184,6 +174,41 @@ export async function runLocalPipeline(
       stages,
       data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
     };
+  });
+}
+
+/** Runs the producer in a worker thread (see produce-worker.ts) and resolves when every record is acknowledged. */
+function produceInWorker(
+  services: LocalServices,
+  simulation: SimulatorOptions,
+  onProgress: (sent: number) => void,
+): Promise<void> {
+  const input: ProduceWorkerInput = {
+    bootstrap: services.broker.bootstrap,
+    topic: services.topic,
+    simulation: { ...simulation, start: simulation.start.toISOString(), end: simulation.end.toISOString() },
+  };
+  // The worker runs TypeScript like the rest of the CLI, through tsx (produce-worker.mjs registers it).
+  const worker = new Worker(new URL('./produce-worker.mjs', import.meta.url), { workerData: input });
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (m: ProduceWorkerMessage) => {
+      if (m.type === 'progress') onProgress(m.sent);
+      else if (m.type === 'done') {
+        settled = true;
+        resolve();
+      } else {
+        settled = true;
+        reject(new MdsError(`producing to the local broker failed: ${m.message}`));
+      }
+    });
+    worker.on('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new MdsError(`the producer worker exited with code ${code} before it finished`));
+    });
   });
 }
 

@@ -1,7 +1,8 @@
 /**
- * Takes the README screenshot from the real page: builds a Gold fixture, starts the dashboard on a free
- * port, opens it in Chromium at a laptop's size and saves a PNG.
- * Usage: npx tsx test/dashboard/screenshot.ts [out.png]   (default docs/images/dashboard.png)
+ * Takes the README screenshot from the real page: starts the dashboard on a free port over Gold (a generated
+ * fixture, or with --data DIR the warehouse a pipeline run built), opens it in Chromium at a laptop's size
+ * and saves a PNG.
+ * Usage: npx tsx test/dashboard/screenshot.ts [out.png] [--full] [--data DIR]   (default docs/images/dashboard.png)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,10 +12,16 @@ import { openGoldReader } from '../../dashboard/warehouse.ts';
 import { launchChromium, watchErrors } from './browser.ts';
 import { writeGoldFixture } from './gold-fixture.ts';
 
-const out = path.resolve(process.argv[2] ?? 'docs/images/dashboard.png');
+const args = process.argv.slice(2);
+const dataIndex = args.indexOf('--data');
+const dataDir = dataIndex >= 0 ? args[dataIndex + 1] : undefined;
+const positional = args.filter((a, i) => !a.startsWith('--') && (dataIndex < 0 || i !== dataIndex + 1));
+const out = path.resolve(positional[0] ?? 'docs/images/dashboard.png');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'mds-dashboard-shot-'));
-const file = path.join(dir, 'warehouse.duckdb');
-await writeGoldFixture(file);
+const file = dataDir
+  ? path.join(path.resolve(dataDir), 'warehouse.duckdb')
+  : path.join(dir, 'warehouse.duckdb');
+if (!dataDir) await writeGoldFixture(file);
 const quiet = { info: () => {}, warn: console.warn, error: console.error };
 const server = await createDashboardServer({
   warehouse: () => openGoldReader(file),
