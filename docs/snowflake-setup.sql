@@ -1,7 +1,7 @@
 -- One-time Snowflake setup for the Spotify modern data stack.
 -- Run as ACCOUNTADMIN (or a role with CREATE INTEGRATION, CREATE ROLE, CREATE USER, CREATE DATABASE,
 -- CREATE WAREHOUSE). Replace the <...> placeholders; keep the other names or change them everywhere
--- (the SNOWFLAKE_* settings of the loader and dbt, docs/readme/warehouse.md).
+-- (the SNOWFLAKE_* settings of the loader and dbt, the README, section "Warehouse and the Bronze loader").
 -- Check the result with: mds doctor --target snowflake
 
 USE ROLE ACCOUNTADMIN;

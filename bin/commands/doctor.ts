@@ -1,6 +1,6 @@
 /**
  * `mds doctor --target snowflake|postgres|duckdb`: checks a warehouse's setup and prints one line per
- * check. For Snowflake it needs the SNOWFLAKE_* settings (docs/readme/warehouse.md) and AWS credentials that
+ * check. For Snowflake it needs the SNOWFLAKE_* settings (the README, section "Warehouse and the Bronze loader") and AWS credentials that
  * can read the key secret; without them it fails naming every missing setting.
  */
 import { Command } from 'commander';

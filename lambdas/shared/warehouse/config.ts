@@ -75,7 +75,7 @@ export function parseWarehouseConfig(input: unknown): WarehouseConfig {
   throw new ConfigError(
     setting,
     issue?.message ?? 'invalid',
-    'See docs/readme/warehouse.md for the settings',
+    'See the README, section "Warehouse and the Bronze loader" for the settings',
   );
 }
 
@@ -91,7 +91,7 @@ export async function openWarehouse(config: WarehouseConfigInput | WarehouseConf
   }
 }
 
-/** The environment variables of each engine (documented in docs/readme/warehouse.md). */
+/** The environment variables of each engine (documented in the README, section "Warehouse and the Bronze loader"). */
 export const SNOWFLAKE_ENV = {
   account: 'SNOWFLAKE_ACCOUNT',
   user: 'SNOWFLAKE_USER',
@@ -139,7 +139,7 @@ export function warehouseConfigFromEnv(
         throw new ConfigError(
           missing.join(', '),
           `${missing.length === 1 ? 'is' : 'are'} not set, so the Snowflake warehouse is not configured`,
-          'Set them as described in docs/readme/warehouse.md (one-time account setup: docs/snowflake-setup.sql)',
+          'Set them as described in the README, section "Warehouse and the Bronze loader" (one-time account setup: docs/snowflake-setup.sql)',
         );
       }
       input = {
@@ -164,6 +164,6 @@ export function warehouseConfigFromEnv(
   throw new ConfigError(
     envNames[field] ?? `warehouse.${field}`,
     issue?.message ?? 'invalid',
-    'See docs/readme/warehouse.md',
+    'See the README, section "Warehouse and the Bronze loader"',
   );
 }
