@@ -10,7 +10,8 @@ import { createConsumerHandler, type ConsumerSummary } from '../../lambdas/consu
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
-import { startBroker, type RunningBroker } from '../broker/index.ts';
+import type { RunningBroker } from '../broker/index.ts';
+import { startBrokerThread } from '../broker/thread.ts';
 import { startEventSourceMapping, type RunningMapping } from '../esm/index.ts';
 import { s3OnFailure } from '../esm/on-failure.ts';
 import { LOCAL_DEFAULTS, localPaths, type LocalPaths } from '../paths.ts';
@@ -69,7 +70,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     const s3Server = await startLocalS3({ directory: paths.s3, port: s3Port, buckets: [bucket] });
     opened.push(s3Server);
     const s3 = s3Server.client();
-    const broker = await startBroker({ dataDir: paths.broker, port: brokerPort, log });
+    const broker = await startBrokerThread({ dataDir: paths.broker, port: brokerPort, log });
     opened.push(broker);
     const warehouse = await openDuckDbWarehouse({ path: paths.warehouse });
     opened.push(warehouse);
