@@ -8,22 +8,17 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_GZIP_LEVEL, planBatch, type MskEvent, type MskRecord } from '../lambdas/consumer/land.ts';
 import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, type ListeningEvent } from '../lambdas/shared/contract.ts';
 import { ESM_DEFAULTS } from '../localstack/esm/index.ts';
+import { Prng } from '../lambdas/shared/simulator/prng.ts';
 
 const TOPIC = 'spotify-events';
 const PARTITIONS = 3;
 const RECORDS = 60_000;
 const RUNS = 9;
 
-/** A small deterministic PRNG (mulberry32), so every run measures the same records. */
+/** The simulator's seeded generator: the same seed gives the same data on every run. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const prng = new Prng(seed);
+  return () => prng.float();
 }
 
 const ARTISTS = [
