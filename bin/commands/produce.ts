@@ -11,7 +11,7 @@ import { ConfigError, UsageError } from '../../lambdas/shared/errors.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
 import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
-import { addPopulationOptions } from './simulate.ts';
+import { addPopulationOptions, type SimulationFlags } from './simulate.ts';
 import {
   parseDuration,
   parseInteger,
@@ -24,20 +24,9 @@ import {
 const DEFAULT_EVENTS = 10_000;
 const DEFAULT_WINDOW_MS = 6 * 3_600_000;
 
-interface ProduceFlags {
+interface ProduceFlags extends SimulationFlags {
   readonly brokers: string;
   readonly topic: string;
-  readonly events?: number;
-  readonly rate?: number;
-  readonly duration?: number;
-  readonly seed: number;
-  readonly users: number;
-  readonly songs: number;
-  readonly start?: Date;
-  readonly end?: Date;
-  readonly duplicateFraction: number;
-  readonly lateFraction: number;
-  readonly invalidFraction: number;
   readonly batchSize: number;
   readonly retries: number;
   readonly tls?: boolean;
