@@ -84,8 +84,10 @@ export async function reconcileWindow(deps: ReconcileDeps, req: ReconcileRequest
   }
   const loaded = sum(loadedByKey.values());
   const startedAt = Date.parse(req.runStartedAt);
+  // LastModified is truncated to the second: an object stamped in the run's first second may have been
+  // written after the loader listed, so only objects stamped a whole second before the start must be loaded.
   const leftBehind = bronzeObjects.filter(
-    (o) => !loadedByKey.has(o.key) && (o.lastModified?.getTime() ?? 0) < startedAt,
+    (o) => !loadedByKey.has(o.key) && (o.lastModified?.getTime() ?? 0) + 1000 <= startedAt,
   );
 
   const modelled = Number(silver?.n ?? 0);
