@@ -7,11 +7,11 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { Partitioners, type Producer } from 'kafkajs';
 import { kafkaFailure, produceRecords } from '../../lambdas/producer/produce.ts';
-import { ConfigError, UsageError } from '../../lambdas/shared/errors.ts';
+import { UsageError } from '../../lambdas/shared/errors.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
 import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
-import { addPopulationOptions, type SimulationFlags } from './simulate.ts';
+import { addPopulationOptions, simulationOptions, type SimulationFlags } from './simulate.ts';
 import {
   parseDuration,
   parseInteger,
@@ -110,27 +110,7 @@ export async function runProduce(flags: ProduceFlags, now: Date): Promise<void> 
     .filter(Boolean);
   if (brokers.length === 0) throw new UsageError('--brokers: give at least one host:port');
   const { events, start, end, rate } = plan(flags, now);
-  let run;
-  try {
-    run = simulate({
-      seed: flags.seed,
-      events,
-      start,
-      end,
-      users: flags.users,
-      songs: flags.songs,
-      duplicateFraction: flags.duplicateFraction,
-      lateFraction: flags.lateFraction,
-      invalidFraction: flags.invalidFraction,
-    });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      throw new UsageError(err.message.replace(/\b(duplicate|late|invalid)Fraction\b/g, '--$1-fraction'), {
-        cause: err,
-      });
-    }
-    throw err;
-  }
+  const run = simulate(simulationOptions(flags, { events, start, end }));
   const kafka = createKafka({
     brokers,
     clientId: 'mds-produce',

@@ -172,11 +172,23 @@ export function resolveSimulation(
     : (flags.events ?? defaults.events);
   if (!Number.isSafeInteger(events))
     throw new UsageError(`--rate x --duration gives ${events} events: too many`);
+  return simulationOptions(flags, { events, start, end });
+}
+
+/**
+ * The simulator's options from the population and fault flags and a resolved window, checked up front
+ * (simulate() validates without generating anything); a bad value names the flag the user typed.
+ */
+export function simulationOptions(
+  flags: Pick<
+    SimulationFlags,
+    'seed' | 'users' | 'songs' | 'duplicateFraction' | 'lateFraction' | 'invalidFraction'
+  >,
+  window: { readonly events: number; readonly start: Date; readonly end: Date },
+): SimulatorOptions {
   const options: SimulatorOptions = {
     seed: flags.seed,
-    events,
-    start,
-    end,
+    ...window,
     users: flags.users,
     songs: flags.songs,
     duplicateFraction: flags.duplicateFraction,
@@ -184,7 +196,6 @@ export function resolveSimulation(
     invalidFraction: flags.invalidFraction,
   };
   try {
-    // simulate() checks the options without generating anything.
     simulate(options);
   } catch (err) {
     // The simulator names its option (duplicateFraction); the user typed a flag (--duplicate-fraction).
