@@ -121,7 +121,8 @@ export async function reconcileWindow(deps: ReconcileDeps, req: ReconcileRequest
   };
 }
 
-function check(name: string, expected: number, actual: number, detail?: string): ReconcileCheck {
+/** One exact check; the detail (what differs) is kept only when it fails. */
+export function check(name: string, expected: number, actual: number, detail?: string): ReconcileCheck {
   const ok = expected === actual;
   return ok || !detail ? { name, expected, actual, ok } : { name, expected, actual, ok, detail };
 }

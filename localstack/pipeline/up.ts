@@ -13,7 +13,7 @@ import {
 } from '../../lambdas/shared/simulator/index.ts';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { listObjects, type ObjectSummary } from '../../lambdas/shared/s3.ts';
-import { goldGlimpse, recordCounts } from '../../lambdas/reconcile/reconcile.ts';
+import { check, goldGlimpse, recordCounts } from '../../lambdas/reconcile/reconcile.ts';
 import type { ReconcileCheck, RunSummary } from '../../lambdas/shared/run-summary.ts';
 import { HOUR_MS, sqlTimestamp } from '../../lambdas/shared/window.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -232,10 +232,6 @@ function eventsOf(sim: SimulationSummary, landed: number, quarantined: number): 
     landed,
     quarantined,
   };
-}
-
-function check(name: string, expected: number, actual: number): ReconcileCheck {
-  return { name, expected, actual, ok: expected === actual };
 }
 
 /** Objects under a prefix and the records they hold (the `records` metadata every landed object carries). */
