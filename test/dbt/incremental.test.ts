@@ -38,6 +38,16 @@ describe('incremental Silver', () => {
     const hourBefore = new Date(Date.parse(lastLoad) - 3_600_000).toISOString();
     first = rows.filter((r) => r.loaded_at < hourBefore);
     nextHour = rows.filter((r) => r.loaded_at >= hourBefore);
+    // A copy, loaded in the added hour, of an event Silver already holds, at an earlier Kafka position: it must
+    // replace Silver's row, as it would in a full refresh (later copies must not, and are left out).
+    const beaten = first.find((r) => r.kafka_partition > 0)!;
+    nextHour.push({
+      ...beaten,
+      kafka_partition: 0,
+      kafka_offset: 0,
+      loaded_at: nextHour[0]!.loaded_at,
+      source_file: 'bronze/replayed.ndjson.gz',
+    });
   });
   afterAll(async () => wh?.close());
 
@@ -65,6 +75,13 @@ describe('incremental Silver', () => {
       targetDir: wh.dir,
     });
     const afterIncremental = await snapshot(wh);
+    const rerun = await runDbt({
+      projectDir: DBT_PROJECT,
+      connection: wh.connection,
+      command: 'build',
+      targetDir: wh.dir,
+    });
+    const afterRerun = await snapshot(wh);
     const full = await runDbt({
       projectDir: DBT_PROJECT,
       connection: wh.connection,
@@ -80,10 +97,25 @@ describe('incremental Silver', () => {
     const silverRun = incremental.runResults.results.find(
       (r) => r.unique_id === 'model.spotify_mds.stg_spotify__events',
     );
-    // The merge inserted the new hour (plus the lookback's re-read rows), not the whole history.
-    expect(silverRun?.adapter_response.rows_affected).toBeLessThan(first.length);
+    // The merge inserted only what the added hour brought: the lookback's rows already in Silver, and the
+    // duplicates that lost to them, were left out.
+    expect(silverRun?.adapter_response.rows_affected).toBeGreaterThan(0);
+    expect(silverRun?.adapter_response.rows_affected).toBeLessThanOrEqual(
+      new Set(nextHour.map((r) => r.event_id)).size,
+    );
+    const silverRows = afterIncremental.get('silver.stg_spotify__events') ?? [];
+    expect(silverRows.find((r) => r.event_id === nextHour.at(-1)!.event_id)?.kafka_partition).toBe(0);
+    // A re-run with nothing new in Bronze merges nothing and changes nothing.
+    expect(rerun.success).toBe(true);
+    expect(
+      rerun.runResults.results.find((r) => r.unique_id === 'model.spotify_mds.stg_spotify__events')
+        ?.adapter_response.rows_affected,
+    ).toBe(0);
     for (const [table, key] of TABLES) {
       expect(diffRows(afterIncremental.get(table) ?? [], afterFull.get(table) ?? [], key), table).toEqual([]);
+      expect(diffRows(afterRerun.get(table) ?? [], afterIncremental.get(table) ?? [], key), table).toEqual(
+        [],
+      );
     }
     // And both equal the independent TypeScript computation from all the events.
     const events = silver([...first, ...nextHour]);

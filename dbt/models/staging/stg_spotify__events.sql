@@ -10,9 +10,11 @@
     Silver: typed, one row per event_id (the copy with the lowest kafka_partition, kafka_offset wins).
     Incremental runs read the Bronze rows loaded since the newest loaded_at already in Silver, minus a
     lookback (var silver_lookback_hours). Late events are selected by their load time, whatever their event
-    time, so they always arrive; the lookback absorbs loads that commit out of order. The rows already in
-    Silver for the same event_ids compete with the new copies, so the merge keeps the same winner a full
-    refresh would.
+    time, so they always arrive; the lookback absorbs loads that commit out of order. Copies that cannot beat
+    the row Silver already keeps for their event_id (that row itself, and later duplicates) are left out, so
+    a run merges what arrived since the last run, not the whole lookback, and a re-run with nothing new merges
+    nothing. The rows already in Silver for the remaining event_ids compete with the new copies, so the merge
+    keeps the same winner a full refresh would.
 #}
 
 with source_rows as (
@@ -42,16 +44,38 @@ with source_rows as (
 
 ),
 
+new_rows as (
+
+    {% if is_incremental() %}
+    -- Left out: copies that cannot beat the row Silver already keeps for their event_id (Silver has one row
+    -- per event_id, so the join adds no rows).
+    select s.*
+    from source_rows as s
+    left join {{ this }} as t on t.event_id = s.event_id
+    where t.event_id is null
+        or s.kafka_partition < t.kafka_partition
+        or (s.kafka_partition = t.kafka_partition and s.kafka_offset < t.kafka_offset)
+        or (
+            s.kafka_partition = t.kafka_partition
+            and s.kafka_offset = t.kafka_offset
+            and s.loaded_at < t.loaded_at
+        )
+    {% else %}
+    select * from source_rows
+    {% endif %}
+
+),
+
 candidates as (
 
-    select * from source_rows
+    select * from new_rows
     {% if is_incremental() %}
     union all
     select
         event_id, user_id, song_id, artist_name, song_name, event_type, device_type, country,
         event_timestamp, duration_ms, kafka_topic, kafka_partition, kafka_offset, loaded_at
     from {{ this }}
-    where event_id in (select event_id from source_rows)
+    where event_id in (select event_id from new_rows)
     {% endif %}
 
 )
