@@ -10,9 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Partitioners } from 'kafkajs';
 import { produceRecords } from '../lambdas/producer/produce.ts';
-import { createKafka } from '../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../lambdas/shared/kafka.ts';
 import { PROJECT_ROOT } from '../localstack/paths.ts';
 
 const EVENTS = 1_000_000;
@@ -125,7 +124,7 @@ export default async function (): Promise<void> {
     for (const e of records) valueBytes += Buffer.byteLength(e.value);
     const avgBytes = valueBytes / EVENTS;
 
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = createProducer(kafka);
     await producer.connect();
     const cpu0 = { broker: cpuSeconds(child.pid!), client: clientCpuSeconds() };
     const produced = await produceRecords(producer, TOPIC, records, { batchSize: 1000 });

@@ -1,18 +1,15 @@
 /** One producer client of the broker bench's parallel run, on a worker thread: sends its share, reports the time. */
 import '../lambdas/shared/polyfills.ts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Partitioners } from 'kafkajs';
 import { produceRecords } from '../lambdas/producer/produce.ts';
-import { createKafka } from '../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../lambdas/shared/kafka.ts';
 
 const { bootstrap, topic, records } = workerData as {
   bootstrap: string;
   topic: string;
   records: { key: string; value: string; sendTime: number }[];
 };
-const producer = createKafka({ brokers: [bootstrap], clientId: 'bench-parallel' }).producer({
-  createPartitioner: Partitioners.DefaultPartitioner,
-});
+const producer = createProducer(createKafka({ brokers: [bootstrap], clientId: 'bench-parallel' }));
 await producer.connect();
 parentPort?.postMessage({ type: 'ready' });
 await new Promise((resolve) => parentPort?.once('message', resolve));

@@ -5,10 +5,10 @@
  */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { kafkaFailure, produceRecords } from '../../lambdas/producer/produce.ts';
 import { UsageError } from '../../lambdas/shared/errors.ts';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
 import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
 import { addPopulationOptions, simulationOptions, type SimulationFlags } from './simulate.ts';
@@ -118,7 +118,7 @@ export async function runProduce(flags: ProduceFlags, now: Date): Promise<void> 
     iamAuth: flags.iamRegion ? { region: flags.iamRegion } : undefined,
     retries: flags.retries,
   });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createProducer(kafka);
   const bar = rateBar(events);
   let sent = 0;
   const started = performance.now();

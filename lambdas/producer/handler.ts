@@ -8,9 +8,9 @@
  * for the local broker), AWS_REGION (for the IAM token).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import { ConfigError } from '../shared/errors.ts';
-import { createKafka } from '../shared/kafka.ts';
+import { createKafka, createProducer } from '../shared/kafka.ts';
 import { simulate } from '../shared/simulator/index.ts';
 import { kafkaFailure, produceRecords, type ProduceResult } from './produce.ts';
 
@@ -91,7 +91,7 @@ export function createProducerHandler(deps: ProducerDeps = {}): () => Promise<Pr
           iamAuth: config.iamRegion ? { region: config.iamRegion } : undefined,
           logger,
         });
-      const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      const p = createProducer(kafka);
       await p.connect();
       return p;
     })();

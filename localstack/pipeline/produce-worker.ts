@@ -5,8 +5,7 @@
  */
 import '../../lambdas/shared/polyfills.ts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Partitioners } from 'kafkajs';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
 import { produceRecords } from '../../lambdas/producer/produce.ts';
 import { simulate } from '../../lambdas/shared/simulator/index.ts';
 import { errorMessage } from '../../lambdas/shared/errors.ts';
@@ -26,7 +25,7 @@ export type ProduceWorkerMessage =
 const input = workerData as ProduceWorkerInput;
 const post = (m: ProduceWorkerMessage) => parentPort?.postMessage(m);
 const kafka = createKafka({ brokers: [input.bootstrap], clientId: 'mds-local-producer' });
-const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+const producer = createProducer(kafka);
 try {
   await producer.connect();
   const run = simulate({

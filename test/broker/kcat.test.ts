@@ -1,10 +1,11 @@
 /**
  * An independent client: kcat (librdkafka) lists metadata, produces, consumes and joins a consumer group
- * through the broker, and interoperates with kafkajs on the same topic (gzip batches both ways).
+ * through the broker, and interoperates with kafkajs on the same topic (gzip batches both ways, CRCs checked).
  */
 import { spawn } from 'node:child_process';
-import { CompressionTypes, Partitioners } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createProducer, partitionForKey } from '../../lambdas/shared/kafka.ts';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
 import { tempDir, testKafka } from './helpers.ts';
 
@@ -83,30 +84,39 @@ describe('kcat (librdkafka) against the broker', () => {
     expect(ends.reduce((sum, p) => sum + Number(p.high), 0)).toBe(300);
   });
 
-  it('joins a consumer group (-G), reads gzip batches written by kafkajs and commits its offsets', async () => {
-    // Prepare
+  it('joins a consumer group (-G), checks the CRCs of gzip batches written by the producer and commits', async () => {
+    // Prepare: the pipeline's producer (patched kafkajs record encoding, Java-compatible partitioner), with
+    // record timestamps and, on some records, headers.
     const { kafka } = testKafka(broker.bootstrap);
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = createProducer(kafka);
     await producer.connect();
+    const sent = Array.from({ length: 500 }, (_, i) => ({
+      key: `u${i % 7}`,
+      value: `m${i}`,
+      timestamp: String(1_760_000_000_000 + i * 1_000),
+      ...(i % 5 === 0 ? { headers: { origin: `h${i}` } } : {}),
+    }));
     await producer.send({
       topic: 'from-kafkajs',
       acks: -1,
       compression: CompressionTypes.GZIP,
-      messages: Array.from({ length: 500 }, (_, i) => ({ key: `u${i % 7}`, value: `m${i}` })),
+      messages: sent,
     });
     await producer.disconnect();
 
-    // Act
+    // Act: librdkafka verifies each batch's CRC32C when check.crcs is on.
     const out = await kcat([
       '-b',
       broker.bootstrap,
+      '-X',
+      'check.crcs=true',
       '-G',
       'kcat-group',
       '-o',
       'beginning',
       '-e',
       '-f',
-      '%s\n',
+      '%p|%k|%T|%h|%s\n',
       'from-kafkajs',
     ]);
     const admin = kafka.admin();
@@ -114,8 +124,13 @@ describe('kcat (librdkafka) against the broker', () => {
     const committed = await admin.fetchOffsets({ groupId: 'kcat-group', topics: ['from-kafkajs'] });
     await admin.disconnect();
 
-    // Assess
-    expect(out.trim().split('\n').sort()).toEqual(Array.from({ length: 500 }, (_, i) => `m${i}`).sort());
+    // Assess: every record, in the partition any Kafka client would pick for its key, with its timestamp
+    // and headers.
+    const expected = sent.map(
+      (m) =>
+        `${partitionForKey(m.key, 3)}|${m.key}|${m.timestamp}|${m.headers ? `origin=${m.headers.origin}` : ''}|${m.value}`,
+    );
+    expect(out.trim().split('\n').sort()).toEqual(expected.sort());
     const sum = committed[0]!.partitions.reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
     expect(sum).toBe(500);
   });

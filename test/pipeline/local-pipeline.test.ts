@@ -13,8 +13,7 @@ import { runWorkflowLocally } from '../../localstack/pipeline/workflow.ts';
 import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
 import { BRONZE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
-import { Partitioners } from 'kafkajs';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
 import { produceRecords } from '../../lambdas/producer/produce.ts';
 import { simulate } from '../../lambdas/shared/simulator/index.ts';
 
@@ -57,7 +56,7 @@ async function landMoreEvents(
   window: { start: string; end: string },
 ): Promise<void> {
   const kafka = createKafka({ brokers: [services.broker.bootstrap] });
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const producer = createProducer(kafka);
   await producer.connect();
   const run = simulate({ seed, events, start: new Date(window.start), end: new Date(window.end) });
   await produceRecords(producer, services.topic, run.records());
