@@ -17,6 +17,8 @@ export const LOCAL_DEFAULTS = {
   bucket: 'mds-local',
   region: 'us-east-1',
   consumerGroup: 'mds-bronze-landing',
+  /** Worker threads running the consumer handler in the local pipeline. */
+  consumerThreads: 2,
 } as const;
 
 export interface LocalPaths {

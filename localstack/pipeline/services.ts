@@ -1,12 +1,10 @@
 /**
  * The local stand-ins for AWS, started together: the Kafka-protocol broker, the S3-API server, the DuckDB
- * warehouse and the event source mapping that feeds the consumer Lambda's handler. Everything lives under
+ * warehouse, and the event source mapping that feeds the consumer Lambda's handler (on worker threads, see
+ * consumer-threads.ts). Everything lives under
  * one data directory; ports are checked before anything starts, so a clash is one clear message.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { createConsumerHandler, type ConsumerSummary } from '../../lambdas/consumer/handler.ts';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
@@ -16,6 +14,7 @@ import { startEventSourceMapping, type RunningMapping } from '../esm/index.ts';
 import { s3OnFailure } from '../esm/on-failure.ts';
 import { LOCAL_DEFAULTS, localPaths, type LocalPaths } from '../paths.ts';
 import { assertPortFree, startLocalS3, type LocalS3 } from '../s3-server.ts';
+import { startConsumerThreads } from './consumer-threads.ts';
 
 export interface LocalServicesOptions {
   readonly dataDir: string;
@@ -28,6 +27,8 @@ export interface LocalServicesOptions {
   /** Event source mapping batch size and window, as on the AWS mapping. */
   readonly batchSize?: number;
   readonly batchingWindowMs?: number;
+  /** Threads running the consumer handler (its local execution environments). @default 2 */
+  readonly consumerThreads?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -92,17 +93,12 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     }
 
     const totals = { recordsIn: 0, landed: 0, quarantined: 0, objects: 0 };
-    const consumer = createConsumerHandler({
-      s3,
-      config: () => ({
-        bucket,
-        bronzePrefix: BRONZE_PREFIX,
-        quarantinePrefix: QUARANTINE_PREFIX,
-        gzipLevel: 1,
-      }),
-      logger: new Logger({ serviceName: 'consumer', logLevel: 'ERROR' }),
-      metrics: new Metrics({ namespace: 'SpotifyMds', serviceName: 'consumer' }),
+    const consumer = await startConsumerThreads({
+      s3Endpoint: s3Server.endpoint,
+      config: { bucket, bronzePrefix: BRONZE_PREFIX, quarantinePrefix: QUARANTINE_PREFIX, gzipLevel: 1 },
+      count: options.consumerThreads ?? LOCAL_DEFAULTS.consumerThreads,
     });
+    opened.push(consumer);
     const mapping = await startEventSourceMapping({
       brokers: [broker.bootstrap],
       topic,
@@ -110,7 +106,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       batchSize: options.batchSize,
       batchingWindowMs: options.batchingWindowMs,
       handler: async (event) => {
-        const s: ConsumerSummary = await consumer(event);
+        const s = await consumer.invoke(event);
         totals.recordsIn += s.recordsIn;
         totals.landed += s.landed;
         totals.quarantined += s.quarantined;
@@ -133,6 +129,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       landing: () => ({ ...totals }),
       close: async () => {
         await mapping.stop();
+        await consumer.close();
         await warehouse.close();
         await broker.close();
         await s3Server.close();

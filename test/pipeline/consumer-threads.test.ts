@@ -1,0 +1,103 @@
+/**
+ * The consumer handler's local execution environments (worker threads) against a real local S3 server:
+ * the same objects as the handler in-process, concurrent invocations on separate threads, and a handler
+ * error reaching the caller (so the event source mapping retries the batch as it would on AWS).
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MskEvent } from '../../lambdas/consumer/handler.ts';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { getObjectBytes, listAllObjects } from '../../lambdas/shared/s3.ts';
+import { planBatch } from '../../lambdas/consumer/land.ts';
+import {
+  ConsumerInvocationError,
+  startConsumerThreads,
+  type ConsumerThreads,
+} from '../../localstack/pipeline/consumer-threads.ts';
+import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
+
+const BUCKET = 'threads-test';
+const config = {
+  bucket: BUCKET,
+  bronzePrefix: BRONZE_PREFIX,
+  quarantinePrefix: QUARANTINE_PREFIX,
+  gzipLevel: 1,
+};
+
+async function fixture(name: string): Promise<MskEvent> {
+  return JSON.parse(
+    await readFile(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8'),
+  ) as MskEvent;
+}
+
+/** The fixture's records moved to another partition, so each copy lands under its own keys. */
+function onPartition(event: MskEvent, partition: number): MskEvent {
+  return {
+    ...event,
+    records: Object.fromEntries(
+      Object.values(event.records).map((records) => [
+        `${records[0]!.topic}-${partition}`,
+        records.map((r) => ({ ...r, partition })),
+      ]),
+    ),
+  };
+}
+
+describe('consumer threads', () => {
+  let dir: string;
+  let server: LocalS3;
+  let threads: ConsumerThreads;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'consumer-threads-'));
+    server = await startLocalS3({ directory: dir, buckets: [BUCKET] });
+    threads = await startConsumerThreads({ s3Endpoint: server.endpoint, config, count: 2 });
+  });
+  afterAll(async () => {
+    await threads?.close();
+    await server?.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('lands concurrent invocations with the bytes the in-process core plans', async () => {
+    // Prepare
+    const base = await fixture('msk-event.json');
+    const events = [0, 1, 2, 3, 4].map((p) => onPartition(base, p));
+
+    // Act: five invocations at once on two threads.
+    const summaries = await Promise.all(events.map((e) => threads.invoke(e)));
+
+    // Assess
+    const planned = events.flatMap((e) => planBatch(e, config).objects);
+    expect(summaries.reduce((n, s) => n + s.objectsWritten, 0)).toBe(planned.length);
+    expect(summaries.reduce((n, s) => n + s.recordsIn, 0)).toBe(
+      events.reduce((n, e) => n + Object.values(e.records).flat().length, 0),
+    );
+    const stored = await listAllObjects(server.client(), BUCKET, '');
+    expect(stored.map((o) => o.key).sort()).toEqual(planned.map((o) => o.key).sort());
+    for (const object of planned) {
+      const bytes = await getObjectBytes(server.client(), BUCKET, object.key);
+      expect(Buffer.from(bytes).equals(Buffer.from(object.body)), object.key).toBe(true);
+    }
+  });
+
+  it("passes the handler's error to the caller, and the thread keeps serving", async () => {
+    const broken = await startConsumerThreads({
+      s3Endpoint: server.endpoint,
+      config: { ...config, bucket: 'no-such-bucket' },
+      count: 1,
+    });
+    try {
+      const event = await fixture('msk-event.json');
+      const failure = await broken.invoke(event).catch((err: unknown) => err);
+      expect(failure).toBeInstanceOf(ConsumerInvocationError);
+      expect((failure as Error).message).toMatch(/no-such-bucket|bucket/i);
+      // The same environment takes the next invocation.
+      await expect(broken.invoke(event)).rejects.toBeInstanceOf(ConsumerInvocationError);
+    } finally {
+      await broken.close();
+    }
+  });
+});
