@@ -1,8 +1,8 @@
 """Entrypoint of the dbt Fargate task.
 
-1. Fetches the Snowflake private key (PEM) from Secrets Manager (SNOWFLAKE_KEY_SECRET_ARN; the secret is the
-   PEM itself or JSON with "private_key" and optionally "passphrase") and writes it to a 0600 file for the
-   key-pair auth of profiles.yml.
+1. Fetches the Snowflake private key (PEM) from Secrets Manager (SNOWFLAKE_SECRET_ARN, the same secret and
+   variable as the Lambdas; the secret is the PEM itself or JSON with "privateKey" or "private_key" and
+   optionally "passphrase") and writes it to a 0600 file for the key-pair auth of profiles.yml.
 2. Runs `dbt build` for DBT_TARGET (optionally DBT_SELECT, DBT_FULL_REFRESH=true, DBT_VARS as YAML).
 3. Uploads target/run_results.json and logs/dbt.log to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/ for the run
    summary, even when the build failed.
@@ -33,13 +33,24 @@ def require(name):
 
 
 def fetch_key():
-    secret_arn = require("SNOWFLAKE_KEY_SECRET_ARN")
+    secret_arn = require("SNOWFLAKE_SECRET_ARN")
     secret = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)["SecretString"]
     passphrase = ""
     pem = secret
     if secret.lstrip().startswith("{"):
         parsed = json.loads(secret)
-        pem = parsed["private_key"]
+        pem = parsed.get("privateKey") or parsed.get("private_key")
+        if not pem:
+            print(
+                json.dumps(
+                    {
+                        "level": "ERROR",
+                        "message": f"secret {secret_arn} is JSON without privateKey or private_key",
+                    }
+                ),
+                flush=True,
+            )
+            sys.exit(2)
         passphrase = parsed.get("passphrase", "")
     fd, path = tempfile.mkstemp(prefix="snowflake-", suffix=".p8")
     with os.fdopen(fd, "w") as handle:

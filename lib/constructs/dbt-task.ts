@@ -65,12 +65,12 @@ export class DbtTask extends Construct {
         streamPrefix: 'dbt',
         logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention }),
       }),
-      // The image's entrypoint fetches the key itself (SNOWFLAKE_KEY_SECRET_ARN) and uploads run_results.json
+      // The image's entrypoint fetches the key itself (SNOWFLAKE_SECRET_ARN) and uploads run_results.json
       // and dbt.log to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/; the workflow sets the prefix per run.
       environment: {
         DBT_TARGET: 'snowflake',
         ...props.snowflakeEnvironment,
-        SNOWFLAKE_KEY_SECRET_ARN: props.snowflakeKey.secretArn,
+        SNOWFLAKE_SECRET_ARN: props.snowflakeKey.secretArn,
         ARTIFACTS_BUCKET: props.bucket.bucketName,
       },
     });

@@ -259,7 +259,7 @@ describe('pipeline stack', () => {
       (container?.Environment as { Name: string; Value: unknown }[]).map((e) => [e.Name, e.Value]),
     );
     expect(env).toMatchObject({ DBT_TARGET: 'snowflake', SNOWFLAKE_ACCOUNT: 'xy12345.eu-west-1' });
-    expect(JSON.stringify(env.SNOWFLAKE_KEY_SECRET_ARN)).toContain('SnowflakeKey');
+    expect(JSON.stringify(env.SNOWFLAKE_SECRET_ARN)).toContain('SnowflakeKey');
     expect(JSON.stringify(env.ARTIFACTS_BUCKET)).toContain('BronzeBucket');
     const taskRole = policyStatements(serverless.templates.pipeline, 'DbtTaskDefinitionTaskRole');
     const read = taskRole.find((s) => toArray(s.Action).includes('secretsmanager:GetSecretValue'));
@@ -354,7 +354,7 @@ describe('network stack', () => {
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
   });
 
-  it('gives prod two NAT gateways and private endpoints for STS, Lambda, Secrets Manager, ECR and Logs, cdk-nag clean', () => {
+  it('gives prod two NAT gateways, private endpoints for STS, Lambda, Secrets Manager, ECR and Logs, full consumer batches, cdk-nag clean', () => {
     // Prepare / Act: prod as configured (synth throws on an unacknowledged cdk-nag finding).
     const prod = synthesize('prod');
     try {
@@ -369,6 +369,11 @@ describe('network stack', () => {
         return String(parts.at(-1)).replace(/^\./, '');
       });
       expect(services.sort()).toEqual(['ecr.api', 'ecr.dkr', 'lambda', 'logs', 'secretsmanager', 'sts']);
+      // Full batches at production rates (docs/deploy.md prices them).
+      prod.templates.ingest.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        BatchSize: 10_000,
+        MaximumBatchingWindowInSeconds: 60,
+      });
     } finally {
       prod.cleanup();
     }
