@@ -9,7 +9,9 @@ import {
   EVENT_TYPES,
   MAX_DURATION_MS,
   MAX_TEXT_LENGTH,
+  ListeningEventSchema,
   SCHEMA_VERSION,
+  acceptedAsIs,
   eventJsonSchema,
   validateEvent,
   type ListeningEvent,
@@ -161,5 +163,85 @@ describe('missing fields', () => {
     expect(result.ok ? [] : result.problems).toEqual([
       { path: field, code: 'invalid_type', message: `Missing required field "${field}"` },
     ]);
+  });
+});
+
+describe("validateEvent's fast path", () => {
+  /** What validateEvent returned before it had a fast path: zod alone. */
+  const zodOnly = (input: unknown): unknown => {
+    const r = ListeningEventSchema.safeParse(input);
+    return r.success ? { ok: true, json: JSON.stringify(r.data) } : { ok: false };
+  };
+  const ours = (input: unknown): unknown => {
+    const r = validateEvent(input);
+    return r.ok ? { ok: true, json: JSON.stringify(r.event) } : { ok: false };
+  };
+  const edgy = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.constant(-0),
+    fc.constantFrom(0, 1, 1.5, -1, MAX_DURATION_MS, MAX_DURATION_MS + 1, 2 ** 53, Number.NaN, Infinity),
+    fc.constantFrom('', 'x', 'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(256), 'x'.repeat(257)),
+    fc.constantFrom('😀'.repeat(32), '😀'.repeat(33), '😀'.repeat(128), '😀'.repeat(129)),
+    fc.constantFrom('play', 'PLAY', 'web', 'SE', 'se', 'XX', ' SE'),
+    fc.constantFrom(
+      '2026-02-29T00:00:00Z',
+      '2028-02-29T00:00:00Z',
+      '2026-11-23T08:15:00.123456Z',
+      '2026-11-23T08:15:00+00:00',
+      '2026-11-23T24:00:00Z',
+      '2026-11-23 08:15:00Z',
+    ),
+    fc.constantFrom(
+      '3b241101-e2bb-4255-8caf-4136c566a962',
+      '3B241101-E2BB-4255-8CAF-4136C566A962',
+      '3b241101-e2bb-0255-8caf-4136c566a962',
+      '00000000-0000-0000-0000-000000000000',
+      '3b241101e2bb42558caf4136c566a962',
+    ),
+    fc.string({ maxLength: 80 }),
+    fc.integer(),
+    fc.boolean(),
+  );
+
+  it('gives exactly what zod alone gives, output order included, on valid and broken records', () => {
+    fc.assert(
+      fc.property(
+        validEvent,
+        fc.array(fc.tuple(fc.constantFrom(...FIELDS, 'extra', '__proto__', 'constructor'), edgy), {
+          maxLength: 3,
+        }),
+        fc.boolean(),
+        (event, changes, reorder) => {
+          // Prepare: some fields changed, removed or added, the keys perhaps in another order.
+          const record: Record<string, unknown> = {};
+          const keys = reorder ? [...FIELDS].reverse() : FIELDS;
+          for (const k of keys) record[k] = event[k];
+          for (const [field, value] of changes) {
+            if (value === undefined) delete record[field];
+            else
+              Object.defineProperty(record, field, {
+                value,
+                enumerable: true,
+                writable: true,
+                configurable: true,
+              });
+          }
+          // Act / Assess
+          expect(ours(record)).toEqual(zodOnly(record));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('takes every valid event without zod, in contract order', () => {
+    fc.assert(
+      fc.property(validEvent, (event) => {
+        const reversed = Object.fromEntries(Object.entries(event).reverse());
+        expect(JSON.stringify(acceptedAsIs(reversed))).toBe(JSON.stringify(event));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
