@@ -51,6 +51,15 @@ describe('incremental Silver', () => {
   });
   afterAll(async () => wh?.close());
 
+  const build = (fullRefresh = false) =>
+    runDbt({
+      projectDir: DBT_PROJECT,
+      connection: wh.connection,
+      command: 'build',
+      fullRefresh,
+      targetDir: wh.dir,
+    });
+
   it('an added hour with late events for earlier hours, built incrementally, equals a full refresh', async () => {
     // Prepare: the added hour really carries late events (event hour before the hour of the first batch's end).
     const firstEnd = first.reduce((max, r) => (r.timestamp > max ? r.timestamp : max), '');
@@ -58,37 +67,16 @@ describe('incremental Silver', () => {
       true,
     );
     await insertBronze(wh.connection, first);
-    const initial = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      targetDir: wh.dir,
-    });
+    const initial = await build();
     expect(initial.success).toBe(true);
     await insertBronze(wh.connection, nextHour);
 
     // Act: the incremental build, then a full refresh of the same data.
-    const incremental = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      targetDir: wh.dir,
-    });
+    const incremental = await build();
     const afterIncremental = await snapshot(wh);
-    const rerun = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      targetDir: wh.dir,
-    });
+    const rerun = await build();
     const afterRerun = await snapshot(wh);
-    const full = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      fullRefresh: true,
-      targetDir: wh.dir,
-    });
+    const full = await build(true);
     const afterFull = await snapshot(wh);
 
     // Assess
