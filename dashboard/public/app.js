@@ -110,21 +110,35 @@ function noData(name, text) {
   el.replaceChildren(h('div', { class: 'none', 'data-none': name }, text));
 }
 
+// The grid's left/right/top/bottom bound everything an axis draws, its labels included: ECharts shrinks the
+// plot until every axis label fits inside that box. `containLabel` would not do: it only makes room for the
+// labels' height and width, so a label centred on the first or last tick of a time axis (a short range that
+// ends on the hour) hung half outside the chart and was cut off by the canvas edge.
+const GRID = {
+  left: 16,
+  right: 16,
+  top: 32,
+  bottom: 8,
+  outerBoundsMode: 'same',
+  outerBoundsContain: 'axisLabel',
+};
+
 function draw(name, option) {
   const el = $(`chart-${name}`);
   if (!charts[name]) {
     el.replaceChildren();
     charts[name] = echarts.init(el, null, { renderer: 'canvas' });
   }
+  const { grid, ...rest } = option;
   charts[name].setOption(
     {
       useUTC: true,
       color: COLOURS,
       animation: false,
       textStyle: { fontFamily: 'system-ui, sans-serif' },
-      grid: { left: 16, right: 28, top: 32, bottom: 8, containLabel: true },
+      grid: { ...GRID, ...grid },
       tooltip: { trigger: 'item' },
-      ...option,
+      ...rest,
     },
     true,
   );
@@ -235,7 +249,7 @@ function renderHourly(rows) {
   draw('hourlyPreferences', {
     legend: { top: 0, right: 8 },
     tooltip: { trigger: 'axis' },
-    grid: { left: 8, right: 8, top: 32, bottom: 8, containLabel: true },
+    grid: { left: 8, right: 8 },
     xAxis: { type: 'category', data: rows.map((r) => String(r.hour_of_day).padStart(2, '0')) },
     yAxis: [
       { type: 'value', axisLabel: { formatter: (v) => formatCount(v) } },
@@ -275,7 +289,8 @@ function renderPopularity(rows) {
       data: rows.map((r) => r.bucket),
     },
     yAxis: { type: 'value', name: 'songs', axisLabel: { formatter: (v) => formatCount(v) } },
-    grid: { left: 8, right: 16, top: 32, bottom: 30, containLabel: true },
+    // The axis names count too, so "plays per song" below the labels gets its room.
+    grid: { left: 8, outerBoundsContain: 'all' },
     series: [
       {
         type: 'bar',

@@ -2,7 +2,8 @@
  * Takes the README screenshot from the real page: starts the dashboard on a free port over Gold (a generated
  * fixture, or with --data DIR the warehouse a pipeline run built), opens it in Chromium at a laptop's size
  * and saves a PNG.
- * Usage: npx tsx test/dashboard/screenshot.ts [out.png] [--full] [--data DIR]   (default docs/images/dashboard.png)
+ * Usage: npx tsx test/dashboard/screenshot.ts [out.png] [--full] [--data DIR] [--width PX]
+ *        (default docs/images/dashboard.png at 1440 px wide)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +16,11 @@ import { writeGoldFixture } from './gold-fixture.ts';
 const args = process.argv.slice(2);
 const dataIndex = args.indexOf('--data');
 const dataDir = dataIndex >= 0 ? args[dataIndex + 1] : undefined;
-const positional = args.filter((a, i) => !a.startsWith('--') && (dataIndex < 0 || i !== dataIndex + 1));
+const widthIndex = args.indexOf('--width');
+const width = widthIndex >= 0 ? Number(args[widthIndex + 1]) : 1440;
+if (!Number.isInteger(width) || width < 320) throw new Error(`--width wants a whole number of pixels >= 320`);
+const valueOf = new Set([dataIndex + 1, widthIndex + 1].filter((i) => i > 0));
+const positional = args.filter((a, i) => !a.startsWith('--') && !valueOf.has(i));
 const out = path.resolve(positional[0] ?? 'docs/images/dashboard.png');
 const dir = await mkdtemp(path.join(os.tmpdir(), 'mds-dashboard-shot-'));
 const file = dataDir
@@ -30,7 +35,7 @@ const server = await createDashboardServer({
 });
 const browser = await launchChromium();
 try {
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, deviceScaleFactor: 1 });
+  const page = await browser.newPage({ viewport: { width, height: 900 }, deviceScaleFactor: 1 });
   const errors = watchErrors(page);
   await page.goto(server.url);
   await page.waitForSelector('body[data-state="ready"]');
