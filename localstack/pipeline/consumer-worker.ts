@@ -20,8 +20,8 @@ export interface ConsumerWorkerInput {
 }
 
 export type ConsumerWorkerReply =
-  | { readonly id: number; readonly summary: Awaited<ReturnType<ReturnType<typeof createConsumerHandler>>> }
-  | { readonly id: number; readonly error: { readonly name: string; readonly message: string } };
+  | { readonly summary: Awaited<ReturnType<ReturnType<typeof createConsumerHandler>>> }
+  | { readonly error: { readonly name: string; readonly message: string } };
 
 const input = workerData as ConsumerWorkerInput;
 // Powertools metrics print EMF to stdout for CloudWatch; locally the CLI reports the figures itself.
@@ -33,12 +33,11 @@ const handler = createConsumerHandler({
   metrics: new Metrics({ namespace: 'SpotifyMds', serviceName: 'consumer' }),
 });
 const port = parentPort!;
-port.on('message', (m: { id: number; event: MskEvent }) => {
+port.on('message', (m: { event: MskEvent }) => {
   handler(m.event).then(
-    (summary) => port.postMessage({ id: m.id, summary } satisfies ConsumerWorkerReply),
+    (summary) => port.postMessage({ summary } satisfies ConsumerWorkerReply),
     (err: unknown) =>
       port.postMessage({
-        id: m.id,
         error: { name: err instanceof Error ? err.name : 'Error', message: errorMessage(err) },
       } satisfies ConsumerWorkerReply),
   );

@@ -83,6 +83,22 @@ describe('consumer threads', () => {
     }
   });
 
+  it('fails the invocation of a thread that dies, replaces the thread, and refuses work once closed', async () => {
+    // Prepare: one thread that exits when an event asks it to.
+    const pool = await startConsumerThreads({
+      s3Endpoint: server.endpoint,
+      config,
+      count: 1,
+      entry: new URL('./fixtures/crashing-consumer.mjs', import.meta.url),
+    });
+    const event = (crash: boolean) => ({ crash, records: {} }) as unknown as MskEvent;
+    // Act / Assess
+    await expect(pool.invoke(event(true))).rejects.toThrow(/consumer thread exited with code 3/);
+    await expect(pool.invoke(event(false))).resolves.toMatchObject({ recordsIn: 0 });
+    await pool.close();
+    await expect(pool.invoke(event(false))).rejects.toThrow(/closed/);
+  });
+
   it("passes the handler's error to the caller, and the thread keeps serving", async () => {
     const broken = await startConsumerThreads({
       s3Endpoint: server.endpoint,
