@@ -60,8 +60,12 @@ export async function startConsumerThreads(options: {
         workerData: input,
       });
       live.add(worker);
+      let ready = false;
       worker.on('message', (m: ConsumerWorkerReply | { ready: true }) => {
-        if ('ready' in m) return resolve(worker);
+        if ('ready' in m) {
+          ready = true;
+          return resolve(worker);
+        }
         const call = running.get(worker);
         running.delete(worker);
         if ('summary' in m) call?.resolve(m.summary);
@@ -76,12 +80,19 @@ export async function startConsumerThreads(options: {
         running.delete(worker);
         const at = idle.indexOf(worker);
         if (at >= 0) idle.splice(at, 1);
-        // Replace it, so the next invocation finds an environment (unless the pool is closing).
-        if (!closing) start().then(release, () => undefined);
+        // Replace a thread that was serving, so the next invocation finds an environment. One that died before
+        // it was ready is not retried: it would only die again (start-up fails below).
+        if (ready && !closing) start().then(release, () => undefined);
       });
     });
 
-  await Promise.all(Array.from({ length: options.count }, () => start().then(release)));
+  try {
+    await Promise.all(Array.from({ length: options.count }, () => start().then(release)));
+  } catch (err) {
+    closing = true;
+    await Promise.all([...live].map((w) => w.terminate()));
+    throw err;
+  }
   return {
     invoke: async (event) => {
       if (closing) throw new MdsError('the consumer threads are closed');

@@ -99,6 +99,21 @@ describe('consumer threads', () => {
     await expect(pool.invoke(event(false))).rejects.toThrow(/closed/);
   });
 
+  it('gives up at once, and leaves no thread behind, when the threads cannot start', async () => {
+    const starts = path.join(dir, 'starts.txt');
+    await expect(
+      startConsumerThreads({
+        s3Endpoint: starts,
+        config,
+        count: 2,
+        entry: new URL('./fixtures/failing-start-consumer.mjs', import.meta.url),
+      }),
+    ).rejects.toThrow(/consumer thread exited with code 4/);
+    // No thread is started again after the failure.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await readFile(starts, 'utf8')).trim().split('\n')).toHaveLength(2);
+  });
+
   it("passes the handler's error to the caller, and the thread keeps serving", async () => {
     const broken = await startConsumerThreads({
       s3Endpoint: server.endpoint,
