@@ -115,7 +115,8 @@ export function murmur2(data: Uint8Array): number {
 
 /** The partition Kafka's default partitioner gives a key: positive murmur2 of its UTF-8 bytes, modulo the count. */
 export function partitionForKey(key: string | Buffer, partitions: number): number {
-  const bytes = typeof key === 'string' ? Buffer.from(key) : key;
+  // kafkajs writes a key that is not a Buffer as String(key); hash the same bytes.
+  const bytes = Buffer.isBuffer(key) ? key : Buffer.from(String(key));
   return (murmur2(bytes) & 0x7fffffff) % partitions;
 }
 

@@ -235,6 +235,12 @@ describe("validateEvent's fast path", () => {
     );
   });
 
+  it('leaves records with inherited keys to zod, which refuses them', () => {
+    const inherited = Object.assign(Object.create({ extra: 1 }) as object, sample);
+    expect(acceptedAsIs(inherited)).toBeUndefined();
+    expect(ours(inherited)).toEqual(zodOnly(inherited));
+  });
+
   it('takes every valid event without zod, in contract order', () => {
     fc.assert(
       fc.property(validEvent, (event) => {
