@@ -228,8 +228,8 @@ const prod: EnvironmentSettings = {
   ...dev,
   network: { natGateways: 2, interfaceEndpoints: true },
   partitions: 12,
-  // At production rates, full batches: about 5,000 events per partition and minute, objects of ~150 KiB
-  // gzipped (over the 128 KiB below which S3 lifecycle tiering does not move objects), a fifth of the
+  // At production rates, full batches: about 5,000 events per partition and minute, objects of ~325 KiB
+  // gzipped (over the 128 KiB below which S3 lifecycle tiering does not move objects), a sixth of the
   // invocations and PUTs of 1,000 / 10 s. Bronze is loaded hourly, so a minute of landing latency is free.
   consumer: { ...dev.consumer, batchSize: 10_000, batchingWindowSeconds: 60 },
   producer: { enabled: false, schedule: 'rate(1 minute)', eventsPerInvocation: 60_000 },
