@@ -109,9 +109,12 @@ describe('consumer threads', () => {
         entry: new URL('./fixtures/failing-start-consumer.mjs', import.meta.url),
       }),
     ).rejects.toThrow(/consumer thread exited with code 4/);
-    // No thread is started again after the failure.
+    // No thread is started again after the failure: at most the two first ones ran (the second may have been
+    // terminated before its module ran).
     await new Promise((r) => setTimeout(r, 500));
-    expect((await readFile(starts, 'utf8')).trim().split('\n')).toHaveLength(2);
+    const started = (await readFile(starts, 'utf8')).trim().split('\n').length;
+    expect(started).toBeGreaterThanOrEqual(1);
+    expect(started).toBeLessThanOrEqual(2);
   });
 
   it("passes the handler's error to the caller, and the thread keeps serving", async () => {
