@@ -147,9 +147,21 @@ export function acceptedAsIs(input: unknown): ListeningEvent | undefined {
     fields += 1;
   }
   if (fields !== FIELDS.length) return undefined;
-  // In schema order, as zod's output is: Bronze lines serialize the event as it comes back.
-  const event: Record<string, unknown> = {};
-  for (const key of FIELDS) event[key] = r[key];
+  // In schema order, as zod's output is: Bronze lines serialize the event as it comes back. A literal is
+  // faster than copying in a loop; `satisfies` makes a field added to the contract a compile error here.
+  const event = {
+    event_id: r.event_id,
+    user_id: r.user_id,
+    song_id: r.song_id,
+    artist_name: r.artist_name,
+    song_name: r.song_name,
+    event_type: r.event_type,
+    device_type: r.device_type,
+    country: r.country,
+    timestamp: r.timestamp,
+    duration_ms: r.duration_ms,
+    schema_version: r.schema_version,
+  } satisfies Record<keyof ListeningEvent, unknown>;
   return event as ListeningEvent;
 }
 
