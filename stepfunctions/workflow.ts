@@ -66,13 +66,21 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     errorPath: sfn.JsonPath.stringAt('$.failure.Error'),
     causePath: sfn.JsonPath.stringAt('$.failure.Cause'),
   });
-  const recordFailure = withTransientRetry(
-    new tasks.LambdaInvoke(scope, STATE.recordFailure, {
-      lambdaFunction: props.publisher,
-      payloadResponseOnly: true,
-      payload: publisherPayload('FAILED'),
-      resultPath: sfn.JsonPath.DISCARD,
-    }),
+  /** A Lambda task whose response goes to `resultPath`, retried on transient errors. */
+  const invoke = (
+    id: string,
+    lambdaFunction: lambda.IFunction,
+    payload: sfn.TaskInput,
+    resultPath: string,
+  ): tasks.LambdaInvoke =>
+    withTransientRetry(
+      new tasks.LambdaInvoke(scope, id, { lambdaFunction, payloadResponseOnly: true, payload, resultPath }),
+    );
+  const recordFailure = invoke(
+    STATE.recordFailure,
+    props.publisher,
+    publisherPayload('FAILED'),
+    sfn.JsonPath.DISCARD,
   );
   // If even the failure summary cannot be written, end in RunFailed with the ORIGINAL failure.
   recordFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.publishFailure' });
@@ -84,32 +92,28 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
   };
 
   const plan = catchInto(
-    withTransientRetry(
-      new tasks.LambdaInvoke(scope, STATE.plan, {
-        lambdaFunction: props.planner,
-        payloadResponseOnly: true,
-        payload: sfn.TaskInput.fromObject({
-          input: sfn.JsonPath.entirePayload,
-          executionName: sfn.JsonPath.executionName,
-        }),
-        resultPath: '$.plan',
+    invoke(
+      STATE.plan,
+      props.planner,
+      sfn.TaskInput.fromObject({
+        input: sfn.JsonPath.entirePayload,
+        executionName: sfn.JsonPath.executionName,
       }),
+      '$.plan',
     ),
   );
 
   const load = catchInto(
-    withTransientRetry(
-      new tasks.LambdaInvoke(scope, STATE.load, {
-        lambdaFunction: props.loader,
-        payloadResponseOnly: true,
-        payload: sfn.TaskInput.fromObject({
-          runId: sfn.JsonPath.stringAt('$.plan.runId'),
-          windowStart: sfn.JsonPath.stringAt('$.plan.window.start'),
-          windowEnd: sfn.JsonPath.stringAt('$.plan.window.end'),
-          lookbackHours: sfn.JsonPath.numberAt('$.plan.lookbackHours'),
-        }),
-        resultPath: '$.load',
+    invoke(
+      STATE.load,
+      props.loader,
+      sfn.TaskInput.fromObject({
+        runId: sfn.JsonPath.stringAt('$.plan.runId'),
+        windowStart: sfn.JsonPath.stringAt('$.plan.window.start'),
+        windowEnd: sfn.JsonPath.stringAt('$.plan.window.end'),
+        lookbackHours: sfn.JsonPath.numberAt('$.plan.lookbackHours'),
       }),
+      '$.load',
     ),
   );
 
@@ -156,31 +160,22 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
   });
 
   const reconcile = catchInto(
-    withTransientRetry(
-      new tasks.LambdaInvoke(scope, STATE.reconcile, {
-        lambdaFunction: props.reconcile,
-        payloadResponseOnly: true,
-        payload: sfn.TaskInput.fromObject({
-          runId: sfn.JsonPath.stringAt('$.plan.runId'),
-          window: sfn.JsonPath.objectAt('$.plan.window'),
-          load: sfn.JsonPath.objectAt('$.load'),
-          // Objects written before the run started must have been loaded; later ones wait for the next run.
-          runStartedAt: sfn.JsonPath.executionStartTime,
-        }),
-        resultPath: '$.reconcile',
+    invoke(
+      STATE.reconcile,
+      props.reconcile,
+      sfn.TaskInput.fromObject({
+        runId: sfn.JsonPath.stringAt('$.plan.runId'),
+        window: sfn.JsonPath.objectAt('$.plan.window'),
+        load: sfn.JsonPath.objectAt('$.load'),
+        // Objects written before the run started must have been loaded; later ones wait for the next run.
+        runStartedAt: sfn.JsonPath.executionStartTime,
       }),
+      '$.reconcile',
     ),
   );
 
   const publish = catchInto(
-    withTransientRetry(
-      new tasks.LambdaInvoke(scope, STATE.publish, {
-        lambdaFunction: props.publisher,
-        payloadResponseOnly: true,
-        payload: publisherPayload('SUCCEEDED'),
-        resultPath: '$.summary',
-      }),
-    ),
+    invoke(STATE.publish, props.publisher, publisherPayload('SUCCEEDED'), '$.summary'),
   );
 
   return plan
