@@ -17,6 +17,17 @@ export interface NodeOutcome {
 
 const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
+/** A model built: what dbt reports for it (rows affected: null for a view). */
+function built(sql: string, relation: Relation, rowsAffected: number | null): NodeOutcome {
+  return { status: 'success', message: 'OK', failures: null, rowsAffected, compiledCode: sql, relation };
+}
+
+/** `create or replace table` from the model's SQL; the outcome counts the table's rows. */
+async function createTable(conn: DuckDBConnection, sql: string, target: Relation): Promise<NodeOutcome> {
+  await conn.run(`create or replace table ${target.toString()} as (\n${sql}\n)`);
+  return built(sql, target, await count(conn, target));
+}
+
 async function relationType(
   conn: DuckDBConnection,
   relation: Relation,
@@ -73,35 +84,17 @@ export async function runModel(
   const target = model.relation;
   const materialized = model.config.materialized ?? 'view';
   await conn.run(`create schema if not exists "${target.schema}"`);
-  const body = `(\n${sql}\n)`;
   const dropOther = async (keep: 'table' | 'view'): Promise<void> => {
     if (existing && existing !== keep) await conn.run(`drop ${existing} if exists ${target.toString()}`);
   };
   switch (materialized) {
     case 'view':
       await dropOther('view');
-      await conn.run(`create or replace view ${target.toString()} as ${body}`);
-      return {
-        status: 'success',
-        message: 'OK',
-        failures: null,
-        rowsAffected: null,
-        compiledCode: sql,
-        relation: target,
-      };
-    case 'table': {
+      await conn.run(`create or replace view ${target.toString()} as (\n${sql}\n)`);
+      return built(sql, target, null);
+    case 'table':
       await dropOther('table');
-      await conn.run(`create or replace table ${target.toString()} as ${body}`);
-      const rows = await count(conn, target);
-      return {
-        status: 'success',
-        message: 'OK',
-        failures: null,
-        rowsAffected: rows,
-        compiledCode: sql,
-        relation: target,
-      };
-    }
+      return createTable(conn, sql, target);
     case 'incremental':
       return runIncremental(conn, model, sql, existing, fullRefresh);
     default:
@@ -123,16 +116,7 @@ async function runIncremental(
   const target = model.relation;
   if (existing !== 'table' || fullRefresh) {
     if (existing === 'view') await conn.run(`drop view if exists ${target.toString()}`);
-    await conn.run(`create or replace table ${target.toString()} as (\n${sql}\n)`);
-    const rows = await count(conn, target);
-    return {
-      status: 'success',
-      message: 'OK',
-      failures: null,
-      rowsAffected: rows,
-      compiledCode: sql,
-      relation: target,
-    };
+    return createTable(conn, sql, target);
   }
   const strategy = model.config.incremental_strategy ?? 'delete+insert';
   if (strategy !== 'delete+insert' && strategy !== 'merge' && strategy !== 'append') {
@@ -176,14 +160,7 @@ async function runIncremental(
         `insert into ${target.toString()} (${insertCols}) select ${insertCols} from ${tmp}`,
       );
       await conn.run('commit');
-      return {
-        status: 'success',
-        message: 'OK',
-        failures: null,
-        rowsAffected: Number(inserted.rowsChanged),
-        compiledCode: sql,
-        relation: target,
-      };
+      return built(sql, target, Number(inserted.rowsChanged));
     } catch (err) {
       await conn.run('rollback');
       throw err;
