@@ -3,9 +3,8 @@
  * batches across partitions up to the request's max_bytes (always at least one batch, so consumers progress).
  */
 import { Partitioners } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
-import { tempDir, testKafka } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { createTopic, suiteBroker, testKafka } from './helpers.ts';
 import { frame, i32, i64, i8, RawClient, str } from './raw.ts';
 
 /** Fetch v4 of partitions 0..n-1 of `topic` from offset 0. */
@@ -44,25 +43,13 @@ function parseFetch(body: Buffer): [number, number, number, number][] {
 }
 
 describe('fetch', () => {
-  const data = tempDir('broker-fetch');
-  let broker: RunningBroker;
-
-  beforeAll(async () => {
-    broker = await startBroker({ dataDir: data.dir, port: 0 });
-  });
-  afterAll(async () => {
-    await broker.close();
-    data.remove();
-  });
+  const broker = suiteBroker('broker-fetch');
 
   it('answers a long poll when data arrives, not at the end of its wait', async () => {
     // Prepare: the topic exists and is empty; the fetch may wait 50 s, the client gives up after 20 s, so
     // only a poll woken by the produce passes.
     const { kafka } = testKafka(broker.bootstrap);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'poll', numPartitions: 1 }] });
-    await admin.disconnect();
+    await createTopic(kafka, 'poll', 1);
     const c = new RawClient(broker.port);
     await c.send(fetchRequest('poll', 1, 50_000, 1 << 20));
     const pending = c.response(20_000);

@@ -4,32 +4,19 @@
  * and when one member leaves the other takes over its partitions.
  */
 import { Partitioners, type Consumer } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
-import { tempDir, testKafka, until } from './helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { createTopic, suiteBroker, testKafka, until } from './helpers.ts';
 
 const TOPIC = 'group-test';
 const MESSAGES = 100_000;
 
 describe('kafkajs producer and consumer group', () => {
-  const data = tempDir('broker-group');
-  let broker: RunningBroker;
-
-  beforeAll(async () => {
-    broker = await startBroker({ dataDir: data.dir, port: 0 });
-  });
-  afterAll(async () => {
-    await broker.close();
-    data.remove();
-  });
+  const broker = suiteBroker('broker-group');
 
   it('delivers 100,000 messages exactly once across two members and a rebalance', async () => {
     // Prepare
     const { kafka } = testKafka(broker.bootstrap);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 3 }] });
-    await admin.disconnect();
+    await createTopic(kafka, TOPIC, 3);
 
     const seen = new Map<number, string>(); // message number -> consumer that got it
     const duplicates: number[] = [];

@@ -4,10 +4,9 @@
  */
 import { spawn } from 'node:child_process';
 import { CompressionTypes } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createProducer, partitionForKey } from '../../lambdas/shared/kafka.ts';
-import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
-import { tempDir, testKafka } from './helpers.ts';
+import { suiteBroker, testKafka } from './helpers.ts';
 
 /** Runs kcat without blocking the event loop (the broker under test runs in this process). */
 function kcat(args: string[], input = ''): Promise<string> {
@@ -29,16 +28,7 @@ function kcat(args: string[], input = ''): Promise<string> {
 }
 
 describe('kcat (librdkafka) against the broker', () => {
-  const data = tempDir('broker-kcat');
-  let broker: RunningBroker;
-
-  beforeAll(async () => {
-    broker = await startBroker({ dataDir: data.dir, port: 0 });
-  });
-  afterAll(async () => {
-    await broker.close();
-    data.remove();
-  });
+  const broker = suiteBroker('broker-kcat');
 
   it('produces keyed messages to an auto-created topic and lists its metadata', async () => {
     // Prepare

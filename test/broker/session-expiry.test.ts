@@ -4,31 +4,18 @@
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
+import { describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
-import { tempDir, testKafka, until } from './helpers.ts';
+import { createTopic, suiteBroker, testKafka, until } from './helpers.ts';
 
 describe('consumer group session expiry', () => {
-  const data = tempDir('broker-session');
   const logs: string[] = [];
-  let broker: RunningBroker;
-
-  beforeAll(async () => {
-    broker = await startBroker({ dataDir: data.dir, port: 0, log: (l) => logs.push(l) });
-  });
-  afterAll(async () => {
-    await broker.close();
-    data.remove();
-  });
+  const broker = suiteBroker('broker-session', { log: (l) => logs.push(l) });
 
   it('expires a killed member and hands its partitions to the survivor', async () => {
     // Prepare
     const { kafka } = testKafka(broker.bootstrap);
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: 'expiry', numPartitions: 3 }] });
-    await admin.disconnect();
+    await createTopic(kafka, 'expiry', 3);
     const child = spawn(
       process.execPath,
       [
