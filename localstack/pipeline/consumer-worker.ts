@@ -9,7 +9,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { createConsumerHandler, type ConsumerConfig } from '../../lambdas/consumer/handler.ts';
+import {
+  createConsumerHandler,
+  type ConsumerConfig,
+  type ConsumerSummary,
+} from '../../lambdas/consumer/handler.ts';
 import type { MskEvent } from '../../lambdas/consumer/msk-event.ts';
 import { errorMessage } from '../../lambdas/shared/errors.ts';
 import { localS3ClientConfig } from '../../lambdas/shared/s3.ts';
@@ -20,7 +24,7 @@ export interface ConsumerWorkerInput {
 }
 
 export type ConsumerWorkerReply =
-  | { readonly summary: Awaited<ReturnType<ReturnType<typeof createConsumerHandler>>> }
+  | { readonly summary: ConsumerSummary }
   | { readonly error: { readonly name: string; readonly message: string } };
 
 const input = workerData as ConsumerWorkerInput;

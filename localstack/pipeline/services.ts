@@ -1,8 +1,8 @@
 /**
  * The local stand-ins for AWS, started together: the Kafka-protocol broker, the S3-API server, the DuckDB
  * warehouse, and the event source mapping that feeds the consumer Lambda's handler (on worker threads, see
- * consumer-threads.ts). Everything lives under
- * one data directory; ports are checked before anything starts, so a clash is one clear message.
+ * consumer-threads.ts). Everything lives under one data directory; ports are checked before anything
+ * starts, so a clash is one clear message.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
