@@ -14,6 +14,7 @@ import {
   MANIFEST_TABLE,
   type ColumnType,
   type LoadError,
+  type ManifestEntry,
   type ManifestStatus,
   type OnErrorPolicy,
   type Row,
@@ -203,14 +204,8 @@ function copyStatus(status: string): ManifestStatus {
   }
 }
 
-export interface ManifestRecord {
-  readonly key: string;
-  readonly etag: string | null;
-  readonly status: ManifestStatus;
-  readonly rowsLoaded: number;
-  readonly errorCount: number;
-  readonly firstError: string | null;
-}
+/** A manifest row as the MERGE writes it: the warehouse stamps `loaded_at` itself. */
+export type ManifestRecord = Omit<ManifestEntry, 'loadedAt'>;
 
 /**
  * Records objects in the manifest: new keys are inserted, a `failed` entry is replaced (its object changed).
