@@ -61,6 +61,8 @@ export const ListeningEventSchema = z
   .describe('A listening event produced to the spotify-events topic.');
 
 export type ListeningEvent = z.infer<typeof ListeningEventSchema>;
+/** The contract's fields, in schema order (the order of a serialized event). */
+export const EVENT_FIELDS = Object.keys(ListeningEventSchema.shape) as readonly (keyof ListeningEvent)[];
 export type EventType = (typeof EVENT_TYPES)[number];
 export type DeviceType = (typeof DEVICE_TYPES)[number];
 export type CountryCode = (typeof COUNTRY_CODES)[number];
@@ -133,7 +135,6 @@ const FAST_CHECKS: Readonly<Record<keyof ListeningEvent, (v: unknown) => boolean
   duration_ms: (v) => Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= MAX_DURATION_MS,
   schema_version: (v) => v === SCHEMA_VERSION,
 };
-const FIELDS = Object.keys(ListeningEventSchema.shape) as (keyof ListeningEvent)[];
 
 /** validateEvent's fast path: the event in contract order when every field passes its check and there is no other field; else undefined (zod decides). */
 export function acceptedAsIs(input: unknown): ListeningEvent | undefined {
@@ -146,7 +147,7 @@ export function acceptedAsIs(input: unknown): ListeningEvent | undefined {
     if (!FAST_CHECKS[key as keyof ListeningEvent](r[key])) return undefined;
     fields += 1;
   }
-  if (fields !== FIELDS.length) return undefined;
+  if (fields !== EVENT_FIELDS.length) return undefined;
   // In schema order, as zod's output is: Bronze lines serialize the event as it comes back. A literal is
   // faster than copying in a loop; `satisfies` makes a field added to the contract a compile error here.
   const event = {

@@ -3,7 +3,7 @@
  * consumer can check the quarantine reason. `oversize` stays under MAX_EVENT_BYTES, so it is the field that is too
  * long, not the whole record.
  */
-import { MAX_ID_LENGTH, MAX_TEXT_LENGTH, type ListeningEvent } from '../contract.ts';
+import { EVENT_FIELDS, MAX_ID_LENGTH, MAX_TEXT_LENGTH, type ListeningEvent } from '../contract.ts';
 import type { Prng } from './prng.ts';
 
 export const INVALID_KINDS = [
@@ -21,20 +21,6 @@ export interface InvalidRecord {
   /** The field that breaks the contract (null for malformed JSON, which has no fields). */
   readonly field: string | null;
 }
-
-const REQUIRED_FIELDS: readonly (keyof ListeningEvent)[] = [
-  'event_id',
-  'user_id',
-  'song_id',
-  'artist_name',
-  'song_name',
-  'event_type',
-  'device_type',
-  'country',
-  'timestamp',
-  'duration_ms',
-  'schema_version',
-];
 
 /**
  * Values a careless producer might send instead of the right type. Only fields whose schema checks the type first:
@@ -86,7 +72,7 @@ export function makeInvalid(rng: Prng, event: ListeningEvent, kind: InvalidKind)
       };
     }
     case 'missing_field': {
-      const field = rng.pick(REQUIRED_FIELDS);
+      const field = rng.pick(EVENT_FIELDS);
       delete record[field];
       // Without a user_id there is no Kafka key either.
       return { key: field === 'user_id' ? null : event.user_id, value: JSON.stringify(record), field };
