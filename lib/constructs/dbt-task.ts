@@ -1,4 +1,5 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -28,6 +29,11 @@ export interface DbtTaskProps {
 /**
  * dbt on Fargate: an ECS cluster with Container Insights and a task definition whose image is built
  * from dbt/Dockerfile at deploy (synth only stages the folder, so it needs no Docker).
+ *
+ * The task runs on X86_64 and the image is built for linux/amd64 whatever machine deploys: the base
+ * image, ghcr.io/dbt-labs/dbt-snowflake, is published for linux/amd64 only (dbt-labs/dbt-snowflake
+ * issue 794: no plans for other platforms), and an image built for another platform than the task's
+ * RuntimePlatform does not start.
  */
 export class DbtTask extends Construct {
   readonly cluster: ecs.Cluster;
@@ -53,13 +59,15 @@ export class DbtTask extends Construct {
       cpu: props.cpu,
       memoryLimitMiB: props.memoryMiB,
       runtimePlatform: {
-        cpuArchitecture: ecs.CpuArchitecture.ARM64,
+        cpuArchitecture: ecs.CpuArchitecture.X86_64,
         operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
       },
     });
     this.container = this.taskDefinition.addContainer('dbt', {
       image: ecs.ContainerImage.fromAsset(fromRoot(directory), {
         exclude: ['target', 'logs', 'dbt_packages', '.user.yml'],
+        // Must match cpuArchitecture above; on an ARM machine Docker would otherwise build arm64.
+        platform: Platform.LINUX_AMD64,
       }),
       logging: ecs.LogDrivers.awsLogs({
         streamPrefix: 'dbt',
@@ -85,6 +93,15 @@ export class DbtTask extends Construct {
       ec2.Peer.anyIpv4(),
       ec2.Port.tcp(443),
       'Snowflake, ECR, S3 and AWS APIs',
+    );
+    // Snowflake's "Allowing host names" page: port 443 for Snowflake traffic and port 80 for OCSP
+    // certificate checks; the drivers ask the certificate authorities' OCSP responders (and
+    // Snowflake's OCSP cache, see SYSTEM$ALLOWLIST) over plain HTTP. Blocked, each connection waits
+    // for the OCSP timeout and logs a fail-open warning (or fails, in fail-close mode).
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(80),
+      'Snowflake drivers: OCSP certificate checks (HTTP)',
     );
     acknowledge(
       this.taskDefinition,

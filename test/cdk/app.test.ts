@@ -245,13 +245,13 @@ describe('pipeline stack', () => {
     expect(JSON.stringify(passRole?.Resource)).toMatch(/DbtTaskDefinition(Task|Execution)Role/);
   });
 
-  it('builds the dbt image from dbt/ and runs it on Fargate ARM, reading the Snowflake key from its secret', () => {
+  it('builds the dbt image from dbt/ and runs it on Fargate X86_64, reading the Snowflake key from its secret', () => {
     const [, taskDef] = only(serverless.templates.pipeline, 'AWS::ECS::TaskDefinition');
     expect(taskDef.Properties).toMatchObject({
       RequiresCompatibilities: ['FARGATE'],
       Cpu: '512',
       Memory: '1024',
-      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' },
     });
     const [container] = taskDef.Properties.ContainerDefinitions as Record<string, unknown>[];
     expect(JSON.stringify(container?.Image)).toContain('cdk-hnb659fds-container-assets');

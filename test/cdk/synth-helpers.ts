@@ -14,7 +14,17 @@ export interface SynthesizedApp {
   readonly validationReport?: {
     pluginReports: { pluginName: string; conclusion: string; violations: unknown[] }[];
   };
+  /** The cloud assembly directory, until cleanup. */
+  readonly outdir: string;
+  /** The asset manifest (`<stack>.assets.json`) of one stack, parsed. */
+  readonly assets: (stack: keyof MdsStacks) => AssetManifest;
   readonly cleanup: () => void;
+}
+
+/** The parts of a CDK asset manifest the tests read. */
+export interface AssetManifest {
+  readonly files?: Record<string, { source: { path: string } }>;
+  readonly dockerImages?: Record<string, { source: { directory?: string; platform?: string } }>;
 }
 
 export function synthesize(
@@ -48,6 +58,11 @@ export function synthesize(
     stacks,
     templates,
     validationReport,
+    outdir,
+    assets: (stack) =>
+      readJson(
+        path.join(outdir, stacks[stack].templateFile.replace(/\.template\.json$/, '.assets.json')),
+      ) as AssetManifest,
     cleanup: () => rmSync(outdir, { recursive: true, force: true }),
   };
 }
