@@ -83,12 +83,35 @@ export const environmentConfigSchema = z.strictObject({
     .string()
     .regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, { message: "must be an AWS region such as 'eu-west-1'" })
     .optional(),
-  network: z.strictObject({
-    /** NAT gateways give the dbt task and the producer a way out (Snowflake, ECR); 0 saves money in dev. */
-    natGateways: int(0, 2),
-    /** Interface endpoints (STS, Lambda, ECR, Logs, Secrets Manager) so traffic to AWS stays private. */
-    interfaceEndpoints: z.boolean(),
-  }),
+  network: z
+    .strictObject({
+      /**
+       * NAT gateways: the private subnets' only way to the internet. The dbt task needs it for Snowflake,
+       * so at least 1 (2 keep egress up when an availability zone is down).
+       */
+      natGateways: int(0, 2),
+      /** Interface endpoints (STS, Lambda, ECR, Logs, Secrets Manager) so traffic to AWS stays private. */
+      interfaceEndpoints: z.boolean(),
+    })
+    .superRefine((network, ctx) => {
+      // Without NAT the PRIVATE_WITH_EGRESS subnets have no default route. Snowflake is on the internet
+      // (only Snowflake's own PrivateLink, not configured here, avoids that), so the dbt task cannot run.
+      // Without interface endpoints as well, nothing reaches AWS APIs either: Fargate pulls images through
+      // ECR's API and registry (plus S3 for layers; AWS re:Post "ECS Fargate DockerTimeoutError"), and
+      // the MSK event source mapping needs Lambda and STS through NAT or endpoints (Lambda developer
+      // guide, "Configuring your Amazon MSK cluster and Amazon VPC network for Lambda").
+      if (network.natGateways === 0) {
+        const alsoAws = network.interfaceEndpoints
+          ? ''
+          : ', and with interfaceEndpoints false nothing reaches AWS APIs either: Fargate cannot pull the dbt image from ECR and the MSK event source mapping cannot reach Lambda and STS';
+        ctx.addIssue({
+          code: 'custom',
+          path: ['natGateways'],
+          input: network.natGateways,
+          message: `leaves the private subnets without a route out: the dbt task cannot reach Snowflake on the internet${alsoAws}; use 1 or 2 (one NAT gateway is the cheaper choice for dev)`,
+        });
+      }
+    }),
   msk: mskSchema,
   topic: kafkaName,
   partitions: int(1, 1000),

@@ -82,6 +82,25 @@ describe('loadConfig', () => {
     expect(err.message).toContain(problem);
   });
 
+  it.each([
+    [{ network: { natGateways: 0, interfaceEndpoints: false } }, ['Snowflake', 'ECR', 'STS']],
+    [{ network: { natGateways: 0, interfaceEndpoints: true } }, ['Snowflake']],
+  ])('refuses %j: the private subnets would have no way to what they need', (overrides, reasons) => {
+    // Act
+    const err = errorFor(overrides);
+    // Assess: the setting, why it cannot work, and the fix.
+    expect(err.setting).toBe('network.natGateways');
+    for (const reason of reasons) expect(err.message).toContain(reason);
+    expect(err.message).toContain('use 1 or 2');
+  });
+
+  it('accepts one NAT gateway without interface endpoints (dev)', () => {
+    expect(loadConfig('dev', { network: { natGateways: 1, interfaceEndpoints: false } }).network).toEqual({
+      natGateways: 1,
+      interfaceEndpoints: false,
+    });
+  });
+
   it('reports every wrong setting, not only the first', () => {
     const err = errorFor({ partitions: 0, topic: 'bad topic!' });
     expect(err.message).toMatch(/^(topic|partitions): /);
