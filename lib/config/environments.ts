@@ -68,7 +68,8 @@ const mskSchema = z
       ctx.addIssue({
         code: 'custom',
         path: ['brokerCount'],
-        message: `${msk.brokerCount} is not a multiple of the 2 availability zones; use 2, 4, 6, ...`,
+        input: msk.brokerCount,
+        message: `is not a multiple of the 2 availability zones; use 2, 4, 6, ...`,
       });
     }
   });
@@ -191,14 +192,16 @@ export const environmentConfigSchema = z.strictObject({
         ctx.addIssue({
           code: 'custom',
           path: ['bronzeGlacierDays'],
-          message: `${r.bronzeGlacierDays} must be later than bronzeInfrequentAccessDays (${r.bronzeInfrequentAccessDays})`,
+          input: r.bronzeGlacierDays,
+          message: `must be later than bronzeInfrequentAccessDays (${r.bronzeInfrequentAccessDays})`,
         });
       }
       if (r.bronzeExpireDays !== undefined && r.bronzeExpireDays <= r.bronzeGlacierDays) {
         ctx.addIssue({
           code: 'custom',
           path: ['bronzeExpireDays'],
-          message: `${r.bronzeExpireDays} must be later than bronzeGlacierDays (${r.bronzeGlacierDays})`,
+          input: r.bronzeExpireDays,
+          message: `must be later than bronzeGlacierDays (${r.bronzeGlacierDays})`,
         });
       }
     }),

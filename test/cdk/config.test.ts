@@ -94,6 +94,13 @@ describe('loadConfig', () => {
     expect(err.message).toContain('use 1 or 2');
   });
 
+  it('shows the wrong value of a cross-field check, not the whole object it belongs to', () => {
+    expect(errorFor({ msk: { mode: 'provisioned', brokerCount: 3 } }).message).toMatch(
+      /^msk\.brokerCount: 3 is not a multiple/,
+    );
+    expect(errorFor({ network: { natGateways: 0 } }).message).toMatch(/^network\.natGateways: 0 leaves/);
+  });
+
   it('accepts one NAT gateway without interface endpoints (dev)', () => {
     expect(loadConfig('dev', { network: { natGateways: 1, interfaceEndpoints: false } }).network).toEqual({
       natGateways: 1,
