@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, DataError } from '../../lambdas/shared/errors.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { loadBronze } from '../../lambdas/loader/load.ts';
+import { ConfigError, DataError, TransientError } from '../../lambdas/shared/errors.ts';
 import {
   privateKeyFromSecret,
   snowflakeWarehouse,
@@ -9,13 +11,13 @@ import {
 } from '../../lambdas/shared/warehouse/snowflake.ts';
 import {
   copyIntoStatement,
-  ensureBronzeStatements,
+  bronzeObjectStatements,
   manifestMergeStatement,
   parseCopyResult,
   snowflakePlaceholders,
   stageName,
 } from '../../lambdas/shared/warehouse/snowflake-sql.ts';
-import type { Row } from '../../lambdas/shared/warehouse/types.ts';
+import { LoadConflictError, type Row } from '../../lambdas/shared/warehouse/types.ts';
 
 const names = { database: 'spotify_mds', stage: 'bronze_stage' };
 const fixture = JSON.parse(
@@ -48,6 +50,9 @@ describe('Snowflake statements', () => {
     );
     expect(sql).toContain('FILE_FORMAT = (TYPE = JSON COMPRESSION = AUTO)');
     expect(sql).toMatch(/ON_ERROR = CONTINUE$/);
+    // The manifest decides what is loaded, not Snowflake's load metadata: FORCE loads every listed file,
+    // also one loaded before outside the manifest and one whose load status has expired (64 days).
+    expect(sql).toMatch(/\nFORCE = TRUE\n/);
     expect(copyIntoStatement(names, KEYS.slice(0, 1), 'SKIP_FILE')).toMatch(/ON_ERROR = SKIP_FILE$/);
   });
 
@@ -75,9 +80,9 @@ describe('Snowflake statements', () => {
     );
   });
 
-  it('creates the three schemas, the Bronze table with Snowflake types, and the manifest', () => {
+  it('the setup DDL: the three schemas, the Bronze table with Snowflake types, and the manifest', () => {
     // Act
-    const stmts = ensureBronzeStatements(names);
+    const stmts = bronzeObjectStatements(names);
 
     // Assess
     expect(stmts.slice(0, 3)).toEqual([
@@ -171,13 +176,13 @@ describe('COPY INTO result parsing', () => {
         errors: [{ key: KEYS[3], line: 5, message: expect.stringContaining("Timestamp 'yesterday'") }],
       },
     ]);
-    expect(parsed.alreadyLoaded).toEqual([KEYS[4]]);
+    expect(parsed.missing).toEqual([KEYS[4]]);
   });
 
-  it('treats the no-files message as nothing loaded and refuses files it did not ask for', () => {
+  it('reports requested files without a result as missing and refuses files it did not ask for', () => {
     expect(parseCopyResult([{ status: 'Copy executed with 0 files processed.' }], KEYS.slice(0, 1))).toEqual({
       files: [],
-      alreadyLoaded: [KEYS[0]],
+      missing: [KEYS[0]],
     });
     expect(() =>
       parseCopyResult([{ ...fixture.rows[0], file: 's3://b/bronze/other.ndjson.gz' }], KEYS),
@@ -186,14 +191,28 @@ describe('COPY INTO result parsing', () => {
 });
 
 describe('Snowflake adapter', () => {
-  /** Records statements and answers COPY with the captured output; the driver is the only thing replaced. */
-  function recording(copy: (sql: string) => Row[]) {
+  /** MERGE's result row: how many manifest rows it inserted and updated. */
+  const mergeResult = (inserted: number, updated = 0): Row[] => [
+    { 'number of rows inserted': inserted, 'number of rows updated': updated },
+  ];
+
+  /**
+   * Records statements and answers them as Snowflake would: COPY with the captured output, MERGE with its
+   * counts (by default every record inserted), anything else through `other`; the driver is the only thing
+   * replaced.
+   */
+  function recording(
+    copy: (sql: string) => Row[],
+    options: { merge?: (records: number) => Row[]; other?: (sql: string) => Row[] } = {},
+  ) {
     const calls: { sql: string; binds?: readonly SnowflakeBind[] }[] = [];
     const wh = snowflakeWarehouse(
       names,
       async (sql, binds) => {
         calls.push({ sql, binds });
-        return sql.startsWith('COPY INTO') ? copy(sql) : [];
+        if (sql.startsWith('COPY INTO')) return copy(sql);
+        if (sql.startsWith('MERGE INTO')) return (options.merge ?? mergeResult)((binds?.length ?? 0) / 6);
+        return options.other?.(sql) ?? [];
       },
       async () => undefined,
     );
@@ -201,9 +220,9 @@ describe('Snowflake adapter', () => {
   }
 
   it('loads a batch in one transaction: COPY, then the manifest, then COMMIT', async () => {
-    // Prepare
+    // Prepare: the four objects the captured COPY output reports on
     const { wh, calls } = recording(() => fixture.rows);
-    const objects = KEYS.map((key, i) => ({ key, etag: `"e${i}"`, replacesFailed: false }));
+    const objects = KEYS.slice(0, 4).map((key, i) => ({ key, etag: `"e${i}"`, replacesFailed: false }));
 
     // Act
     const outcomes = await wh.loadObjects({
@@ -219,7 +238,6 @@ describe('Snowflake adapter', () => {
       [KEYS[1], 'partial', 497],
       [KEYS[2], 'failed', 0],
       [KEYS[3], 'partial', 179],
-      [KEYS[4], 'loaded', 0],
     ]);
     expect(calls[2]?.binds?.slice(0, 6)).toEqual([KEYS[0], '"e0"', 'loaded', 1000, 0, null]);
     expect(calls[2]?.binds?.slice(6, 12)).toEqual([
@@ -230,6 +248,86 @@ describe('Snowflake adapter', () => {
       3,
       expect.stringMatching(/^line 17: /),
     ]);
+  });
+
+  it('fails the batch, naming the file, when COPY reports nothing for a requested file', async () => {
+    // Prepare: five objects requested, the captured output reports four of them (KEYS[4] is absent)
+    const { wh, calls } = recording(() => fixture.rows);
+    const objects = KEYS.map((key, i) => ({ key, etag: `"e${i}"`, replacesFailed: false }));
+
+    // Act
+    const load = wh.loadObjects({
+      objects,
+      onError: 'CONTINUE',
+      fetch: () => Promise.reject(new Error('unused')),
+    });
+
+    // Assess: nothing is recorded as loaded with 0 rows; the transaction is rolled back
+    await expect(load).rejects.toThrow(TransientError);
+    await expect(load).rejects.toThrow(KEYS[4] as string);
+    expect(calls.map((c) => c.sql.split(/\s/)[0])).toEqual(['BEGIN', 'COPY', 'ROLLBACK']);
+  });
+
+  it('rolls back and reports a conflict when another loader recorded an object first', async () => {
+    // Prepare: the MERGE inserts only three of the four manifest rows (the fourth key was already there)
+    const { wh, calls } = recording(() => fixture.rows, { merge: (n) => mergeResult(n - 1) });
+    const objects = KEYS.slice(0, 4).map((key) => ({ key, etag: undefined, replacesFailed: false }));
+
+    // Act
+    const load = wh.loadObjects({
+      objects,
+      onError: 'CONTINUE',
+      fetch: () => Promise.reject(new Error('unused')),
+    });
+
+    // Assess
+    await expect(load).rejects.toThrow(LoadConflictError);
+    expect(calls.map((c) => c.sql.split(/\s/)[0])).toEqual(['BEGIN', 'COPY', 'MERGE', 'ROLLBACK']);
+  });
+
+  it('a load runs no DDL: the setup SQL creates the objects, the load only checks them', async () => {
+    // Prepare: two Bronze objects in the window's hour, and the captured COPY output for them
+    const keys = KEYS.slice(0, 2) as [string, string];
+    const s3 = {
+      send: async () => ({
+        Contents: keys.map((Key, i) => ({ Key, ETag: `"e${i}"`, Size: 100, LastModified: new Date() })),
+        IsTruncated: false,
+      }),
+    } as unknown as S3Client;
+    const { wh, calls } = recording(() => fixture.rows.slice(0, 2));
+
+    // Act
+    const result = await loadBronze(
+      { s3, bucket: 'mds-bronze-dev', warehouse: wh },
+      { windowStart: '2026-11-23T09:00:00Z', windowEnd: '2026-11-23T10:00:00Z', lookbackHours: 0 },
+    );
+
+    // Assess
+    expect(result).toMatchObject({ objectsSeen: 2, objectsLoaded: 2, rowsLoaded: 1497 });
+    expect(calls.filter((c) => /^\s*(CREATE|ALTER|DROP|GRANT)\b/i.test(c.sql)).map((c) => c.sql)).toEqual([]);
+    expect(calls.map((c) => c.sql.split(/\s/)[0])).toContain('COPY');
+  });
+
+  it('names the setup command when the Bronze table or manifest is missing or not readable', async () => {
+    // Prepare: Snowflake's answer for an object that does not exist or the role may not see
+    const missing = Object.assign(
+      new Error(
+        "SQL compilation error:\nObject 'SPOTIFY_MDS.BRONZE.LOAD_MANIFEST' does not exist or not authorized.",
+      ),
+      { code: '002003', sqlState: '42S02' },
+    );
+    const { wh } = recording(() => [], {
+      other: (sql) => {
+        if (sql.includes('LOAD_MANIFEST')) throw missing;
+        return [];
+      },
+    });
+
+    // Act / Assess
+    await expect(wh.ensureBronze()).rejects.toThrow(ConfigError);
+    await expect(wh.ensureBronze()).rejects.toThrow(
+      /"SPOTIFY_MDS"\."BRONZE"\."LOAD_MANIFEST".*mds snowflake setup-sql --env/,
+    );
   });
 
   it('ABORT_STATEMENT: rolls back, records nothing and names the file and line', async () => {

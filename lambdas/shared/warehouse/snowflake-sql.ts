@@ -3,6 +3,12 @@
  * comes from validated configuration and is upper-cased and double-quoted (Snowflake's unquoted names are
  * upper case, so "BRONZE" is the schema an unquoted `bronze` refers to); object keys go into FILES = (...)
  * as escaped string literals after a shape check.
+ *
+ * The account objects (warehouse, database, schemas, role, user, storage integration, stage, the Bronze
+ * table and the load manifest) and every grant the loader and dbt rely on come from `snowflakeSetupSql`,
+ * run once by an administrator (`mds snowflake setup-sql --env <env>`). A load runs no DDL: it only checks
+ * that the tables are there (`bronzeProbeStatements`), because Snowflake checks the CREATE privilege of a
+ * CREATE ... IF NOT EXISTS even when the object exists.
  */
 import { ConfigError, DataError } from '../errors.ts';
 import { checkIdentifier, sqlString } from './sql.ts';
@@ -74,8 +80,11 @@ const CASTS: Record<ColumnType, string> = {
   INTEGER: 'NUMBER(10,0)',
 };
 
-/** Schemas BRONZE/SILVER/GOLD, the Bronze table and the load manifest (the stage is one-time setup SQL). */
-export function ensureBronzeStatements(names: SnowflakeNames): string[] {
+/**
+ * Schemas BRONZE/SILVER/GOLD, the Bronze table and the load manifest: part of the one-time setup SQL
+ * (`snowflakeSetupSql`), never run by a load.
+ */
+export function bronzeObjectStatements(names: SnowflakeNames): string[] {
   const db = databaseName(names);
   const cols = BRONZE_COLUMNS.map((c) => `${c.name.toUpperCase()} ${SNOWFLAKE_TYPES[c.type]}`).join(',\n  ');
   return [
@@ -91,6 +100,17 @@ export function ensureBronzeStatements(names: SnowflakeNames): string[] {
   LOADED_AT TIMESTAMP_NTZ NOT NULL
 )`,
   ];
+}
+
+/**
+ * What a load checks before it starts, instead of creating anything: that the Bronze table and the manifest
+ * exist and the session's role may read them. LIMIT 0 reads no data.
+ */
+export function bronzeProbeStatements(names: SnowflakeNames): { table: string; sql: string }[] {
+  return [bronzeTableName(names), manifestTableName(names)].map((table) => ({
+    table,
+    sql: `SELECT 1 FROM ${table} LIMIT 0`,
+  }));
 }
 
 /** A Bronze object key as it appears under the stage: the key without the stage prefix. */
@@ -109,6 +129,15 @@ export const MAX_COPY_FILES = 1000;
  * COPY INTO the Bronze table from exactly these objects. Lineage: `source_file` is the object key
  * (the stage prefix plus METADATA$FILENAME, which is relative to the stage URL), `source_row` is
  * METADATA$FILE_ROW_NUMBER (1-based); `loaded_at` is the load time in UTC.
+ *
+ * FORCE = TRUE: the load manifest, not Snowflake's load metadata, decides what is loaded. Without FORCE,
+ * COPY silently skips a listed file that its metadata says was loaded before, and a file whose load status
+ * is uncertain (staged more than 64 days ago, metadata expired; LOAD_UNCERTAIN_FILES covers only these,
+ * and FORCE covers them too). Either would leave a file the manifest says to load unloaded, and recorded
+ * as loaded with 0 rows. FORCE cannot double-load: the COPY and the manifest MERGE commit in one
+ * transaction, so a file is in the table exactly when the manifest records it (a crash between the two
+ * rolls both back, and the next run loads the file again, which is right because its rows are gone too);
+ * a second loader racing on the same file is caught by the MERGE's counts (`mergeCounts`) and rolled back.
  */
 export function copyIntoStatement(
   names: SnowflakeNames,
@@ -134,6 +163,7 @@ FILES = (
     ${files}
 )
 FILE_FORMAT = (TYPE = JSON COMPRESSION = AUTO)
+FORCE = TRUE
 ON_ERROR = ${onError}`;
 }
 
@@ -151,12 +181,15 @@ export interface CopyFileResult {
  * Parses COPY INTO's result rows (file, status, rows_parsed, rows_loaded, error_limit, errors_seen,
  * first_error, first_error_line, first_error_character, first_error_column_name) into per-object results.
  * `file` is the full location (s3://bucket/bronze/date=...); it is matched to the requested keys by suffix.
- * A requested key without a row was skipped by Snowflake's own load metadata (loaded before).
+ * `missing` lists the requested keys without a row: with FORCE = TRUE Snowflake's load metadata skips
+ * nothing, so such a file was not found under the stage (deleted or rewritten since it was listed, or the
+ * stage points elsewhere; with ON_ERROR other than ABORT_STATEMENT COPY goes on without it). The caller
+ * must not record it as loaded.
  */
 export function parseCopyResult(
   rows: readonly Row[],
   keys: readonly string[],
-): { files: CopyFileResult[]; alreadyLoaded: string[] } {
+): { files: CopyFileResult[]; missing: string[] } {
   const byKey = new Map<string, CopyFileResult>();
   for (const row of rows) {
     const get = (name: string): unknown => row[name] ?? row[name.toUpperCase()];
@@ -187,7 +220,7 @@ export function parseCopyResult(
       errors,
     });
   }
-  return { files: keys.flatMap((k) => byKey.get(k) ?? []), alreadyLoaded: keys.filter((k) => !byKey.has(k)) };
+  return { files: keys.flatMap((k) => byKey.get(k) ?? []), missing: keys.filter((k) => !byKey.has(k)) };
 }
 
 function copyStatus(status: string): ManifestStatus {
@@ -229,6 +262,24 @@ WHEN NOT MATCHED THEN INSERT (OBJECT_KEY, ETAG, STATUS, ROWS_LOADED, ERROR_COUNT
           CONVERT_TIMEZONE('UTC', CURRENT_TIMESTAMP())::TIMESTAMP_NTZ)`,
     binds: records.flatMap((r) => [r.key, r.etag, r.status, r.rowsLoaded, r.errorCount, r.firstError]),
   };
+}
+
+/**
+ * The manifest rows a MERGE wrote: its result row's "number of rows inserted" and "number of rows updated".
+ * Fewer than the records it was given means another loader recorded some of the keys first.
+ */
+export function mergeCounts(rows: readonly Row[]): { inserted: number; updated: number } {
+  const row = rows[0] ?? {};
+  const count = (name: string): number => {
+    const value = Number(row[name] ?? row[name.toUpperCase()]);
+    if (!Number.isFinite(value)) {
+      throw new DataError(
+        `MERGE INTO the load manifest returned no "${name}" count: ${JSON.stringify(rows)}`,
+      );
+    }
+    return value;
+  };
+  return { inserted: count('number of rows inserted'), updated: count('number of rows updated') };
 }
 
 /** Session settings so results follow the Warehouse.query contract (UTC, ISO timestamps). */

@@ -1,27 +1,38 @@
 /**
  * Snowflake as the warehouse: key-pair (JWT) authentication with the private key from AWS Secrets
- * Manager, and COPY INTO from an external stage over the Bronze prefix (backed by a storage integration;
- * docs/snowflake-setup.sql). The loader passes the exact object keys in FILES = (...), so loads stay
- * exactly-once per object with our manifest; Snowflake's own load metadata is a second guard.
+ * Manager, and COPY INTO from an external stage over the Bronze prefix (backed by a storage integration).
+ * The account objects and grants are made once by the SQL of `mds snowflake setup-sql --env <env>`; a load
+ * runs no DDL. The loader passes the exact object keys in FILES = (...) with FORCE = TRUE and records them
+ * in the manifest in the same transaction, so the manifest alone decides what is loaded, exactly once per
+ * object (see copyIntoStatement).
  */
 import { createPrivateKey } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import snowflake from 'snowflake-sdk';
-import { ConfigError, MdsError, errorMessage } from '../errors.ts';
+import { ConfigError, MdsError, TransientError, errorMessage } from '../errors.ts';
 import { chunks, firstErrorText, manifestEntryFromRow } from './sql.ts';
 import {
   MAX_COPY_FILES,
   SESSION_STATEMENTS,
+  bronzeProbeStatements,
   copyIntoStatement,
-  ensureBronzeStatements,
+  databaseName,
   manifestMergeStatement,
   manifestTableName,
+  mergeCounts,
   parseCopyResult,
   snowflakePlaceholders,
   type ManifestRecord,
   type SnowflakeNames,
 } from './snowflake-sql.ts';
-import type { LoadBatch, ManifestEntry, ObjectOutcome, Row, Warehouse } from './types.ts';
+import {
+  LoadConflictError,
+  type LoadBatch,
+  type ManifestEntry,
+  type ObjectOutcome,
+  type Row,
+  type Warehouse,
+} from './types.ts';
 
 export type SnowflakeBind = string | number | boolean | null;
 /** Runs one statement and returns its rows; the seam between the adapter and the driver. */
@@ -66,7 +77,7 @@ export async function openSnowflakeWarehouse(
     throw new MdsError(
       `cannot connect to Snowflake account ${settings.account} as ${settings.user} with key-pair authentication: ` +
         `${errorMessage(err)}; check the account identifier, that the user's RSA_PUBLIC_KEY matches the secret's key, ` +
-        'and docs/snowflake-setup.sql',
+        'and the setup SQL of `mds snowflake setup-sql --env <env>`',
       { cause: err },
     );
   }
@@ -140,8 +151,20 @@ export function snowflakeWarehouse(
     execute,
     query: async <T extends Row = Row>(sql: string, params: readonly unknown[] = []) =>
       (await execute(snowflakePlaceholders(sql), params.map(toBind))).map(lowerCaseKeys) as T[],
+    /** Checks that the Bronze table and the manifest exist and are readable; creates nothing. */
     async ensureBronze() {
-      for (const stmt of ensureBronzeStatements(names)) await execute(stmt);
+      for (const probe of bronzeProbeStatements(names)) {
+        try {
+          await execute(probe.sql);
+        } catch (err) {
+          if (!isMissingObject(err)) throw err;
+          throw new ConfigError(
+            'SNOWFLAKE_DATABASE',
+            `${probe.table} does not exist in ${databaseName(names)} or the session's role may not read it (${oneLine(errorMessage(err))})`,
+            'A load creates nothing: create the objects and grants once with the SQL printed by `mds snowflake setup-sql --env <env>` (docs/deploy.md, "First deploy, step by step")',
+          );
+        }
+      }
     },
     async manifestEntries(keys) {
       const out = new Map<string, ManifestEntry>();
@@ -190,26 +213,21 @@ export function snowflakeWarehouse(
         }));
       }
       const parsed = parseCopyResult(rows, keys);
-      const outcomes: ObjectOutcome[] = [
-        ...parsed.files.map((f) => ({
-          key: f.key,
-          status: f.status,
-          rowsLoaded: f.rowsLoaded,
-          errors: f.errors,
-        })),
-        ...parsed.alreadyLoaded.map((key) => ({
-          key,
-          status: 'loaded' as const,
-          rowsLoaded: 0,
-          errors: [
-            {
-              key,
-              message:
-                "Snowflake's load metadata says it was loaded before, outside this manifest; recorded as loaded",
-            },
-          ],
-        })),
-      ];
+      if (parsed.missing.length > 0) {
+        // Never recorded as loaded with 0 rows: nothing of the batch is kept, and the next attempt lists
+        // the objects again (one deleted since the listing is then gone from it).
+        throw new TransientError(
+          `COPY INTO reported no result for ${parsed.missing.length} of ${keys.length} requested Bronze objects, ` +
+            `so the batch was rolled back: ${parsed.missing.join(', ')}; the object was not found under stage ` +
+            `${names.stage} (deleted or rewritten since it was listed, or the stage URL is not the Bronze prefix)`,
+        );
+      }
+      const outcomes: ObjectOutcome[] = parsed.files.map((f) => ({
+        key: f.key,
+        status: f.status,
+        rowsLoaded: f.rowsLoaded,
+        errors: f.errors,
+      }));
       const etags = new Map(objects.map((o) => [o.key, o.etag ?? null]));
       const records: ManifestRecord[] = outcomes.map((o) => ({
         key: o.key,
@@ -220,7 +238,14 @@ export function snowflakeWarehouse(
         firstError: firstErrorText(o.errors),
       }));
       const merge = manifestMergeStatement(names, records);
-      await execute(merge.sql, merge.binds);
+      const written = mergeCounts(await execute(merge.sql, merge.binds));
+      if (written.inserted + written.updated < records.length) {
+        // Snowflake does not enforce the manifest's primary key: a key the MERGE did not write was recorded
+        // by another loader first, which loaded the same file. Keep nothing; the loader re-reads the manifest.
+        throw new LoadConflictError(
+          `another loader recorded ${records.length - written.inserted - written.updated} of these ${records.length} objects first`,
+        );
+      }
       await execute('COMMIT');
       return outcomes;
     } catch (err) {
@@ -228,6 +253,20 @@ export function snowflakeWarehouse(
       throw err;
     }
   }
+}
+
+/** Snowflake's "Object '...' does not exist or not authorized" (error 002003, SQL state 42S02). */
+function isMissingObject(err: unknown): boolean {
+  const e = err as { code?: unknown; sqlState?: unknown };
+  return (
+    String(e?.code) === '002003' ||
+    e?.sqlState === '42S02' ||
+    /does not exist or not authorized/i.test(errorMessage(err))
+  );
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
 }
 
 function toBind(v: unknown): SnowflakeBind {

@@ -77,7 +77,11 @@ export interface Warehouse {
    * 'YYYY-MM-DDTHH:MM:SS.sssZ', DATE -> 'YYYY-MM-DD', NULL -> null.
    */
   query<T extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<T[]>;
-  /** Creates schemas bronze/silver/gold, bronze.listening_events and the load manifest if missing. */
+  /**
+   * Makes sure schemas bronze/silver/gold, bronze.listening_events and the load manifest are there before a
+   * load: DuckDB and Postgres create them if missing; Snowflake only checks them and fails naming its
+   * one-time setup SQL (a load there runs no DDL).
+   */
   ensureBronze(): Promise<void>;
   /** The manifest entries of those keys that have one. */
   manifestEntries(keys: readonly string[]): Promise<Map<string, ManifestEntry>>;
