@@ -13,6 +13,7 @@ import { registerSimulate } from './commands/simulate.ts';
 import { registerDbt } from './commands/dbt.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerLocal } from './commands/local.ts';
+import { registerSnowflake } from './commands/snowflake.ts';
 
 const program = new Command('mds')
   .description('Spotify modern data stack: simulate, stream, land, load, model and show listening events.')
@@ -30,6 +31,7 @@ registerDashboard(program);
 registerDbt(program);
 registerDoctor(program);
 registerLocal(program);
+registerSnowflake(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -295,3 +295,163 @@ export const SESSION_STATEMENTS = [
 export function snowflakePlaceholders(sql: string): string {
   return sql.replace(/(?<![A-Za-z0-9_$])\$(\d+)\b/g, ':$1');
 }
+
+/** Snowflake's standard warehouse sizes, smallest first. */
+export const WAREHOUSE_SIZES = ['XSMALL', 'SMALL', 'MEDIUM', 'LARGE', 'XLARGE', 'XXLARGE'] as const;
+export type WarehouseSize = (typeof WAREHOUSE_SIZES)[number];
+
+/**
+ * The schemas dbt builds Silver and Gold into: the `+schema` of dbt/dbt_project.yml, which the project's
+ * generate_schema_name uses as-is on every target (a test keeps the two in step).
+ */
+export const MODEL_SCHEMAS = ['silver', 'gold'] as const;
+
+/** One environment's Snowflake objects, as its configuration (`warehouse` settings) names them. */
+export interface SnowflakeSetup {
+  /** The environment, for the stack names in comments (`Mds-<env>-Pipeline`). */
+  readonly envName: string;
+  readonly warehouse: string;
+  readonly warehouseSize: WarehouseSize;
+  readonly database: string;
+  readonly role: string;
+  readonly user: string;
+  /** The schema of an unqualified stage name (as SNOWFLAKE_SCHEMA is for the loader). */
+  readonly schema: string;
+  readonly stage: string;
+  /** @default 'bronze/' */
+  readonly stagePrefix?: string;
+  /** The Bronze bucket (output BronzeBucketName of Mds-<env>-Storage); a placeholder when undefined. */
+  readonly bucket?: string;
+  /** Output StorageIntegrationRoleArn of Mds-<env>-Pipeline; a placeholder when undefined. */
+  readonly integrationRoleArn?: string;
+}
+
+/** The storage integration of a database's Bronze stage: one per environment, as each has its own bucket. */
+export function storageIntegrationName(names: SnowflakeNames): string {
+  return `${databaseName(names)}_BRONZE_S3`;
+}
+
+/**
+ * The one-time setup SQL of an environment, for an administrator to run: the warehouse, database and
+ * schemas, the role and service user, the storage integration and stage over the Bronze prefix, the Bronze
+ * table and load manifest (exactly `bronzeObjectStatements`, the DDL the loader used to run itself), and
+ * every privilege the loader and dbt use, granted to the environment's role.
+ */
+export function snowflakeSetupSql(setup: SnowflakeSetup): string {
+  const id = (value: string, setting: string) => qualified(checkIdentifier(value, setting));
+  const warehouse = id(setup.warehouse, 'warehouse.warehouse');
+  const role = id(setup.role, 'warehouse.role');
+  const user = id(setup.user, 'warehouse.user');
+  checkIdentifier(setup.database, 'warehouse.database');
+  checkIdentifier(setup.schema, 'warehouse.schema');
+  const names: SnowflakeNames = {
+    database: setup.database,
+    stage: setup.stage.includes('.') ? setup.stage : `${setup.schema}.${setup.stage}`,
+    stagePrefix: setup.stagePrefix,
+  };
+  const db = qualified(databaseName(names));
+  const stage = stageName(names);
+  const stageSchema = stage.slice(0, stage.lastIndexOf('.'));
+  const integration = qualified(storageIntegrationName(names));
+  const bronze = bronzeTableName(names);
+  const manifest = manifestTableName(names);
+  const schema = (s: string) => qualified(databaseName(names), s);
+  const prefix = names.stagePrefix ?? 'bronze/';
+  const pipeline = `Mds-${setup.envName}-Pipeline`;
+  const url = `s3://${setup.bucket ?? `<BronzeBucketName of Mds-${setup.envName}-Storage>`}/${prefix}`;
+  const roleArn = setup.integrationRoleArn ?? `<StorageIntegrationRoleArn of ${pipeline}>`;
+  const ddl = bronzeObjectStatements(names);
+  const createdSchemas = new Set(BRONZE_SCHEMAS.map((s) => schema(s)));
+  const extraSchemas = [...MODEL_SCHEMAS.map(schema), stageSchema].filter((s) => !createdSchemas.has(s));
+  const readSchemas = [...new Set([schema('bronze'), stageSchema])];
+  const stmt = (sql: string) => `${sql};`;
+
+  return [
+    `-- One-time Snowflake setup of the "${setup.envName}" environment of the Spotify modern data stack.`,
+    `-- Generated from lib/config/environments.ts by: mds snowflake setup-sql --env ${setup.envName}`,
+    "-- Names come from the environment's `warehouse` settings; change them there (or with --overrides, as the",
+    `-- context key mds:${setup.envName}) and generate again, never here. Run it as a user with the ACCOUNTADMIN`,
+    '-- role, after the first deploy (docs/deploy.md, "First deploy, step by step"). Every statement is',
+    '-- IF NOT EXISTS or a GRANT, so running it again is safe. Then check with: mds doctor --target snowflake',
+    '',
+    'USE ROLE ACCOUNTADMIN;',
+    '',
+    '-- 1. The role the loader, the reconcile function and dbt use. SYSADMIN inherits it, so the administrators',
+    '--    who own the objects below can also see what it builds.',
+    stmt(`CREATE ROLE IF NOT EXISTS ${role}`),
+    stmt(`GRANT ROLE ${role} TO ROLE SYSADMIN`),
+    '',
+    '-- 2. The service user: key-pair (JWT) authentication only, no password. Make the key pair',
+    '--    (an unencrypted PKCS#8 private key and its public key):',
+    '--      openssl genrsa 2048 | openssl pkcs8 -topk8 -inform PEM -out rsa_key.p8 -nocrypt',
+    '--      openssl rsa -in rsa_key.p8 -pubout -out rsa_key.pub',
+    `--    Put the private key in the secret of the output SnowflakeKeySecretArn of ${pipeline}:`,
+    '--      aws secretsmanager put-secret-value --secret-id <SnowflakeKeySecretArn> \\',
+    '--        --secret-string "$(jq -Rs \'{privateKey: .}\' rsa_key.p8)"',
+    '--    and replace <RSA_PUBLIC_KEY> with the body of rsa_key.pub (without the BEGIN/END lines):',
+    `--      grep -v -- '-----' rsa_key.pub | tr -d '\\n'`,
+    `--    If the user exists already (another environment uses it too), this statement changes nothing: that`,
+    "--    environment's private key must then go into this environment's secret as well.",
+    stmt(
+      `CREATE USER IF NOT EXISTS ${user}\n  TYPE = SERVICE\n  DEFAULT_ROLE = ${role}\n  DEFAULT_WAREHOUSE = ${warehouse}\n  RSA_PUBLIC_KEY = '<RSA_PUBLIC_KEY>'`,
+    ),
+    stmt(`GRANT ROLE ${role} TO USER ${user}`),
+    `-- Key rotation: ALTER USER ${user} SET RSA_PUBLIC_KEY_2 = '<new key>'; update the secret; then`,
+    `-- ALTER USER ${user} UNSET RSA_PUBLIC_KEY;`,
+    '',
+    '-- 3. Key-less access to the Bronze bucket: a storage integration that assumes the IAM role the Pipeline',
+    '--    stack creates.',
+    `--    STORAGE_AWS_ROLE_ARN is the CloudFormation output StorageIntegrationRoleArn of ${pipeline},`,
+    `--    the bucket is the output BronzeBucketName of Mds-${setup.envName}-Storage:`,
+    `--      aws cloudformation describe-stacks --stack-name ${pipeline} \\`,
+    `--        --query "Stacks[0].Outputs[?OutputKey=='StorageIntegrationRoleArn'].OutputValue" --output text`,
+    '--    (or pass --integration-role-arn and --bucket to mds snowflake setup-sql to fill them in).',
+    stmt(
+      `CREATE STORAGE INTEGRATION IF NOT EXISTS ${integration}\n  TYPE = EXTERNAL_STAGE\n  STORAGE_PROVIDER = 'S3'\n  ENABLED = TRUE\n  STORAGE_AWS_ROLE_ARN = ${sqlString(roleArn)}\n  STORAGE_ALLOWED_LOCATIONS = (${sqlString(url)})`,
+    ),
+    '--    Copy STORAGE_AWS_IAM_USER_ARN and STORAGE_AWS_EXTERNAL_ID from the next statement into',
+    `--    warehouse.storageIntegration.principalArn and .externalId of the "${setup.envName}" environment and deploy`,
+    `--    ${pipeline} again; until then the role trusts only the AWS account, and Snowflake cannot read Bronze.`,
+    stmt(`DESC INTEGRATION ${integration}`),
+    '--    SYSADMIN creates the stage with it; the role uses it in every COPY from the stage.',
+    stmt(`GRANT USAGE ON INTEGRATION ${integration} TO ROLE SYSADMIN`),
+    stmt(`GRANT USAGE ON INTEGRATION ${integration} TO ROLE ${role}`),
+    '',
+    'USE ROLE SYSADMIN;',
+    '',
+    '-- 4. Compute: a warehouse that suspends itself when idle and resumes on the next statement.',
+    stmt(
+      `CREATE WAREHOUSE IF NOT EXISTS ${warehouse}\n  WAREHOUSE_SIZE = ${setup.warehouseSize}\n  AUTO_SUSPEND = 60\n  AUTO_RESUME = TRUE\n  INITIALLY_SUSPENDED = TRUE`,
+    ),
+    '',
+    '-- 5. Storage: the database, the medallion schemas, the Bronze table and the load manifest',
+    '--    (docs/data-model.md). Owned by SYSADMIN: the role may load and read Bronze but not drop it.',
+    stmt(`CREATE DATABASE IF NOT EXISTS ${db}`),
+    ...ddl.map(stmt),
+    ...extraSchemas.map((s) => stmt(`CREATE SCHEMA IF NOT EXISTS ${s}`)),
+    '',
+    '-- 6. The external stage over the Bronze prefix. The loader names files relative to its URL in',
+    "--    COPY INTO ... FILES = (...) (with its own FILE_FORMAT, the same as the stage's) and rebuilds the",
+    `--    object key as '${prefix}' || METADATA$FILENAME.`,
+    stmt(
+      `CREATE STAGE IF NOT EXISTS ${stage}\n  URL = ${sqlString(url)}\n  STORAGE_INTEGRATION = ${integration}\n  FILE_FORMAT = (TYPE = JSON COMPRESSION = AUTO)`,
+    ),
+    '',
+    `-- 7. What the role may do, and nothing more. Loader: COPY INTO the Bronze table (INSERT) from the stage`,
+    '--    (USAGE on the stage and its integration), MERGE into the manifest (SELECT, INSERT, UPDATE), and the',
+    '--    reads of the manifest, of Bronze (reconcile) and of the stage (mds doctor: DESC and LIST). dbt: reads',
+    '--    Bronze, and creates the Silver and Gold tables and views (and the temporary relation of an',
+    '--    incremental model) in their schemas, which makes it their owner. A load runs no DDL, so the role',
+    '--    needs no CREATE privilege on the database or on the Bronze schema.',
+    stmt(`GRANT USAGE ON WAREHOUSE ${warehouse} TO ROLE ${role}`),
+    stmt(`GRANT USAGE ON DATABASE ${db} TO ROLE ${role}`),
+    ...readSchemas.map((s) => stmt(`GRANT USAGE ON SCHEMA ${s} TO ROLE ${role}`)),
+    ...MODEL_SCHEMAS.map((s) =>
+      stmt(`GRANT USAGE, CREATE TABLE, CREATE VIEW ON SCHEMA ${schema(s)} TO ROLE ${role}`),
+    ),
+    stmt(`GRANT SELECT, INSERT ON TABLE ${bronze} TO ROLE ${role}`),
+    stmt(`GRANT SELECT, INSERT, UPDATE ON TABLE ${manifest} TO ROLE ${role}`),
+    stmt(`GRANT USAGE ON STAGE ${stage} TO ROLE ${role}`),
+    '',
+  ].join('\n');
+}
