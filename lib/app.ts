@@ -46,6 +46,8 @@ export function buildApp(app: App, options: BuildAppOptions): MdsStacks {
   const logRetention = config.retention.logRetentionDays as logs.RetentionDays;
   const common = { env, tags: { project: 'spotify-mds', environment: envName } };
   const name = (unit: string) => stackName(envName, unit);
+  // Where the Streaming stack publishes the cluster and the Ingest stack reads it (SSM parameters).
+  const kafkaParameterPrefix = `/mds/${envName}/kafka`;
 
   const network = new NetworkStack(app, name('Network'), {
     ...common,
@@ -64,6 +66,7 @@ export function buildApp(app: App, options: BuildAppOptions): MdsStacks {
     topic: config.topic,
     partitions: config.partitions,
     logRetention,
+    parameterPrefix: kafkaParameterPrefix,
   });
   const storage = new StorageStack(app, name('Storage'), {
     ...common,
@@ -75,13 +78,15 @@ export function buildApp(app: App, options: BuildAppOptions): MdsStacks {
   const ingest = new IngestStack(app, name('Ingest'), {
     ...common,
     vpc: network.vpc,
-    cluster: streaming.cluster,
+    kafkaParameterPrefix,
     bucket: storage.bronze.bucket,
     topic: config.topic,
     consumer: config.consumer,
     producer: config.producer,
     logRetention,
   });
+  // No token reference orders the two stacks any more: the parameters must exist before Ingest deploys.
+  ingest.addStackDependency(streaming, 'reads the Kafka cluster from its SSM parameters');
   const pipeline = new PipelineStack(app, name('Pipeline'), {
     ...common,
     vpc: network.vpc,

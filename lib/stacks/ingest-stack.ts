@@ -10,12 +10,16 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
-import type { KafkaCluster } from '../constructs/kafka-cluster.ts';
+import { KafkaCluster } from '../constructs/kafka-cluster.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
 
 export interface IngestStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
-  readonly cluster: KafkaCluster;
+  /**
+   * SSM prefix under which the Streaming stack publishes the cluster (KafkaCluster.fromParameters).
+   * The cluster is read by name at deploy, not imported: see lib/constructs/kafka-cluster.ts.
+   */
+  readonly kafkaParameterPrefix: string;
   readonly bucket: s3.IBucket;
   readonly topic: string;
   readonly consumer: {
@@ -44,6 +48,7 @@ export class IngestStack extends Stack {
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
+    const cluster = KafkaCluster.fromParameters(this, 'Kafka', props.kafkaParameterPrefix);
 
     this.producer = new MdsFunction(this, 'Producer', {
       entryPath: 'lambdas/producer/handler.ts',
@@ -51,15 +56,15 @@ export class IngestStack extends Stack {
       timeout: Duration.minutes(1),
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      securityGroups: [props.cluster.clientSecurityGroup],
+      securityGroups: [cluster.clientSecurityGroup],
       logRetentionDays: props.logRetention,
       environment: {
-        KAFKA_BROKERS: props.cluster.bootstrapBrokers,
+        KAFKA_BROKERS: cluster.bootstrapBrokers,
         KAFKA_TOPIC: props.topic,
         EVENTS_PER_INVOCATION: String(props.producer.eventsPerInvocation),
       },
     });
-    props.cluster.grantProduce(this.producer, props.topic);
+    cluster.grantProduce(this.producer, props.topic);
     this.producerSchedule = new scheduler.Schedule(this, 'ProducerSchedule', {
       description: 'Runs the simulated producer',
       schedule: scheduler.ScheduleExpression.expression(props.producer.schedule, TimeZone.ETC_UTC),
@@ -88,10 +93,10 @@ export class IngestStack extends Stack {
     });
     props.bucket.grantPut(this.consumer, `${BRONZE_PREFIX}*`);
     props.bucket.grantPut(this.consumer, `${QUARANTINE_PREFIX}*`);
-    props.cluster.grantConsume(this.consumer, props.topic, props.consumer.groupId);
+    cluster.grantConsume(this.consumer, props.topic, props.consumer.groupId);
     this.consumer.addEventSource(
       new ManagedKafkaEventSource({
-        clusterArn: props.cluster.clusterArn,
+        clusterArn: cluster.clusterArn,
         topic: props.topic,
         consumerGroupId: props.consumer.groupId,
         batchSize: props.consumer.batchSize,
