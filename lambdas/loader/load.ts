@@ -8,12 +8,15 @@
  * - `loaded` / `partial`: never loaded again (a changed etag is reported, not reloaded);
  * - `failed` (truncated gzip, SKIP_FILE, rejected by the engine): retried only when its etag changed, and
  *   reported in `errors` on every run until then, so it is never skipped silently.
+ *
+ * A long window (a backfill) does not fit one Lambda invocation: given a deadline, a call stops before it
+ * and returns `complete: false` with the running total and where it stopped; the next call, given that
+ * result as `previous`, goes on from there (the workflow loops LoadBronze until the load is complete).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BRONZE_PREFIX, hourPartition } from '../shared/bronze.ts';
+import { BRONZE_PREFIX, hourOfKey, hourPartition } from '../shared/bronze.ts';
 import { UsageError } from '../shared/errors.ts';
 import { getObjectBytes, listObjects, type ObjectSummary } from '../shared/s3.ts';
-import { chunks } from '../shared/warehouse/sql.ts';
 import {
   LoadConflictError,
   ON_ERROR_POLICIES,
@@ -33,9 +36,27 @@ export interface LoadRequest {
   readonly onError?: OnErrorPolicy;
   /** Objects per warehouse transaction. @default 500 */
   readonly batchSize?: number;
+  /**
+   * When the call must have returned, in epoch milliseconds (a Lambda's deadline). No hour is listed and
+   * no batch started once less than the margin is left (the slowest batch so far plus
+   * DEADLINE_SAFETY_MS); the result is then `complete: false`. @default no deadline
+   */
+  readonly deadlineMs?: number;
+  /**
+   * The result of the previous call of this load when it was `complete: false`: the load goes on where
+   * that call stopped and returns the running total. `null` or absent: the load starts at the beginning.
+   * Window, lookback, batch size and policy must be those of the previous call.
+   */
+  readonly previous?: LoadResult | null;
 }
 
 export interface LoadResult {
+  /**
+   * True when the whole window has been dealt with (or ABORT_STATEMENT stopped the load): the counts are
+   * the load's. False when the call stopped before its deadline: call again with this result as
+   * `previous`; the counts so far are a running total.
+   */
+  complete: boolean;
   objectsSeen: number;
   objectsLoaded: number;
   objectsSkipped: number;
@@ -43,12 +64,25 @@ export interface LoadResult {
   objectsFailed: number;
   rowsLoaded: number;
   errors: { key: string; line?: number; message: string }[];
+  /**
+   * Only when not complete: every Bronze key of the window that sorts at or before this one (an object
+   * key, or an hour prefix `bronze/date=.../hour=HH/`) has been dealt with; keys are handled in order.
+   */
+  resumeAfter?: string;
+  /** Only when not complete: the longest a batch has taken so far, in ms; it sets the next call's margin. */
+  slowestBatchMs?: number;
+  /** Only when not complete and over MAX_REPORTED_ERRORS: the errors so far that `errors` does not list. */
+  errorsNotListed?: number;
+  /** Only when not complete: ABORT_STATEMENT stopped the load; the rest of the window is only counted. */
+  aborted?: true;
 }
 
 export interface LoadDeps {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly warehouse: Warehouse;
+  /** The clock the deadline is read against, in epoch ms. @default Date.now */
+  readonly now?: () => number;
 }
 
 export const DEFAULT_LOOKBACK_HOURS = 48;
@@ -56,81 +90,196 @@ const HOUR_MS = 3_600_000;
 const MAX_CONFLICT_RETRIES = 5;
 /** Errors listed in a result; the Step Functions payload limit is 256 KB. The manifest keeps the rest. */
 export const MAX_REPORTED_ERRORS = 200;
+/**
+ * Time kept free before a deadline on top of the slowest batch so far: for returning the result, closing
+ * the warehouse session and a batch slower than any before it.
+ */
+export const DEADLINE_SAFETY_MS = 30_000;
 
-export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<LoadResult> {
-  const { start, end } = checkRequest(req);
-  const onError = req.onError ?? 'CONTINUE';
-  const batchSize = req.batchSize ?? 500;
-  const result: LoadResult = {
-    objectsSeen: 0,
-    objectsLoaded: 0,
-    objectsSkipped: 0,
-    objectsFailed: 0,
-    rowsLoaded: 0,
-    errors: [],
-  };
-
-  const objects = new Map<string, ObjectSummary>();
-  for (let t = start - (req.lookbackHours ?? DEFAULT_LOOKBACK_HOURS) * HOUR_MS; t < end; t += HOUR_MS) {
-    for await (const o of listObjects(deps.s3, deps.bucket, BRONZE_PREFIX + hourPartition(new Date(t)))) {
-      if (!o.key.endsWith('/')) objects.set(o.key, o);
-    }
-  }
-  result.objectsSeen = objects.size;
-  await deps.warehouse.ensureBronze();
-
-  const keys = [...objects.keys()].sort();
-  for (const batchKeys of chunks(keys, batchSize)) {
-    let pending = batchKeys;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const manifest = await deps.warehouse.manifestEntries(pending);
-      const toLoad: ObjectToLoad[] = [];
-      for (const key of pending) {
-        const o = objects.get(key) as ObjectSummary;
-        const decision = decide(o, manifest.get(key));
-        if (decision.load) toLoad.push({ key, etag: o.etag, replacesFailed: decision.replacesFailed });
-        else {
-          result.objectsSkipped++;
-          if (decision.failed) result.objectsFailed++;
-          if (decision.error) result.errors.push(decision.error);
-        }
-      }
-      if (toLoad.length === 0) break;
-      try {
-        const outcomes = await deps.warehouse.loadObjects({
-          objects: toLoad,
-          onError,
-          fetch: (key) => getObjectBytes(deps.s3, deps.bucket, key),
-        });
-        for (const o of outcomes) {
-          result.errors.push(...o.errors);
-          if (o.status === 'loaded' || o.status === 'partial') {
-            result.objectsLoaded++;
-            result.rowsLoaded += o.rowsLoaded;
-          } else if (o.status === 'concurrent') result.objectsSkipped++;
-          else result.objectsFailed++;
-        }
-        if (outcomes.some((o) => o.status === 'aborted')) return capErrors(result);
-        pending = [];
-      } catch (err) {
-        // Another loader committed some of these objects first; re-read the manifest and load the rest.
-        if (!(err instanceof LoadConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
-        pending = toLoad.map((o) => o.key);
-      }
-    }
-  }
-  return capErrors(result);
+/** The running total of a load, carried from call to call. */
+interface Totals {
+  objectsSeen: number;
+  objectsLoaded: number;
+  objectsSkipped: number;
+  objectsFailed: number;
+  rowsLoaded: number;
+  /** The first MAX_REPORTED_ERRORS errors, in the order met. */
+  errors: LoadError[];
+  errorsNotListed: number;
 }
 
-function capErrors(result: LoadResult): LoadResult {
-  const extra = result.errors.length - MAX_REPORTED_ERRORS;
-  if (extra > 0) {
-    result.errors = [
-      ...result.errors.slice(0, MAX_REPORTED_ERRORS),
-      { key: '', message: `${extra} more errors not listed; see bronze.load_manifest` },
-    ];
+/**
+ * Loads the window's new Bronze objects, hour prefix by hour prefix in key order, in batches of
+ * `batchSize` over the sorted keys. The batches do not depend on where calls stop: a call stops only
+ * before listing an hour or before a batch, and the next one starts right after the last key dealt with,
+ * so the batches, the manifest and the totals of a load split over several calls are those of one call.
+ * Every call makes progress (at least one hour listed past or one batch loaded), whatever its deadline.
+ */
+export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<LoadResult> {
+  const { listStart, end } = checkRequest(req);
+  const previous = req.previous ?? null;
+  if (previous?.complete) return previous;
+  const onError = req.onError ?? 'CONTINUE';
+  const batchSize = req.batchSize ?? 500;
+  const now = deps.now ?? Date.now;
+  const deadline = req.deadlineMs ?? Number.POSITIVE_INFINITY;
+  const totals = startTotals(previous);
+  const startCursor = previous ? checkCursor(previous, listStart, end) : '';
+  /** Every key at or before it is dealt with ('' = none). */
+  let cursor = startCursor;
+  let slowestBatchMs = previous?.slowestBatchMs ?? 0;
+  let aborted = previous?.aborted === true;
+
+  const stopHere = (): boolean =>
+    cursor !== startCursor && deadline - now() < slowestBatchMs + DEADLINE_SAFETY_MS;
+  const partial = (): LoadResult => ({
+    complete: false,
+    ...counts(totals),
+    errors: listedErrors(totals),
+    resumeAfter: cursor,
+    slowestBatchMs,
+    ...(totals.errorsNotListed > 0 ? { errorsNotListed: totals.errorsNotListed } : {}),
+    ...(aborted ? { aborted: true as const } : {}),
+  });
+  const loadBatch = async (batch: readonly ObjectSummary[]): Promise<void> => {
+    const t0 = now();
+    aborted = await loadObjects(deps, batch, onError, totals);
+    slowestBatchMs = Math.max(slowestBatchMs, now() - t0);
+    cursor = (batch.at(-1) as ObjectSummary).key;
+  };
+
+  if (!aborted) await deps.warehouse.ensureBronze();
+  const first = cursor ? (hourOfKey(cursor) as Date).getTime() : listStart;
+  /** Listed keys after the cursor, not yet loaded: fewer than batchSize between batches. */
+  const pending: ObjectSummary[] = [];
+  for (let t = first; t < end; t += HOUR_MS) {
+    if (stopHere()) return partial();
+    const prefix = BRONZE_PREFIX + hourPartition(new Date(t));
+    const listed: ObjectSummary[] = [];
+    const startAfter = cursor.startsWith(prefix) && cursor !== prefix ? cursor : undefined;
+    for await (const o of listObjects(deps.s3, deps.bucket, prefix, startAfter)) {
+      if (!o.key.endsWith('/') && o.key > cursor) listed.push(o);
+    }
+    listed.sort(byKey);
+    if (aborted) totals.objectsSeen += listed.length;
+    else {
+      pending.push(...listed);
+      while (pending.length >= batchSize && !aborted) {
+        if (stopHere()) return partial();
+        await loadBatch(pending.splice(0, batchSize));
+      }
+      // After an abort the rest of the window is only counted, as one call would have listed it.
+      if (aborted) totals.objectsSeen += pending.splice(0).length;
+    }
+    if (pending.length === 0) cursor = BRONZE_PREFIX + hourPartition(new Date(t + HOUR_MS));
   }
-  return result;
+  if (pending.length > 0) {
+    if (stopHere()) return partial();
+    await loadBatch(pending.splice(0));
+  }
+  return { complete: true, ...counts(totals), errors: cappedErrors(totals) };
+}
+
+/** Loads one batch, counting each object into the totals; true when ABORT_STATEMENT stopped it. */
+async function loadObjects(
+  deps: LoadDeps,
+  batch: readonly ObjectSummary[],
+  onError: OnErrorPolicy,
+  totals: Totals,
+): Promise<boolean> {
+  const objects = new Map(batch.map((o) => [o.key, o]));
+  const report = (errors: readonly LoadError[]) => {
+    for (const e of errors) {
+      if (totals.errors.length < MAX_REPORTED_ERRORS) totals.errors.push(e);
+      else totals.errorsNotListed++;
+    }
+  };
+  totals.objectsSeen += batch.length;
+  let pending = batch.map((o) => o.key);
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    const manifest = await deps.warehouse.manifestEntries(pending);
+    const toLoad: ObjectToLoad[] = [];
+    for (const key of pending) {
+      const o = objects.get(key) as ObjectSummary;
+      const decision = decide(o, manifest.get(key));
+      if (decision.load) toLoad.push({ key, etag: o.etag, replacesFailed: decision.replacesFailed });
+      else {
+        totals.objectsSkipped++;
+        if (decision.failed) totals.objectsFailed++;
+        if (decision.error) report([decision.error]);
+      }
+    }
+    if (toLoad.length === 0) break;
+    try {
+      const outcomes = await deps.warehouse.loadObjects({
+        objects: toLoad,
+        onError,
+        fetch: (key) => getObjectBytes(deps.s3, deps.bucket, key),
+      });
+      for (const o of outcomes) {
+        report(o.errors);
+        if (o.status === 'loaded' || o.status === 'partial') {
+          totals.objectsLoaded++;
+          totals.rowsLoaded += o.rowsLoaded;
+        } else if (o.status === 'concurrent') totals.objectsSkipped++;
+        else totals.objectsFailed++;
+      }
+      return outcomes.some((o) => o.status === 'aborted');
+    } catch (err) {
+      // Another loader committed some of these objects first; re-read the manifest and load the rest.
+      if (!(err instanceof LoadConflictError) || attempt >= MAX_CONFLICT_RETRIES) throw err;
+      pending = toLoad.map((o) => o.key);
+    }
+  }
+  return false;
+}
+
+const COUNTS = ['objectsSeen', 'objectsLoaded', 'objectsSkipped', 'objectsFailed', 'rowsLoaded'] as const;
+
+function byKey(a: ObjectSummary, b: ObjectSummary): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+function counts(t: Totals | LoadResult): Pick<Totals, (typeof COUNTS)[number]> {
+  return {
+    objectsSeen: t.objectsSeen,
+    objectsLoaded: t.objectsLoaded,
+    objectsSkipped: t.objectsSkipped,
+    objectsFailed: t.objectsFailed,
+    rowsLoaded: t.rowsLoaded,
+  };
+}
+
+function listedErrors(t: Totals): LoadError[] {
+  return [...t.errors];
+}
+
+/** The errors of a finished load: the first MAX_REPORTED_ERRORS and a line saying how many more there were. */
+function cappedErrors(t: Totals): LoadError[] {
+  if (t.errorsNotListed === 0) return listedErrors(t);
+  return [
+    ...t.errors,
+    { key: '', message: `${t.errorsNotListed} more errors not listed; see bronze.load_manifest` },
+  ];
+}
+
+function startTotals(previous: LoadResult | null): Totals {
+  if (!previous) {
+    return {
+      objectsSeen: 0,
+      objectsLoaded: 0,
+      objectsSkipped: 0,
+      objectsFailed: 0,
+      rowsLoaded: 0,
+      errors: [],
+      errorsNotListed: 0,
+    };
+  }
+  return {
+    ...counts(previous),
+    errors: previous.errors.slice(0, MAX_REPORTED_ERRORS),
+    errorsNotListed: previous.errorsNotListed ?? 0,
+  };
 }
 
 type Decision = { load: true; replacesFailed: boolean } | { load: false; failed: boolean; error?: LoadError };
@@ -162,7 +311,7 @@ function decide(o: ObjectSummary, entry: ManifestEntry | undefined): Decision {
   return { load: false, failed: false };
 }
 
-function checkRequest(req: LoadRequest): { start: number; end: number } {
+function checkRequest(req: LoadRequest): { listStart: number; end: number } {
   const start = Date.parse(req.windowStart);
   const end = Date.parse(req.windowEnd);
   if (Number.isNaN(start))
@@ -185,5 +334,33 @@ function checkRequest(req: LoadRequest): { start: number; end: number } {
   if (req.batchSize !== undefined && (!Number.isInteger(req.batchSize) || req.batchSize < 1)) {
     throw new UsageError(`batchSize: ${req.batchSize} is not a positive integer`);
   }
-  return { start: Math.floor(start / HOUR_MS) * HOUR_MS, end };
+  if (req.deadlineMs !== undefined && !Number.isFinite(req.deadlineMs)) {
+    throw new UsageError(`deadlineMs: ${JSON.stringify(req.deadlineMs)} is not a time in epoch milliseconds`);
+  }
+  const hourStart = Math.floor(start / HOUR_MS) * HOUR_MS;
+  return { listStart: hourStart - lookback * HOUR_MS, end };
+}
+
+/** The cursor of an unfinished previous result, checked to lie in the hours this load lists. */
+function checkCursor(previous: LoadResult, listStart: number, end: number): string {
+  const cursor = previous.resumeAfter;
+  if (typeof cursor !== 'string' || !cursor.startsWith(BRONZE_PREFIX)) {
+    throw new UsageError(
+      `previous.resumeAfter: ${JSON.stringify(cursor)} is not a Bronze key; pass the result of the previous call as it was returned`,
+    );
+  }
+  const hour = hourOfKey(cursor)?.getTime();
+  if (hour === undefined || hour < listStart || hour >= end) {
+    throw new UsageError(
+      `previous.resumeAfter: ${JSON.stringify(cursor)} is not in the hours this load lists (${new Date(listStart).toISOString()} to ${new Date(end).toISOString()}); the previous result belongs to another window`,
+    );
+  }
+  for (const name of COUNTS) {
+    const v = previous[name];
+    if (!Number.isInteger(v) || v < 0) {
+      throw new UsageError(`previous.${name}: ${JSON.stringify(v)} is not a count`);
+    }
+  }
+  if (!Array.isArray(previous.errors)) throw new UsageError('previous.errors is not a list');
+  return cursor;
 }

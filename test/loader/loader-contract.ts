@@ -92,6 +92,7 @@ export function describeLoaderContract(name: string, factory: WarehouseFactory):
 
         // Assess
         expect(first).toEqual({
+          complete: true,
           objectsSeen: 9,
           objectsLoaded: 9,
           objectsSkipped: 0,
@@ -100,6 +101,7 @@ export function describeLoaderContract(name: string, factory: WarehouseFactory):
           errors: [],
         });
         expect(second).toEqual({
+          complete: true,
           objectsSeen: 9,
           objectsLoaded: 0,
           objectsSkipped: 9,
