@@ -123,6 +123,16 @@ export const environmentConfigSchema = z.strictObject({
     batchingWindowSeconds: int(0, 300),
     startingPosition: z.enum(['TRIM_HORIZON', 'LATEST']),
     groupId: kafkaName,
+    /**
+     * Retries of a failed batch (halved each time) before its offsets go to the on-failure queue
+     * (MaximumRetryAttempts; Lambda accepts 0-10000).
+     */
+    retryAttempts: int(0, 10_000),
+    /**
+     * The mapping runs in provisioned poller mode with at least one poller and at most this many;
+     * each handles up to 5 MB/s. More than the topic's partitions would stay idle.
+     */
+    maximumPollers: int(1, 2000),
   }),
   producer: z.strictObject({
     /** The simulated producer; turn it off when real events arrive. */
@@ -226,6 +236,8 @@ const dev: EnvironmentSettings = {
     batchingWindowSeconds: 10,
     startingPosition: 'TRIM_HORIZON',
     groupId: 'bronze-writer',
+    retryAttempts: 2,
+    maximumPollers: 1,
   },
   producer: { enabled: true, schedule: 'rate(1 minute)', eventsPerInvocation: 600 },
   schedule: { expression: 'cron(5 * * * ? *)', timeZone: 'UTC', enabled: true },
@@ -257,7 +269,7 @@ const prod: EnvironmentSettings = {
   // At production rates, full batches: about 5,000 events per partition and minute, objects of ~325 KiB
   // gzipped (over the 128 KiB below which S3 lifecycle tiering does not move objects), a sixth of the
   // invocations and PUTs of 1,000 / 10 s. Bronze is loaded hourly, so a minute of landing latency is free.
-  consumer: { ...dev.consumer, batchSize: 10_000, batchingWindowSeconds: 60 },
+  consumer: { ...dev.consumer, batchSize: 10_000, batchingWindowSeconds: 60, maximumPollers: 2 },
   producer: { enabled: false, schedule: 'rate(1 minute)', eventsPerInvocation: 60_000 },
   workflow: { lookbackHours: 24, maxWindowDays: 92, dbtCpu: 1024, dbtMemoryMiB: 2048 },
   warehouse: {

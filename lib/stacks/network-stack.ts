@@ -16,8 +16,8 @@ export interface NetworkStackProps extends StackProps {
 
 /**
  * The VPC: two availability zones, public subnets only for NAT, private subnets for MSK, the in-VPC
- * functions and the dbt task; an S3 gateway endpoint (free) so Bronze and ECR layers bypass NAT;
- * flow logs to CloudWatch.
+ * functions and the dbt task; an S3 gateway endpoint (free) so Bronze and ECR layers bypass NAT; an
+ * SQS endpoint for the event source mapping's on-failure queue; flow logs to CloudWatch.
  */
 export class NetworkStack extends Stack {
   readonly vpc: ec2.Vpc;
@@ -45,6 +45,28 @@ export class NetworkStack extends Stack {
         },
       },
     });
+    const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Interface endpoints: HTTPS from inside the VPC',
+      allowAllOutbound: false,
+    });
+    endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(VPC_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
+    const addEndpoint = (name: string, service: ec2.InterfaceVpcEndpointAwsService) =>
+      this.vpc.addInterfaceEndpoint(name, {
+        service,
+        privateDnsEnabled: true,
+        open: false,
+        securityGroups: [endpointSecurityGroup],
+      });
+
+    // SQS in every environment, whatever interfaceEndpoints says: the MSK event source mapping sends
+    // discarded batches to its SQS on-failure queue from the cluster's VPC, and Lambda's guide
+    // ("Capturing discarded batches for an Amazon MSK event source") requires a VPC endpoint for the
+    // on-failure destination service inside the cluster VPC; NAT is not named as an alternative. It
+    // costs an endpoint-hour per AZ (about $15 a month for two), which is why the other services below
+    // stay optional.
+    addEndpoint('Sqs', ec2.InterfaceVpcEndpointAwsService.SQS);
+
     if (props.interfaceEndpoints) {
       const services: Record<string, ec2.InterfaceVpcEndpointAwsService> = {
         Sts: ec2.InterfaceVpcEndpointAwsService.STS,
@@ -54,20 +76,7 @@ export class NetworkStack extends Stack {
         EcrDocker: ec2.InterfaceVpcEndpointAwsService.ECR_DOCKER,
         Logs: ec2.InterfaceVpcEndpointAwsService.CLOUDWATCH_LOGS,
       };
-      const endpointSecurityGroup = new ec2.SecurityGroup(this, 'EndpointSecurityGroup', {
-        vpc: this.vpc,
-        description: 'Interface endpoints: HTTPS from inside the VPC',
-        allowAllOutbound: false,
-      });
-      endpointSecurityGroup.addIngressRule(ec2.Peer.ipv4(VPC_CIDR), ec2.Port.tcp(443), 'HTTPS from the VPC');
-      for (const [name, service] of Object.entries(services)) {
-        this.vpc.addInterfaceEndpoint(name, {
-          service,
-          privateDnsEnabled: true,
-          open: false,
-          securityGroups: [endpointSecurityGroup],
-        });
-      }
+      for (const [name, service] of Object.entries(services)) addEndpoint(name, service);
     }
   }
 }

@@ -346,15 +346,15 @@ describe('observability stack', () => {
 });
 
 describe('network stack', () => {
-  it('keeps dev to one NAT gateway and the free S3 endpoint', () => {
+  it('keeps dev to one NAT gateway, the free S3 endpoint and the SQS endpoint the mapping needs', () => {
     const t = serverless.templates.network;
     t.resourceCountIs('AWS::EC2::NatGateway', 1);
     t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
-    t.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 0);
+    t.resourcePropertiesCountIs('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface' }, 1);
     t.hasResourceProperties('AWS::EC2::FlowLog', { TrafficType: 'ALL' });
   });
 
-  it('gives prod two NAT gateways, private endpoints for STS, Lambda, Secrets Manager, ECR and Logs, full consumer batches, cdk-nag clean', () => {
+  it('gives prod two NAT gateways, private endpoints for STS, Lambda, Secrets Manager, ECR, Logs and SQS, full consumer batches, cdk-nag clean', () => {
     // Prepare / Act: prod as configured (synth throws on an unacknowledged cdk-nag finding).
     const prod = synthesize('prod');
     try {
@@ -368,7 +368,15 @@ describe('network stack', () => {
         const parts = (e.Properties.ServiceName as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
         return String(parts.at(-1)).replace(/^\./, '');
       });
-      expect(services.sort()).toEqual(['ecr.api', 'ecr.dkr', 'lambda', 'logs', 'secretsmanager', 'sts']);
+      expect(services.sort()).toEqual([
+        'ecr.api',
+        'ecr.dkr',
+        'lambda',
+        'logs',
+        'secretsmanager',
+        'sqs',
+        'sts',
+      ]);
       // Full batches at production rates (docs/deploy.md prices them).
       prod.templates.ingest.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         BatchSize: 10_000,
