@@ -36,6 +36,17 @@ type Template = {
   Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }>;
 };
 
+/**
+ * A local value for a resource's Ref or attribute, when the local stand-ins provide one (the local broker's
+ * address for the cluster's bootstrap brokers, say); `undefined` keeps the placeholder.
+ */
+export type LocalBinding = (ref: {
+  readonly stack: string;
+  readonly logicalId: string;
+  readonly type: string | undefined;
+  readonly attribute: string;
+}) => string | undefined;
+
 export function synthesizeLocalWorkflow(options: LocalWorkflowOptions = {}): LocalWorkflow {
   const envName = options.envName ?? 'dev';
   const outdir = mkdtempSync(path.join(tmpdir(), 'mds-local-workflow-'));
@@ -57,19 +68,30 @@ export function synthesizeLocalWorkflow(options: LocalWorkflowOptions = {}): Loc
       );
     }
     const pipelineName = stackName(envName, 'Pipeline');
-    const pipeline = templates.get(pipelineName);
-    const entry = Object.entries(pipeline?.Resources ?? {}).find(
-      ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
-    );
-    if (!pipeline || !entry) throw new MdsError(`no state machine in the synthesized stack ${pipelineName}`);
-    const [logicalId, resource] = entry;
-    const resolver = new LocalResolver(templates, options.bucketName ?? 'mds-local');
-    const text = resolver.resolve(resource.Properties?.DefinitionString, pipelineName);
-    if (typeof text !== 'string') throw new MdsError('the state machine has no DefinitionString');
-    return { definition: JSON.parse(text) as Record<string, unknown>, stateMachineLogicalId: logicalId };
+    return workflowFromTemplates(templates, pipelineName, options.bucketName ?? 'mds-local');
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/** The state machine of a synthesized pipeline stack, every token resolved to a local placeholder. */
+export function workflowFromTemplates(
+  templates: ReadonlyMap<string, Template>,
+  pipelineStack: string,
+  bucketName: string,
+): LocalWorkflow {
+  const pipeline = templates.get(pipelineStack);
+  const entry = Object.entries(pipeline?.Resources ?? {}).find(
+    ([, r]) => r.Type === 'AWS::StepFunctions::StateMachine',
+  );
+  if (!pipeline || !entry) throw new MdsError(`no state machine in the synthesized stack ${pipelineStack}`);
+  const [logicalId, resource] = entry;
+  const text = new LocalResolver(templates, bucketName).resolve(
+    resource.Properties?.DefinitionString,
+    pipelineStack,
+  );
+  if (typeof text !== 'string') throw new MdsError('the state machine has no DefinitionString');
+  return { definition: JSON.parse(text) as Record<string, unknown>, stateMachineLogicalId: logicalId };
 }
 
 const PSEUDO: Record<string, string> = {
@@ -80,11 +102,15 @@ const PSEUDO: Record<string, string> = {
   'AWS::StackName': 'local',
 };
 
-/** Evaluates the CloudFormation intrinsics CDK emits, with placeholder values for every resource. */
-class LocalResolver {
+/**
+ * Evaluates the CloudFormation intrinsics CDK emits, with placeholder values for every resource (or the
+ * local value `bind` gives). An expression it cannot evaluate is an error that quotes it.
+ */
+export class LocalResolver {
   constructor(
     private readonly templates: ReadonlyMap<string, Template>,
     private readonly bucketName: string,
+    private readonly bind: LocalBinding = () => undefined,
   ) {}
 
   resolve(value: unknown, stack: string): unknown {
@@ -138,6 +164,8 @@ class LocalResolver {
   /** A stable local stand-in for a resource's Ref or attribute, shaped like the real value. */
   private placeholder(stack: string, logicalId: string, attribute: string): string {
     const type = this.templates.get(stack)?.Resources[logicalId]?.Type;
+    const bound = this.bind({ stack, logicalId, type, attribute });
+    if (bound !== undefined) return bound;
     const arn = (service: string, resource: string) =>
       `arn:aws:${service}:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
     switch (type) {

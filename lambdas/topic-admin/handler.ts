@@ -3,6 +3,7 @@
  * adds partitions when the setting grows, and keeps the topic (and its data) when the stack is deleted.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
+import { ConfigError } from '../shared/errors.ts';
 import { createKafka } from '../shared/kafka.ts';
 import { applyTopic } from './topic.ts';
 
@@ -18,10 +19,15 @@ export const handler = async (
   const props = event.ResourceProperties as unknown as TopicProperties;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
   const region = process.env.AWS_REGION ?? 'us-east-1';
+  // KAFKA_AUTH as for the producer: `iam` (MSK, the default) or `plaintext` (the local broker).
+  const auth = process.env.KAFKA_AUTH ?? 'iam';
+  if (auth !== 'iam' && auth !== 'plaintext') {
+    throw new ConfigError('KAFKA_AUTH', `must be "iam" or "plaintext", got "${auth}"`, 'Use iam for MSK.');
+  }
   const kafka = createKafka({
     clientId: 'mds-topic-admin',
     brokers: props.BootstrapBrokers.split(','),
-    iamAuth: { region },
+    iamAuth: auth === 'iam' ? { region } : undefined,
   });
   const admin = kafka.admin();
   await admin.connect();

@@ -69,10 +69,20 @@ export class MdsFunction extends NodejsFunction {
         target: 'node22',
         mainFields: ['module', 'main'],
         minify: true,
+        // Error classes name themselves after their class (errors.ts); minified names would reach Step
+        // Functions as `r` or `t`, and no Retry or Catch by error name would ever match.
+        keepNames: true,
         sourceMap: true,
-        // CommonJS dependencies (kafkajs, snowflake-sdk) call require(); an ESM bundle has to provide it.
-        banner:
-          "import { createRequire as __mdsCreateRequire } from 'node:module'; const require = __mdsCreateRequire(import.meta.url);",
+        // CommonJS dependencies (kafkajs, snowflake-sdk) call require() and read __dirname/__filename; an
+        // ESM bundle has to provide them.
+        banner: [
+          "import { createRequire as __mdsCreateRequire } from 'node:module';",
+          "import { fileURLToPath as __mdsFileURLToPath } from 'node:url';",
+          "import { dirname as __mdsDirname } from 'node:path';",
+          'const require = __mdsCreateRequire(import.meta.url);',
+          'const __filename = __mdsFileURLToPath(import.meta.url);',
+          'const __dirname = __mdsDirname(__filename);',
+        ].join(' '),
         // The Lambda Node.js runtime ships the AWS SDK v3; native add-ons only run on a laptop.
         externalModules: ['@aws-sdk/*', '@duckdb/*'],
         ...rest.bundling,

@@ -4,9 +4,6 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
-import { openDuckDbWarehouse } from './duckdb.ts';
-import { openPostgresWarehouse } from './postgres.ts';
-import { openSnowflakeWarehouse } from './snowflake.ts';
 import { IDENTIFIER_RE } from './sql.ts';
 import { ON_ERROR_POLICIES, type Warehouse } from './types.ts';
 
@@ -79,15 +76,19 @@ export function parseWarehouseConfig(input: unknown): WarehouseConfig {
   );
 }
 
+/**
+ * Opens the configured warehouse. Each adapter is imported only when it is the one configured, so a function
+ * starts without loading (or, for a native binding, even having) the drivers of the other engines.
+ */
 export async function openWarehouse(config: WarehouseConfigInput | WarehouseConfig): Promise<Warehouse> {
   const c = parseWarehouseConfig(config);
   switch (c.kind) {
     case 'duckdb':
-      return openDuckDbWarehouse({ path: c.path, readOnly: c.readOnly });
+      return (await import('./duckdb.ts')).openDuckDbWarehouse({ path: c.path, readOnly: c.readOnly });
     case 'postgres':
-      return openPostgresWarehouse(c);
+      return (await import('./postgres.ts')).openPostgresWarehouse(c);
     case 'snowflake':
-      return openSnowflakeWarehouse(c);
+      return (await import('./snowflake.ts')).openSnowflakeWarehouse(c);
   }
 }
 

@@ -12,18 +12,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  DuckDBConnection,
-  DuckDBDateValue,
-  DuckDBDecimalValue,
-  DuckDBInstance,
-  DuckDBTimestampMillisecondsValue,
-  DuckDBTimestampNanosecondsValue,
-  DuckDBTimestampSecondsValue,
-  DuckDBTimestampTZValue,
-  DuckDBTimestampValue,
-  type DuckDBValue,
-} from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBInstance, DuckDBValue } from '@duckdb/node-api';
 import { MdsError, errorMessage } from '../errors.ts';
 import { decodeObject, mapLimit, validateLines, type DecodedObject } from './bronze-lines.ts';
 import {
@@ -63,6 +52,18 @@ export interface DuckDbOptions {
   readonly readOnly?: boolean;
 }
 
+/**
+ * The DuckDB binding, loaded on first use: it is a native add-on that only a laptop has (in a Lambda bundle
+ * it stays external and is provided by the local runtime's `duckdb` layer), so importing this module must
+ * not need it.
+ */
+let duckdb: typeof import('@duckdb/node-api') | undefined;
+
+async function binding(): Promise<typeof import('@duckdb/node-api')> {
+  duckdb ??= await import('@duckdb/node-api');
+  return duckdb;
+}
+
 /** One instance per file and mode in this process, shared by every warehouse opened on it. */
 const instances = new Map<string, { instance: DuckDBInstance; refs: number }>();
 
@@ -75,7 +76,7 @@ export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<DuckD
     if (file !== ':memory:') await mkdir(path.dirname(file), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file, { access_mode: mode });
+      instance = await (await binding()).DuckDBInstance.create(file, { access_mode: mode });
     } catch (err) {
       throw openError(file, err);
     }
@@ -359,6 +360,16 @@ function toDuckDbParam(v: unknown): DuckDBValue {
 function fromDuckDb(v: DuckDBValue): unknown {
   if (v === null || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number') return v;
   if (typeof v === 'bigint') return safeNumber(v);
+  // A value of another type comes from a connection, so the binding is loaded.
+  const {
+    DuckDBDateValue,
+    DuckDBDecimalValue,
+    DuckDBTimestampMillisecondsValue,
+    DuckDBTimestampNanosecondsValue,
+    DuckDBTimestampSecondsValue,
+    DuckDBTimestampTZValue,
+    DuckDBTimestampValue,
+  } = duckdb!;
   if (v instanceof DuckDBDecimalValue) return v.toDouble();
   if (v instanceof DuckDBTimestampValue || v instanceof DuckDBTimestampTZValue)
     return isoFromMicros(v.micros);

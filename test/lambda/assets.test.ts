@@ -1,0 +1,291 @@
+/**
+ * Every Lambda asset of `cdk synth -c env=dev`, run as Lambda runs it: imported where only the Node.js
+ * runtime's modules (the AWS SDK) resolve, plus the named `duckdb` layer for the warehouse functions, with the
+ * environment its template sets, and invoked on a fixture event against the local servers (S3, SNS, the
+ * Kafka broker, the DuckDB warehouse).
+ */
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BRONZE_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { headObjectMetadata, listAllObjects } from '../../lambdas/shared/s3.ts';
+import { startBrokerThread } from '../../localstack/broker/thread.ts';
+import type { RunningBroker } from '../../localstack/broker/index.ts';
+import { synthesizeAssembly, type CloudAssembly } from '../../localstack/lambda/assembly.ts';
+import {
+  localFunctionSetup,
+  startLocalFunctions,
+  type LocalEndpoints,
+} from '../../localstack/lambda/local-functions.ts';
+import {
+  LambdaInitError,
+  LambdaInvocationError,
+  LocalLambdaRuntime,
+} from '../../localstack/lambda/runtime.ts';
+import { WarehouseLease } from '../../localstack/pipeline/warehouse-lease.ts';
+import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
+import { runDbt } from '../../localstack/dbt/index.ts';
+import { PROJECT_ROOT } from '../../localstack/paths.ts';
+import { startLocalSns, type LocalSns } from '../../localstack/sns-server.ts';
+
+const BUCKET = 'assets-test';
+/** The fixture's events fall in 2026-11-23 09:00 .. 12:00 UTC. */
+const WINDOW = { start: '2026-11-23T11:00:00.000Z', end: '2026-11-23T12:00:00.000Z' };
+
+let dir: string;
+let assembly: CloudAssembly;
+let s3: LocalS3;
+let sns: LocalSns;
+let broker: RunningBroker;
+let lease: WarehouseLease;
+let runtime: LocalLambdaRuntime;
+let endpoints: LocalEndpoints;
+
+async function fixture(name: string): Promise<unknown> {
+  return JSON.parse(await readFile(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8'));
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'mds-assets-'));
+  assembly = await synthesizeAssembly({ envName: 'dev' });
+  s3 = await startLocalS3({ directory: path.join(dir, 's3'), buckets: [BUCKET] });
+  sns = await startLocalSns({ file: path.join(dir, 'notifications.ndjson') });
+  broker = await startBrokerThread({ dataDir: path.join(dir, 'broker'), port: 0 });
+  lease = new WarehouseLease(path.join(dir, 'warehouse.duckdb'));
+  endpoints = {
+    region: 'us-east-1',
+    bucket: BUCKET,
+    s3Endpoint: s3.endpoint,
+    snsEndpoint: sns.endpoint,
+    kafkaBootstrap: broker.bootstrap,
+    duckdbPath: lease.path,
+    warehouseLock: (fn) => lease.exclusive(fn),
+  };
+  // The loader and reconcile expect the Bronze tables, as the one-time setup leaves them.
+  await lease.use((wh) => wh.ensureBronze());
+  runtime = await startLocalFunctions(assembly, endpoints, {
+    logDir: path.join(dir, 'logs'),
+    extraEnvironment: { 'Topic/AdminFunction': { KAFKA_AUTH: 'plaintext' } },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await runtime?.close();
+  await broker?.close();
+  await sns?.close();
+  await s3?.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('the synthesized Lambda assets, in the local Lambda runtime', () => {
+  it('has every function of the app, each from its own asset, and starts them all', () => {
+    const ids = assembly.functions.map((f) => f.id);
+    for (const id of ['Producer', 'Consumer', 'Planner', 'Loader', 'Reconcile', 'Publisher'])
+      expect(ids).toContain(id);
+    const report = runtime.report();
+    expect(report).toHaveLength(assembly.functions.length);
+    expect(report.every((f) => f.coldStarts === 1 && /^[0-9a-f]{64}$/.test(f.assetHash))).toBe(true);
+    expect(report.find((f) => f.id === 'Loader')?.layers).toEqual(['duckdb']);
+    expect(report.find((f) => f.id === 'Consumer')?.layers).toEqual([]);
+  });
+
+  it('every asset starts with nothing but the modules of the Lambda runtime (no local layer)', async () => {
+    const bare = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs-bare') });
+    try {
+      for (const spec of assembly.functions) {
+        bare.register(spec, { ...localFunctionSetup(assembly, spec, endpoints), layers: [] });
+      }
+      await expect(bare.preflight()).resolves.toBeUndefined();
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('Consumer: an MSK event lands in Bronze with the records metadata', async () => {
+    const summary = (await runtime.invoke('Consumer', await fixture('msk-event.json'))) as {
+      landed: number;
+      objectsWritten: number;
+    };
+    expect(summary.landed).toBe(8);
+    const objects = await listAllObjects(s3.client(), BUCKET, BRONZE_PREFIX);
+    expect(objects).toHaveLength(summary.objectsWritten);
+    let records = 0;
+    for (const o of objects)
+      records += Number((await headObjectMetadata(s3.client(), BUCKET, o.key)).records);
+    expect(records).toBe(8);
+  });
+
+  it('Planner: plans with the lookback its template sets', async () => {
+    const plan = (await runtime.invoke('Planner', {
+      input: { window: WINDOW },
+      executionName: 'assets',
+    })) as { runId: string; lookbackHours: number; window: typeof WINDOW };
+    const template = assembly.functions.find((f) => f.id === 'Planner')!.environment;
+    expect(plan.lookbackHours).toBe(Number(template.LOOKBACK_HOURS));
+    expect(plan.window).toEqual(WINDOW);
+  });
+
+  it('Planner: a bad window is a ValidationError, named as Lambda reports it', async () => {
+    const err = await runtime
+      .invoke('Planner', { input: { window: { start: WINDOW.start, end: WINDOW.start } } })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(LambdaInvocationError);
+    expect((err as LambdaInvocationError).name).toBe('ValidationError');
+    expect((err as LambdaInvocationError).errorMessage).toMatch(/must be after window.start/);
+  });
+
+  it('Loader then Reconcile: the landed objects are loaded into DuckDB through the duckdb layer', async () => {
+    const load = (await runtime.invoke('Loader', {
+      runId: 'assets',
+      windowStart: WINDOW.start,
+      windowEnd: WINDOW.end,
+      lookbackHours: 24,
+    })) as { objectsLoaded: number; rowsLoaded: number };
+    expect(load.rowsLoaded).toBe(8);
+    const rows = await lease.query<{ n: number }>('select count(*) as n from bronze.listening_events');
+    expect(Number(rows[0]?.n)).toBe(8);
+    // dbt builds Silver and Gold (the RunDbt step), then Reconcile checks every stage of the window.
+    const dbt = await lease.use((wh) =>
+      runDbt({ projectDir: path.join(PROJECT_ROOT, 'dbt'), connection: wh.connection, command: 'build' }),
+    );
+    expect(dbt.success).toBe(true);
+    const reconcile = (await runtime.invoke('Reconcile', {
+      runId: 'assets',
+      window: { start: '2026-11-23T09:00:00.000Z', end: WINDOW.end },
+      load,
+      runStartedAt: new Date(Date.now() + 2_000).toISOString(),
+    })) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    expect(reconcile.ok).toBe(true);
+    expect(reconcile.checks.length).toBeGreaterThan(0);
+  });
+
+  it('Loader with the Snowflake settings of its template loads the Snowflake driver and asks for the key', async () => {
+    const loader = assembly.functions.find((f) => f.id === 'Loader')!;
+    const setup = localFunctionSetup(assembly, loader, endpoints);
+    const environment = { ...setup.environment, AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
+    delete (environment as Record<string, string>).DUCKDB_PATH;
+    const rt = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs') });
+    rt.register(loader, {
+      environment: { ...environment, WAREHOUSE: 'snowflake' },
+      overrides: [],
+      layers: [],
+    });
+    const err = await rt
+      .invoke('Loader', { windowStart: WINDOW.start, windowEnd: WINDOW.end, lookbackHours: 1 })
+      .catch((e: unknown) => e as Error);
+    await rt.close();
+    // It got as far as Secrets Manager (unreachable here): the driver's module code ran in the bundle.
+    expect(`${(err as Error).name}: ${(err as Error).message}`).not.toMatch(
+      /__dirname|__filename|require is not defined/,
+    );
+    expect((err as Error).message).toMatch(/secret|127\.0\.0\.1:9|ECONNREFUSED/i);
+  });
+
+  it('Publisher: a failed run writes its summary to S3 and notifies the SNS topic', async () => {
+    const result = (await runtime.invoke('Publisher', {
+      status: 'FAILED',
+      executionName: 'assets-failed',
+      startedAt: new Date().toISOString(),
+      run: {
+        plan: { runId: 'assets-failed', window: WINDOW },
+        failure: { Error: 'States.TaskFailed', Cause: 'dbt exited 1' },
+      },
+    })) as { summaryUri: string };
+    expect(result.summaryUri).toBe(`s3://${BUCKET}/${RUNS_PREFIX}assets-failed/summary.json`);
+    const sent = (await readFile(sns.file, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { message: string; topicArn: string });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.message).toContain('dbt exited 1');
+    expect(sent[0]!.topicArn).toMatch(/^arn:aws:sns:/);
+  });
+
+  it('TopicAdmin and Producer: the topic is created, then simulated events reach the local broker', async () => {
+    const topic = 'spotify-events';
+    await runtime.invoke('Topic/AdminFunction', {
+      RequestType: 'Create',
+      ResourceProperties: { BootstrapBrokers: broker.bootstrap, Topic: topic, Partitions: '3' },
+    });
+    const sent = (await runtime.invoke('Producer', {})) as { sent: number };
+    const template = assembly.functions.find((f) => f.id === 'Producer')!.environment;
+    expect(sent.sent).toBe(Number(template.EVENTS_PER_INVOCATION));
+    const admin = createKafka({ brokers: [broker.bootstrap] }).admin();
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    await admin.disconnect();
+    expect(offsets.reduce((s, o) => s + Number(o.high), 0)).toBe(sent.sent);
+  });
+});
+
+describe('the local Lambda runtime, on bundles that misbehave', () => {
+  async function fakeAsset(name: string, code: string, timeoutSeconds = 3) {
+    const codeDir = path.join(dir, 'fake-assets', name);
+    await mkdir(codeDir, { recursive: true });
+    await writeFile(path.join(codeDir, 'index.mjs'), code);
+    return {
+      id: name,
+      stack: 'Test',
+      logicalId: name,
+      handler: 'index.handler',
+      runtime: 'nodejs24.x',
+      timeoutSeconds,
+      memoryMiB: 256,
+      assetHash: `${name}-${Date.now().toString(16)}`.padEnd(64, '0'),
+      codeDir,
+      environment: {},
+    };
+  }
+
+  it('stops a bundle that imports a module the Lambda runtime does not provide, naming it and the fix', async () => {
+    const rt = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs') });
+    rt.register(
+      await fakeAsset('needs-kafkajs', "import 'kafkajs';\nexport const handler = async () => 1;\n"),
+      {
+        environment: {},
+        overrides: [],
+        layers: [],
+      },
+    );
+    const err = await rt.preflight().catch((e: unknown) => e);
+    await rt.close();
+    expect(err).toBeInstanceOf(LambdaInitError);
+    expect((err as Error).message).toMatch(/needs-kafkajs .*cannot start: Runtime\.ImportModuleError/);
+    expect((err as Error).message).toMatch(/'kafkajs'/);
+    expect((err as Error).message).toMatch(/externalModules/);
+  });
+
+  it('the Loader bundle without the duckdb layer cannot open the local warehouse', async () => {
+    const loader = assembly.functions.find((f) => f.id === 'Loader')!;
+    const rt = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs') });
+    rt.register(loader, { ...localFunctionSetup(assembly, loader, endpoints), layers: [] });
+    const err = await rt
+      .invoke('Loader', { windowStart: WINDOW.start, windowEnd: WINDOW.end, lookbackHours: 1 })
+      .catch((e: unknown) => e);
+    await rt.close();
+    expect((err as Error).message).toMatch(/@duckdb\/node-api/);
+  });
+
+  it('enforces the timeout, reports Sandbox.Timedout, and starts a fresh environment afterwards', async () => {
+    const rt = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs') });
+    rt.register(
+      await fakeAsset(
+        'slow',
+        'let calls = 0;\nexport const handler = async (event, context) => { calls++; if (event.sleep) await new Promise((r) => setTimeout(r, 5000)); return { calls, left: context.getRemainingTimeInMillis() }; };\n',
+        1,
+      ),
+      { environment: {}, overrides: [], layers: [], concurrency: 1 },
+    );
+    const err = await rt.invoke('slow', { sleep: true }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('Sandbox.Timedout');
+    expect((err as Error).message).toMatch(/Task timed out after 1\.00 seconds/);
+    const after = (await rt.invoke('slow', {})) as { calls: number; left: number };
+    expect(after.calls).toBe(1); // a new environment: the module was initialised again
+    expect(after.left).toBeGreaterThan(0);
+    expect(after.left).toBeLessThanOrEqual(1000);
+    expect(rt.report()[0]?.coldStarts).toBe(2);
+    await rt.close();
+  });
+});
