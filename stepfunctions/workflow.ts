@@ -3,10 +3,18 @@
  * executes the same synthesized definition (see local.ts), mapping each Task state by name to the
  * same handler code.
  *
- *   PlanWindow -> LoadBronze -> RunDbt -> Reconcile -> PublishSummary -> Succeeded
+ *   PlanWindow -> StartLoad -> LoadBronze -> LoadComplete? -> RunDbt -> Reconcile -> PublishSummary -> Succeeded
+ *                                 ^                 | not complete
+ *                                 +-- ContinueLoad -+ (at most MAX_LOAD_INVOCATIONS calls, then LoadIncomplete)
  *   any failure (after retries) -> RecordFailure -> RunFailed
  *
- * State after each step: { ...input, plan, load, dbt, reconcile } (and `failure` on the failure path).
+ * A load stops before its Lambda's timeout and answers `complete: false` with its running total; the
+ * loop calls it again with that result as `previous` until it is complete, so `$.load` is the window's
+ * total before RunDbt, whatever the number of calls.
+ *
+ * State after each step: { ...input, plan, loadLoop, load, dbt, reconcile } (and `failure` on the failure
+ * path). `loadLoop` is { invocation, previous }: the number of the LoadBronze call about to run (or
+ * last run) and the result it continues (null for the first).
  */
 import { Duration } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -20,7 +28,11 @@ import { RUNS_PREFIX } from '../lambdas/shared/bronze.ts';
 /** State names: the local runner maps Task states to local handlers by these names; keep them stable. */
 export const STATE = {
   plan: 'PlanWindow',
+  startLoad: 'StartLoad',
   load: 'LoadBronze',
+  loadComplete: 'LoadComplete',
+  continueLoad: 'ContinueLoad',
+  loadIncomplete: 'LoadIncomplete',
   dbt: 'RunDbt',
   reconcile: 'Reconcile',
   publish: 'PublishSummary',
@@ -31,6 +43,16 @@ export const STATE = {
 
 /** The error name of TransientError (lambdas/shared/errors.ts): Lambda reports a thrown error by its name. */
 export const TRANSIENT_ERROR = 'TransientError';
+
+/**
+ * The most LoadBronze calls one run makes. Each call makes progress and uses its Lambda's 15 minutes, so
+ * this bounds a load at about 50 hours: twice the estimate for a 92-day backfill at production density
+ * (README, "Long windows"). A loader that keeps answering `complete: false` fails the run after it.
+ */
+export const MAX_LOAD_INVOCATIONS = 200;
+
+/** The error of a run whose load did not complete in MAX_LOAD_INVOCATIONS calls. */
+export const LOAD_INCOMPLETE_ERROR = 'LoadIncomplete';
 
 export interface DbtTask {
   readonly cluster: ecs.ICluster;
@@ -103,6 +125,12 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     ),
   );
 
+  // The load loop. The payload fields are LoadRequest's (lambdas/loader/load.ts); `previous` is null on
+  // the first call and the last result on every further one.
+  const startLoad = new sfn.Pass(scope, STATE.startLoad, {
+    result: sfn.Result.fromObject({ invocation: 1, previous: null }),
+    resultPath: '$.loadLoop',
+  });
   const load = catchInto(
     invoke(
       STATE.load,
@@ -112,10 +140,37 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
         windowStart: sfn.JsonPath.stringAt('$.plan.window.start'),
         windowEnd: sfn.JsonPath.stringAt('$.plan.window.end'),
         lookbackHours: sfn.JsonPath.numberAt('$.plan.lookbackHours'),
+        previous: sfn.JsonPath.objectAt('$.loadLoop.previous'),
       }),
       '$.load',
     ),
   );
+  const continueLoad = new sfn.Pass(scope, STATE.continueLoad, {
+    parameters: {
+      invocation: sfn.JsonPath.mathAdd(sfn.JsonPath.numberAt('$.loadLoop.invocation'), 1),
+      previous: sfn.JsonPath.objectAt('$.load'),
+    },
+    resultPath: '$.loadLoop',
+  });
+  const loadIncomplete = new sfn.Pass(scope, STATE.loadIncomplete, {
+    parameters: {
+      Error: LOAD_INCOMPLETE_ERROR,
+      Cause: sfn.JsonPath.format(
+        'LoadBronze did not finish loading the window {} to {} in {} invocations, the most one run makes. ' +
+          'What it loaded stays loaded, and loading is idempotent: run the window again, or as shorter backfills.',
+        sfn.JsonPath.stringAt('$.plan.window.start'),
+        sfn.JsonPath.stringAt('$.plan.window.end'),
+        sfn.JsonPath.stringAt('$.loadLoop.invocation'),
+      ),
+    },
+    resultPath: '$.failure',
+  });
+  loadIncomplete.next(recordFailure);
+  // A result without `complete` (a loader of an earlier version) counts as complete.
+  const notComplete = [
+    sfn.Condition.isPresent('$.load.complete'),
+    sfn.Condition.booleanEquals('$.load.complete', false),
+  ];
 
   const dbt = catchInto(
     new tasks.EcsRunTask(scope, STATE.dbt, {
@@ -178,12 +233,19 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     invoke(STATE.publish, props.publisher, publisherPayload('SUCCEEDED'), '$.summary'),
   );
 
-  return plan
-    .next(load)
-    .next(dbt)
-    .next(reconcile)
-    .next(publish)
-    .next(new sfn.Succeed(scope, STATE.succeeded));
+  dbt.next(reconcile).next(publish).next(new sfn.Succeed(scope, STATE.succeeded));
+  continueLoad.next(load);
+  const loadComplete = new sfn.Choice(scope, STATE.loadComplete)
+    .when(
+      sfn.Condition.and(
+        ...notComplete,
+        sfn.Condition.numberGreaterThanEquals('$.loadLoop.invocation', MAX_LOAD_INVOCATIONS),
+      ),
+      loadIncomplete,
+    )
+    .when(sfn.Condition.and(...notComplete), continueLoad)
+    .otherwise(dbt);
+  return plan.next(startLoad).next(load).next(loadComplete);
 }
 
 function publisherPayload(status: PublisherEvent['status']): sfn.TaskInput {

@@ -3,13 +3,17 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../lambdas/shared/errors.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
+import { publishRequestFromEvent, type PublisherEvent } from '../../lambdas/publisher/publish.ts';
 import { synthesizeLocalWorkflow, type LocalWorkflow } from '../../stepfunctions/local.ts';
-import { STATE } from '../../stepfunctions/workflow.ts';
+import { LOAD_INCOMPLETE_ERROR, MAX_LOAD_INVOCATIONS, STATE } from '../../stepfunctions/workflow.ts';
 import { only, synthesize, type SynthesizedApp } from '../cdk/synth-helpers.ts';
 
 interface AslState {
   Type: string;
   Next?: string;
+  Default?: string;
+  Choices?: unknown[];
+  Result?: unknown;
   End?: boolean;
   Resource?: string;
   Parameters?: Record<string, unknown>;
@@ -71,12 +75,63 @@ describe('the workflow definition', () => {
     expect(shape(def)).toEqual(deployedShape);
   });
 
-  it('runs PlanWindow -> LoadBronze -> RunDbt -> Reconcile -> PublishSummary -> Succeeded', () => {
+  it('runs PlanWindow -> LoadBronze (until complete) -> RunDbt -> Reconcile -> PublishSummary -> Succeeded', () => {
     const def = local.definition as unknown as Asl;
     const path: string[] = [];
-    for (let s: string | undefined = def.StartAt; s; s = def.States[s]?.Next) path.push(s);
-    expect(path).toEqual([...tasks, STATE.succeeded]);
+    const next = (name: string) => {
+      const state = def.States[name];
+      return state?.Type === 'Choice' ? state.Default : state?.Next;
+    };
+    for (let s: string | undefined = def.StartAt; s; s = next(s)) path.push(s);
+    expect(path).toEqual([
+      STATE.plan,
+      STATE.startLoad,
+      STATE.load,
+      STATE.loadComplete,
+      ...tasks.slice(2),
+      STATE.succeeded,
+    ]);
     expect(def.States[STATE.succeeded]?.Type).toBe('Succeed');
+  });
+
+  it('loops LoadBronze while its result is not complete, at most MAX_LOAD_INVOCATIONS times', () => {
+    expect(def(STATE.startLoad)).toMatchObject({
+      Type: 'Pass',
+      Result: { invocation: 1, previous: null },
+      ResultPath: '$.loadLoop',
+      Next: STATE.load,
+    });
+    expect(def(STATE.load).Next).toBe(STATE.loadComplete);
+    expect(def(STATE.loadComplete)).toMatchObject({ Type: 'Choice', Default: STATE.dbt });
+    expect(def(STATE.loadComplete).Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.load.complete', IsPresent: true },
+          { Variable: '$.load.complete', BooleanEquals: false },
+          { Variable: '$.loadLoop.invocation', NumericGreaterThanEquals: MAX_LOAD_INVOCATIONS },
+        ],
+        Next: STATE.loadIncomplete,
+      },
+      {
+        And: [
+          { Variable: '$.load.complete', IsPresent: true },
+          { Variable: '$.load.complete', BooleanEquals: false },
+        ],
+        Next: STATE.continueLoad,
+      },
+    ]);
+    expect(def(STATE.continueLoad)).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'invocation.$': 'States.MathAdd($.loadLoop.invocation, 1)', 'previous.$': '$.load' },
+      ResultPath: '$.loadLoop',
+      Next: STATE.load,
+    });
+    expect(def(STATE.loadIncomplete)).toMatchObject({
+      Type: 'Pass',
+      ResultPath: '$.failure',
+      Next: STATE.recordFailure,
+    });
+    expect(MAX_LOAD_INVOCATIONS).toBeGreaterThanOrEqual(100);
   });
 
   it('resolves every token to a local placeholder', () => {
@@ -135,6 +190,7 @@ describe('the workflow definition', () => {
       'windowStart.$': '$.plan.window.start',
       'windowEnd.$': '$.plan.window.end',
       'lookbackHours.$': '$.plan.lookbackHours',
+      'previous.$': '$.loadLoop.previous',
     });
     expect(def(STATE.reconcile).Parameters).toEqual({
       'runId.$': '$.plan.runId',
@@ -220,6 +276,7 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
         windowStart: '2026-11-23T10:00:00.000Z',
         windowEnd: '2026-11-23T11:00:00.000Z',
         lookbackHours: 2,
+        previous: null,
       },
     ]);
     expect(calls[STATE.publish]?.[0]).toMatchObject({
@@ -268,6 +325,85 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
       Cause: expect.stringContaining('loaded 299 != landed 300'),
     });
     expect(calls[STATE.publish]).toBeUndefined();
+  });
+
+  it('calls LoadBronze again with the previous result until it is complete, then runs dbt on the totals', async () => {
+    // Prepare: a loader that needs three calls; each returns the running total
+    const partial = (n: number) => ({
+      complete: false,
+      objectsSeen: n * 500,
+      objectsLoaded: n * 500,
+      objectsSkipped: 0,
+      objectsFailed: 0,
+      rowsLoaded: n * 5000,
+      errors: [],
+      resumeAfter: `bronze/date=2026-11-2${n}/hour=00/`,
+      slowestBatchMs: 20_000,
+    });
+    const final = { ...partial(3), complete: true };
+    delete (final as Partial<typeof final>).resumeAfter;
+    delete (final as Partial<typeof final>).slowestBatchMs;
+    const results = [partial(1), partial(2), final];
+    const { calls, map } = handlers({ [STATE.load]: async () => results.shift() });
+
+    // Act
+    const output = (await run({ scheduledTime: '2026-11-23T11:05:00Z' }, map)) as Record<string, unknown>;
+
+    // Assess
+    const request = {
+      runId: '20261123T1000Z-exec-1',
+      windowStart: '2026-11-23T10:00:00.000Z',
+      windowEnd: '2026-11-23T11:00:00.000Z',
+      lookbackHours: 2,
+    };
+    expect(calls[STATE.load]).toEqual([
+      { ...request, previous: null },
+      { ...request, previous: partial(1) },
+      { ...request, previous: partial(2) },
+    ]);
+    expect(calls[STATE.dbt]).toHaveLength(1);
+    expect(output.load).toEqual(final);
+    expect(calls[STATE.reconcile]?.[0]).toMatchObject({ load: final });
+    expect((calls[STATE.publish]?.[0] as { run: { load: unknown } }).run.load).toEqual(final);
+    expect(output.loadLoop).toMatchObject({ invocation: 3 });
+  });
+
+  it('stops a load that never completes after MAX_LOAD_INVOCATIONS calls, with a clear error', async () => {
+    // Prepare: a loader that always stops early
+    let n = 0;
+    const { calls, map } = handlers({
+      [STATE.load]: async () => ({
+        complete: false,
+        objectsSeen: ++n,
+        objectsLoaded: n,
+        objectsSkipped: 0,
+        objectsFailed: 0,
+        rowsLoaded: n,
+        errors: [],
+        resumeAfter: 'bronze/date=2026-11-23/hour=10/',
+      }),
+    });
+
+    // Act
+    const result = run({ scheduledTime: '2026-11-23T11:05:00Z' }, map);
+
+    // Assess
+    await expect(result).rejects.toThrow();
+    expect(calls[STATE.load]).toHaveLength(MAX_LOAD_INVOCATIONS);
+    expect(calls[STATE.dbt]).toBeUndefined();
+    const recorded = calls[STATE.recordFailure]?.[0] as {
+      run: { failure: { Error: string; Cause: string }; load: { complete: boolean } };
+    };
+    expect(recorded.run.failure.Error).toBe(LOAD_INCOMPLETE_ERROR);
+    expect(recorded.run.failure.Cause).toContain(
+      `LoadBronze did not finish loading the window 2026-11-23T10:00:00.000Z to 2026-11-23T11:00:00.000Z in ${MAX_LOAD_INVOCATIONS} invocations`,
+    );
+    expect(recorded.run.load).toMatchObject({ complete: false, objectsLoaded: MAX_LOAD_INVOCATIONS });
+    expect(calls[STATE.publish]).toBeUndefined();
+    // The run summary names LoadBronze as the failed step, with the counts it got to.
+    const summary = publishRequestFromEvent(recorded as unknown as PublisherEvent, 'bucket');
+    expect(summary.failure).toMatchObject({ state: STATE.load, Error: LOAD_INCOMPLETE_ERROR });
+    expect(summary.load).toMatchObject({ objectsLoaded: MAX_LOAD_INVOCATIONS });
   });
 
   it('fails the run on a bad backfill window before loading anything', async () => {
