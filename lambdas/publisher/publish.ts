@@ -39,7 +39,8 @@ export interface PublisherEvent {
   readonly run: {
     readonly window?: Partial<RunWindow>;
     readonly plan?: { readonly runId: string; readonly window: RunWindow };
-    readonly load?: RunSummary['loader'];
+    /** The load's total; while LoadBronze is still looping, the running total with `complete: false`. */
+    readonly load?: RunSummary['loader'] & { readonly complete?: boolean };
     readonly dbt?: unknown;
     readonly reconcile?: PublishRequest['reconcile'];
     readonly failure?: { readonly Error?: string; readonly Cause?: string };
@@ -50,7 +51,7 @@ export interface PublisherEvent {
 /** The step that failed is the first whose result is missing from the state. */
 function failedState(run: PublisherEvent['run']): string {
   if (!run.plan) return 'PlanWindow';
-  if (!run.load) return 'LoadBronze';
+  if (!run.load || run.load.complete === false) return 'LoadBronze';
   if (!run.dbt) return 'RunDbt';
   if (!run.reconcile) return 'Reconcile';
   return 'PublishSummary';
