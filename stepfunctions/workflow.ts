@@ -45,9 +45,10 @@ export const STATE = {
 export const TRANSIENT_ERROR = 'TransientError';
 
 /**
- * The most LoadBronze calls one run makes. Each call makes progress and uses its Lambda's 15 minutes, so
- * this bounds a load at about 50 hours: twice the estimate for a 92-day backfill at production density
- * (README, "Long windows"). A loader that keeps answering `complete: false` fails the run after it.
+ * The most LoadBronze calls one run makes. Every call makes progress and a long load uses each Lambda's
+ * 15 minutes, so this allows about 45 hours of loading: a 92-day backfill at production density is
+ * estimated at 60 to 125 calls (README, "Long windows"). A loader that keeps answering `complete: false`
+ * fails the run with LoadIncomplete after it.
  */
 export const MAX_LOAD_INVOCATIONS = 200;
 
