@@ -34,6 +34,7 @@ export interface LocalWorkflow {
 type Template = {
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
   Outputs?: Record<string, { Value: unknown; Export?: { Name: string } }>;
+  Parameters?: Record<string, { Type: string; Default?: unknown }>;
 };
 
 /**
@@ -139,8 +140,14 @@ export class LocalResolver {
         const [index, list] = arg as [number, unknown];
         return (this.resolve(list, stack) as unknown[])[Number(index)];
       }
-      case 'Ref':
-        return PSEUDO[arg as string] ?? this.placeholder(stack, arg as string, 'Ref');
+      case 'Ref': {
+        const pseudo = PSEUDO[arg as string];
+        if (pseudo !== undefined) return pseudo;
+        const parameter = this.templates.get(stack)?.Parameters?.[arg as string];
+        return parameter
+          ? this.parameter(arg as string, parameter)
+          : this.placeholder(stack, arg as string, 'Ref');
+      }
       case 'Fn::GetAtt': {
         const [id, attribute] = arg as [string, string];
         return this.placeholder(stack, id, attribute);
@@ -150,6 +157,25 @@ export class LocalResolver {
       default:
         throw new MdsError(`the local definition cannot resolve ${JSON.stringify(value).slice(0, 120)}`);
     }
+  }
+
+  /**
+   * A stack parameter read from SSM at deploy (`AWS::SSM::Parameter::Value<String>`, CDK's
+   * valueForStringParameter): the value of the SSM parameter of that name that one of the stacks writes.
+   */
+  private parameter(id: string, parameter: { Type: string; Default?: unknown }): unknown {
+    if (parameter.Type === 'AWS::SSM::Parameter::Value<String>') {
+      for (const [name, template] of this.templates) {
+        for (const resource of Object.values(template.Resources)) {
+          if (resource.Type === 'AWS::SSM::Parameter' && resource.Properties?.Name === parameter.Default) {
+            return this.resolve(resource.Properties?.Value, name);
+          }
+        }
+      }
+    }
+    throw new MdsError(
+      `the stack parameter ${id} (${parameter.Type}${parameter.Default ? ` ${String(parameter.Default)}` : ''}) has no local value: no stack of the app writes it`,
+    );
   }
 
   private importValue(exportName: string): unknown {

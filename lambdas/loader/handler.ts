@@ -2,7 +2,8 @@
  * The LoadBronze task of the hourly workflow: loads the window's new Bronze objects into the warehouse
  * through `loadBronze`. Thin wiring only: configuration, logging, metrics.
  *
- * Input (from the state machine): { runId, windowStart, windowEnd, lookbackHours }.
+ * Input (from the state machine): { runId, windowStart, windowEnd, lookbackHours, previous }. The load stops
+ * before the invocation's deadline and returns `complete: false`; the workflow calls again with `previous`.
  * Environment: BUCKET_NAME (required), the warehouse settings of `warehouseConfigFromEnv` (WAREHOUSE,
  * SNOWFLAKE_*, POSTGRES_URL, DUCKDB_PATH, ON_ERROR), and the Powertools variables.
  */
@@ -18,6 +19,8 @@ export interface LoadEvent {
   readonly windowStart: string;
   readonly windowEnd: string;
   readonly lookbackHours?: number;
+  /** The previous call's partial result, when the load is being continued. */
+  readonly previous?: LoadResult | null;
 }
 
 const logger = new Logger({ serviceName: 'mds-loader' });
@@ -27,7 +30,10 @@ const metrics = new Metrics({
 });
 const s3 = new S3Client({});
 
-export const handler = async (event: LoadEvent): Promise<LoadResult> => {
+export const handler = async (
+  event: LoadEvent,
+  context: { getRemainingTimeInMillis(): number },
+): Promise<LoadResult> => {
   const bucket = process.env.BUCKET_NAME?.trim();
   if (!bucket) throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the name of the Bronze bucket');
   const config = warehouseConfigFromEnv(process.env);
@@ -40,14 +46,21 @@ export const handler = async (event: LoadEvent): Promise<LoadResult> => {
         windowStart: event.windowStart,
         windowEnd: event.windowEnd,
         lookbackHours: event.lookbackHours,
+        previous: event.previous,
         onError: config.onError,
+        deadlineMs: Date.now() + context.getRemainingTimeInMillis(),
       },
     );
-    logger.info('Bronze loaded', { ...result, errors: result.errors.slice(0, 20) });
-    metrics.addMetric('ObjectsLoaded', MetricUnit.Count, result.objectsLoaded);
-    metrics.addMetric('ObjectsFailed', MetricUnit.Count, result.objectsFailed);
-    metrics.addMetric('RowsLoaded', MetricUnit.Count, result.rowsLoaded);
-    metrics.addMetric('LoadErrors', MetricUnit.Count, result.errors.length);
+    logger.info(result.complete ? 'Bronze loaded' : 'Bronze load continues in the next call', {
+      ...result,
+      errors: result.errors.slice(0, 20),
+    });
+    // The result is a running total over the calls of one load: the metrics count this call's share.
+    const before = event.previous;
+    metrics.addMetric('ObjectsLoaded', MetricUnit.Count, result.objectsLoaded - (before?.objectsLoaded ?? 0));
+    metrics.addMetric('ObjectsFailed', MetricUnit.Count, result.objectsFailed - (before?.objectsFailed ?? 0));
+    metrics.addMetric('RowsLoaded', MetricUnit.Count, result.rowsLoaded - (before?.rowsLoaded ?? 0));
+    if (result.complete) metrics.addMetric('LoadErrors', MetricUnit.Count, result.errors.length);
     return result;
   } finally {
     metrics.publishStoredMetrics();

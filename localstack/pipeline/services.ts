@@ -1,20 +1,28 @@
 /**
- * The local stand-ins for AWS, started together: the Kafka-protocol broker, the S3-API server, the DuckDB
- * warehouse, and the event source mapping that feeds the consumer Lambda's handler (on worker threads, see
- * consumer-threads.ts). Everything lives under one data directory; ports are checked before anything
- * starts, so a clash is one clear message.
+ * The local stand-ins for AWS, started together: the Kafka-protocol broker, the S3-API server, an SNS stand-in,
+ * the DuckDB warehouse, the local Lambda runtime with the functions of the synthesized cloud assembly (each
+ * from its asset, its init checked before anything is produced), and the event source mapping that invokes
+ * the Consumer function. Everything lives under one data directory; ports are checked before anything starts,
+ * so a clash is one clear message.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import path from 'node:path';
+import type { ConsumerSummary } from '../../lambdas/consumer/handler.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
-import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
 import type { RunningBroker } from '../broker/index.ts';
 import { startBrokerThread } from '../broker/thread.ts';
 import { startEventSourceMapping, type RunningMapping } from '../esm/index.ts';
 import { s3OnFailure } from '../esm/on-failure.ts';
 import { LOCAL_DEFAULTS, localPaths, type LocalPaths } from '../paths.ts';
 import { assertPortFree, startLocalS3, type LocalS3 } from '../s3-server.ts';
-import { startConsumerThreads } from './consumer-threads.ts';
+import { synthesizeAssembly, type CloudAssembly } from '../lambda/assembly.ts';
+import { startLocalFunctions } from '../lambda/local-functions.ts';
+import type { LocalLambdaRuntime } from '../lambda/runtime.ts';
+import { startLocalSns, type LocalSns } from '../sns-server.ts';
+import { WarehouseLease } from './warehouse-lease.ts';
+
+/** The functions the local pipeline runs: the consumer under the mapping, and the workflow's tasks. */
+export const PIPELINE_FUNCTIONS = ['Consumer', 'Planner', 'Loader', 'Reconcile', 'Publisher'] as const;
 
 export interface LocalServicesOptions {
   readonly dataDir: string;
@@ -27,8 +35,10 @@ export interface LocalServicesOptions {
   /** Event source mapping batch size and window, as on the AWS mapping. */
   readonly batchSize?: number;
   readonly batchingWindowMs?: number;
-  /** Threads running the consumer handler (its local execution environments). @default 2 */
+  /** Execution environments of the Consumer function (concurrent invocations). @default 2 */
   readonly consumerThreads?: number;
+  /** The cloud assembly to run; @default the one of `cdk synth -c env=dev` for the sources as they are */
+  readonly assembly?: CloudAssembly;
   readonly log?: (line: string) => void;
 }
 
@@ -39,7 +49,11 @@ export interface LocalServices {
   readonly s3: S3Client;
   readonly bucket: string;
   readonly topic: string;
-  readonly warehouse: DuckDbWarehouse;
+  /** The DuckDB warehouse, taken in turn by this process and the functions (see WarehouseLease). */
+  readonly warehouse: WarehouseLease;
+  readonly assembly: CloudAssembly;
+  readonly lambda: LocalLambdaRuntime;
+  readonly sns: LocalSns;
   readonly mapping: RunningMapping;
   /** What the consumer handler has landed since start. */
   readonly landing: () => {
@@ -73,9 +87,11 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     const s3 = s3Server.client();
     const broker = await startBrokerThread({ dataDir: paths.broker, port: brokerPort, log });
     opened.push(broker);
-    const warehouse = await openDuckDbWarehouse({ path: paths.warehouse });
-    opened.push(warehouse);
-    await warehouse.ensureBronze();
+    const warehouse = new WarehouseLease(paths.warehouse);
+    await warehouse.use((wh) => wh.ensureBronze());
+    const sns = await startLocalSns({ file: path.join(paths.root, 'notifications.ndjson') });
+    opened.push(sns);
+    const assembly = options.assembly ?? (await synthesizeAssembly({ envName: 'dev', log }));
 
     const kafka = createKafka({ brokers: [broker.bootstrap], clientId: 'mds-local' });
     const admin = kafka.admin();
@@ -92,13 +108,25 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       await admin.disconnect();
     }
 
+    const lambda = await startLocalFunctions(
+      assembly,
+      {
+        region: LOCAL_DEFAULTS.region,
+        bucket,
+        s3Endpoint: s3Server.endpoint,
+        snsEndpoint: sns.endpoint,
+        kafkaBootstrap: broker.bootstrap,
+        duckdbPath: paths.warehouse,
+        warehouseLock: (fn) => warehouse.exclusive(fn),
+      },
+      {
+        logDir: path.join(paths.root, 'logs'),
+        only: PIPELINE_FUNCTIONS,
+        concurrency: { Consumer: options.consumerThreads ?? LOCAL_DEFAULTS.consumerThreads },
+      },
+    );
+    opened.push(lambda);
     const totals = { recordsIn: 0, landed: 0, quarantined: 0, objects: 0 };
-    const consumer = await startConsumerThreads({
-      s3Endpoint: s3Server.endpoint,
-      config: { bucket, bronzePrefix: BRONZE_PREFIX, quarantinePrefix: QUARANTINE_PREFIX, gzipLevel: 1 },
-      count: options.consumerThreads ?? LOCAL_DEFAULTS.consumerThreads,
-    });
-    opened.push(consumer);
     const mapping = await startEventSourceMapping({
       brokers: [broker.bootstrap],
       topic,
@@ -106,7 +134,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       batchSize: options.batchSize,
       batchingWindowMs: options.batchingWindowMs,
       handler: async (event) => {
-        const s = await consumer.invoke(event);
+        const s = (await lambda.invoke('Consumer', event)) as ConsumerSummary;
         totals.recordsIn += s.recordsIn;
         totals.landed += s.landed;
         totals.quarantined += s.quarantined;
@@ -125,12 +153,15 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       bucket,
       topic,
       warehouse,
+      assembly,
+      lambda,
+      sns,
       mapping,
       landing: () => ({ ...totals }),
       close: async () => {
         await mapping.stop();
-        await consumer.close();
-        await warehouse.close();
+        await lambda.close();
+        await sns.close();
         await broker.close();
         await s3Server.close();
       },

@@ -21,6 +21,7 @@ import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import type { HistoryEvent } from '../workflow/executor.ts';
 import type { LocalServices } from './services.ts';
+import type { FunctionReport } from '../lambda/runtime.ts';
 import { runWorkflowLocally } from './workflow.ts';
 
 export interface PipelineReport {
@@ -52,6 +53,9 @@ export interface PipelineReport {
     readonly artists: NonNullable<RunSummary['gold']>['topArtists'];
   };
   readonly stages: Readonly<Record<string, number>>;
+  /** The functions that ran, each from the asset of the cloud assembly (its hash is the asset's). */
+  readonly functions: readonly FunctionReport[];
+  readonly assembly: { readonly dir: string; readonly env: string };
   readonly data: { readonly dir: string; readonly warehouse: string; readonly runs: string };
 }
 
@@ -120,61 +124,64 @@ export async function runLocalPipeline(
     }
   });
 
-  return stage('reconcile', async () => {
-    const bronze = await countRecords(services.s3, services.bucket, BRONZE_PREFIX);
-    const quarantine = await countRecords(services.s3, services.bucket, QUARANTINE_PREFIX);
-    const wh = services.warehouse;
-    const window = { start: simulation.start.toISOString(), end: simulation.end.toISOString() };
-    const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
-    const bronzeDistinct = await scalar(
-      wh,
-      'select count(distinct event_id) as n from bronze.listening_events',
-    );
-    const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
-    const silverInWindow = await scalar(
-      wh,
-      `select count(*) as n from silver.stg_spotify__events
+  return stage('reconcile', () =>
+    services.warehouse.use(async (wh) => {
+      const bronze = await countRecords(services.s3, services.bucket, BRONZE_PREFIX);
+      const quarantine = await countRecords(services.s3, services.bucket, QUARANTINE_PREFIX);
+      const window = { start: simulation.start.toISOString(), end: simulation.end.toISOString() };
+      const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
+      const bronzeDistinct = await scalar(
+        wh,
+        'select count(distinct event_id) as n from bronze.listening_events',
+      );
+      const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
+      const silverInWindow = await scalar(
+        wh,
+        `select count(*) as n from silver.stg_spotify__events
         where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
-      [sqlTimestamp(window.start), sqlTimestamp(window.end)],
-    );
-    const gold: Record<string, number> = {};
-    for (const table of GOLD_TABLES)
-      gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
-    const landed = after.landed - before.landed;
-    const quarantined = after.quarantined - before.quarantined;
-    const checks: ReconcileCheck[] = [
-      check('produced = landed + quarantined', sim.records, landed + quarantined),
-      check('invalid records produced = quarantined', sim.invalid, quarantined),
-      check('records in Bronze objects = warehouse Bronze rows', bronze.records, bronzeRows),
-      check('silver rows = distinct Bronze events', bronzeDistinct, silverRows),
-      ...(before.recordsIn === 0 && isFresh(bronze.records, landed)
-        ? [
-            check(
-              'distinct valid events simulated = silver rows in the window',
-              sim.distinctEvents,
-              silverInWindow,
-            ),
-          ]
-        : []),
-    ];
-    const glimpse = await goldGlimpse(wh, window, 5);
-    const top = { tracks: glimpse.topTracks, artists: glimpse.topArtists };
-    return {
-      window,
-      seed: simulation.seed,
-      events: eventsOf(sim, landed, quarantined),
-      bronze,
-      quarantine,
-      warehouse: { bronze_rows: bronzeRows },
-      silver: { rows: silverRows },
-      gold,
-      runs,
-      reconciliation: { ok: checks.every((c) => c.ok), checks },
-      top,
-      stages,
-      data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
-    };
-  });
+        [sqlTimestamp(window.start), sqlTimestamp(window.end)],
+      );
+      const gold: Record<string, number> = {};
+      for (const table of GOLD_TABLES)
+        gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+      const landed = after.landed - before.landed;
+      const quarantined = after.quarantined - before.quarantined;
+      const checks: ReconcileCheck[] = [
+        check('produced = landed + quarantined', sim.records, landed + quarantined),
+        check('invalid records produced = quarantined', sim.invalid, quarantined),
+        check('records in Bronze objects = warehouse Bronze rows', bronze.records, bronzeRows),
+        check('silver rows = distinct Bronze events', bronzeDistinct, silverRows),
+        ...(before.recordsIn === 0 && isFresh(bronze.records, landed)
+          ? [
+              check(
+                'distinct valid events simulated = silver rows in the window',
+                sim.distinctEvents,
+                silverInWindow,
+              ),
+            ]
+          : []),
+      ];
+      const glimpse = await goldGlimpse(wh, window, 5);
+      const top = { tracks: glimpse.topTracks, artists: glimpse.topArtists };
+      return {
+        window,
+        seed: simulation.seed,
+        events: eventsOf(sim, landed, quarantined),
+        bronze,
+        quarantine,
+        warehouse: { bronze_rows: bronzeRows },
+        silver: { rows: silverRows },
+        gold,
+        runs,
+        reconciliation: { ok: checks.every((c) => c.ok), checks },
+        top,
+        stages,
+        functions: services.lambda.report(),
+        assembly: { dir: services.assembly.dir, env: services.assembly.envName },
+        data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
+      };
+    }),
+  );
 }
 
 /** Runs the producer in a worker thread (see produce-worker.ts) and resolves when every record is acknowledged. */

@@ -1,32 +1,30 @@
 /**
- * One run of the hourly workflow on the local stand-ins: the state machine the CDK app synthesizes, executed
- * in-process, each Task state mapped to the handler code that runs in AWS:
- *   PlanWindow -> planner, LoadBronze -> loader, RunDbt (ECS RunTask .sync) -> the embedded dbt runner,
- *   Reconcile -> reconcile, PublishSummary / RecordFailure -> publisher.
- * The execution history is saved like the console's (runs/<runId>/history.json) next to the summary and report.
+ * One run of the hourly workflow on the local stand-ins: the state machine of the synthesized cloud assembly,
+ * executed in-process. Each Lambda task invokes the function it names in the definition (its FunctionName)
+ * in the local Lambda runtime, from the asset `cdk deploy` uploads; RunDbt (ECS RunTask .sync) runs the
+ * embedded dbt runner in the place of the `dbt` binary, with the container environment of the task
+ * definition plus the state's overrides. The execution history is saved like the console's
+ * (runs/<runId>/history.json), next to the summary and report the Publisher function wrote to S3.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { planWindow } from '../../lambdas/planner/plan.ts';
-import { loadBronze, type LoadRequest } from '../../lambdas/loader/load.ts';
-import { assertReconciled } from '../../lambdas/reconcile/handler.ts';
-import { reconcileWindow } from '../../lambdas/reconcile/reconcile.ts';
-import {
-  buildSummary,
-  publishRequestFromEvent,
-  publishSummary,
-  type PublisherEvent,
-} from '../../lambdas/publisher/publish.ts';
 import { renderRunReport } from '../../dashboard/report.ts';
-import { putObjectBytes } from '../../lambdas/shared/s3.ts';
+import { RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { getObjectBytes, putObjectBytes } from '../../lambdas/shared/s3.ts';
 import type { RunSummary, RunWindow } from '../../lambdas/shared/run-summary.ts';
 import { MdsError } from '../../lambdas/shared/errors.ts';
+import { LocalResolver, workflowFromTemplates } from '../../stepfunctions/local.ts';
 import { runDbt } from '../dbt/index.ts';
+import type { CloudAssembly } from '../lambda/assembly.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { runDir } from '../state.ts';
-import { executeLocally, type HistoryEvent, type LocalExecution } from '../workflow/executor.ts';
-import { synthesizeLocalWorkflow } from '../../stepfunctions/local.ts';
+import {
+  executeLocally,
+  type HistoryEvent,
+  type LocalExecution,
+  type LocalTask,
+} from '../workflow/executor.ts';
 import type { LocalServices } from './services.ts';
 
 export interface LocalRunOptions {
@@ -37,7 +35,7 @@ export interface LocalRunOptions {
   readonly onEvent?: (event: HistoryEvent) => void;
   /** dbt progress lines. */
   readonly dbtLog?: (line: string) => void;
-  /** Pause between retries (ms); locally shorter than the deployed intervals. @default 1000 */
+  /** Pause between retries (ms); a local speed-up over the definition's intervals. @default 1000 */
   readonly retryIntervalMs?: number;
   /** Test hook: makes the dbt task fail this many times before it runs (Infinity = always). */
   readonly injectDbtFailures?: number;
@@ -49,133 +47,178 @@ export interface LocalRun {
   readonly runDir: string | undefined;
 }
 
-const DBT_PROJECT = path.join(PROJECT_ROOT, 'dbt');
-const MAX_WINDOW_DAYS = 31;
-const LOOKBACK_HOURS = 48;
+/** What the local dbt "container" changes in the task definition's environment: the target is the DuckDB file. */
+export const DBT_LOCAL_OVERRIDES = { DBT_TARGET: 'duckdb' } as const;
 
-let definition: Record<string, unknown> | undefined;
+const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 
-/** The synthesized state machine, resolved for local execution (synthesized once per process). */
-export function localDefinition(): Record<string, unknown> {
-  definition ??= synthesizeLocalWorkflow().definition;
-  return definition;
+interface AslTask {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly Parameters?: Record<string, unknown>;
+}
+
+/** The state machine of the assembly's pipeline stack, resolved for local execution. */
+export function localDefinition(assembly: CloudAssembly, bucket: string): Record<string, unknown> {
+  return workflowFromTemplates(assembly.templates, `Mds-${assembly.envName}-Pipeline`, bucket).definition;
 }
 
 export async function runWorkflowLocally(
   services: LocalServices,
   options: LocalRunOptions = {},
 ): Promise<LocalRun> {
-  const { s3, bucket, warehouse } = services;
+  const { s3, bucket, assembly } = services;
   const executionName = options.executionName ?? `local-${randomUUID()}`;
-  const startedAt = new Date().toISOString();
-  const timings: Record<string, number> = {};
   let dbtFailuresLeft = options.injectDbtFailures ?? 0;
-  let published: RunSummary | undefined;
+  const definition = localDefinition(assembly, bucket);
+  const states = definition.States as Record<string, AslTask>;
 
-  const publish = async (event: unknown): Promise<unknown> => {
-    const request = {
-      ...publishRequestFromEvent(event as PublisherEvent, bucket),
-      stepSeconds: { ...timings },
+  const tasks: Record<string, LocalTask> = {};
+  for (const [name, state] of Object.entries(states)) {
+    if (state.Type !== 'Task') continue;
+    // A Lambda task names its function in Parameters.FunctionName (lambda:invoke) or, with
+    // payloadResponseOnly, as its Resource.
+    const arn = state.Resource?.startsWith(LAMBDA_INVOKE)
+      ? String(state.Parameters?.FunctionName ?? '')
+      : state.Resource?.startsWith('arn:aws:lambda:')
+        ? state.Resource
+        : undefined;
+    if (arn === undefined) continue;
+    const logicalId = /:function:([^:]+)/.exec(arn)?.[1] ?? '';
+    const id = services.lambda.byLogicalId(logicalId);
+    if (!id) {
+      throw new MdsError(
+        `the workflow's state ${name} invokes ${arn}, which the local Lambda runtime does not run`,
+      );
+    }
+    tasks[name] = (payload) => services.lambda.invoke(id, payload);
+  }
+  tasks.RunDbt = async (request) => {
+    const env = dbtContainerEnvironment(assembly, bucket, request);
+    const taskStartedAt = new Date().toISOString();
+    if (dbtFailuresLeft > 0) {
+      dbtFailuresLeft -= 1;
+      throw ecsTaskFailed('dbt exited with code 1 (failure injected for a test)');
+    }
+    const result = await services.warehouse.use((wh) =>
+      runDbt({
+        projectDir: path.join(PROJECT_ROOT, 'dbt'),
+        connection: wh.connection,
+        command: 'build',
+        targetDir: path.join(services.paths.root, 'dbt-target'),
+        log: options.dbtLog,
+      }),
+    );
+    // As the image's entrypoint does: run_results.json to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/.
+    const prefix = (env.ARTIFACTS_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
+    if (!prefix || !env.ARTIFACTS_BUCKET) {
+      throw ecsTaskFailed('the dbt container has no ARTIFACTS_BUCKET or ARTIFACTS_PREFIX in its environment');
+    }
+    await putObjectBytes(
+      s3,
+      env.ARTIFACTS_BUCKET,
+      `${prefix}/run_results.json`,
+      JSON.stringify(result.runResults),
+      {
+        contentType: 'application/json',
+      },
+    );
+    if (!result.success) {
+      const failed = result.runResults.results.filter((r) => r.status === 'error' || r.status === 'fail');
+      throw ecsTaskFailed(
+        `dbt build failed: ${failed.map((r) => `${r.unique_id} (${r.status}${r.message ? `: ${r.message}` : ''})`).join('; ')}`,
+      );
+    }
+    return {
+      TaskArn: `arn:aws:ecs:local:000000000000:task/local/${randomUUID()}`,
+      StartedAt: taskStartedAt,
+      StoppedAt: new Date().toISOString(),
+      LastStatus: 'STOPPED',
+      Containers: [{ Name: 'dbt', ExitCode: 0 }],
     };
-    published = await buildSummary({ s3, bucket }, request);
-    return publishSummary({ s3, bucket }, published);
   };
 
   const execution = await executeLocally({
-    definition: localDefinition(),
+    definition,
     input: options.window ? { window: options.window } : {},
     executionName,
     retryIntervalMs: options.retryIntervalMs ?? 1000,
-    onEvent: (e) => {
-      options.onEvent?.(e);
-    },
-    tasks: {
-      PlanWindow: async (payload) =>
-        planWindow(payload as Parameters<typeof planWindow>[0], new Date(), {
-          maxWindowDays: MAX_WINDOW_DAYS,
-          lookbackHours: LOOKBACK_HOURS,
-        }),
-      LoadBronze: async (payload) =>
-        timed(timings, 'LoadBronze', () => loadBronze({ s3, bucket, warehouse }, payload as LoadRequest)),
-      RunDbt: async (request) =>
-        timed(timings, 'RunDbt', async () => {
-          const env = containerEnvironment(request);
-          const taskStartedAt = new Date().toISOString();
-          if (dbtFailuresLeft > 0) {
-            dbtFailuresLeft -= 1;
-            throw ecsTaskFailed('dbt exited with code 1 (failure injected for a test)');
-          }
-          const result = await runDbt({
-            projectDir: DBT_PROJECT,
-            connection: warehouse.connection,
-            command: 'build',
-            targetDir: path.join(services.paths.root, 'dbt-target'),
-            log: options.dbtLog,
-          });
-          // As the Fargate entrypoint does: run_results.json to s3://<bucket>/<ARTIFACTS_PREFIX>/, next to the run summary.
-          const prefix = (env.ARTIFACTS_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
-          if (!prefix) throw new MdsError('the RunDbt task request sets no ARTIFACTS_PREFIX');
-          await putObjectBytes(s3, bucket, `${prefix}/run_results.json`, JSON.stringify(result.runResults), {
-            contentType: 'application/json',
-          });
-          if (!result.success) {
-            const failed = result.runResults.results.filter(
-              (r) => r.status === 'error' || r.status === 'fail',
-            );
-            throw ecsTaskFailed(
-              `dbt build failed: ${failed.map((r) => `${r.unique_id} (${r.status}${r.message ? `: ${r.message}` : ''})`).join('; ')}`,
-            );
-          }
-          return {
-            TaskArn: `arn:aws:ecs:local:000000000000:task/local/${randomUUID()}`,
-            StartedAt: taskStartedAt,
-            StoppedAt: new Date().toISOString(),
-            LastStatus: 'STOPPED',
-            Containers: [{ Name: 'dbt', ExitCode: 0 }],
-          };
-        }),
-      Reconcile: async (payload) =>
-        timed(timings, 'Reconcile', async () => {
-          const p = payload as { runId: string; window: RunWindow; runStartedAt?: string };
-          return assertReconciled(
-            await reconcileWindow(
-              { s3, bucket, warehouse },
-              { ...p, runStartedAt: p.runStartedAt ?? startedAt },
-            ),
-          );
-        }),
-      PublishSummary: publish,
-      RecordFailure: publish,
-    },
+    onEvent: (e) => options.onEvent?.(e),
+    tasks,
   });
 
+  // The Publisher function wrote the summary to S3 (as in AWS); the local copy adds the step timings of the
+  // execution history, which the console shows and a function cannot see.
+  const runId = publishedRunId(execution);
+  let summary: RunSummary | undefined;
   let dir: string | undefined;
-  if (published) {
-    dir = runDir(services.paths.root, published.runId);
-    await mkdir(dir, { recursive: true });
-    await writeFile(path.join(dir, 'summary.json'), JSON.stringify(published, null, 2));
-    await writeFile(path.join(dir, 'report.html'), renderRunReport(published));
-    await writeFile(path.join(dir, 'history.json'), JSON.stringify({ events: execution.history }, null, 2));
+  if (runId) {
+    const raw = await getObjectBytes(s3, bucket, `${RUNS_PREFIX}${runId}/summary.json`).catch(
+      () => undefined,
+    );
+    if (raw) {
+      const published = JSON.parse(Buffer.from(raw).toString('utf8')) as RunSummary;
+      summary = { ...published, stepSeconds: roundedSeconds(execution.stateSeconds) };
+      dir = runDir(services.paths.root, runId);
+      await mkdir(dir, { recursive: true });
+      await writeFile(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
+      await writeFile(path.join(dir, 'report.html'), renderRunReport(summary));
+      await writeFile(path.join(dir, 'history.json'), JSON.stringify({ events: execution.history }, null, 2));
+    }
   }
-  return { execution, summary: published, runDir: dir };
+  return { execution, summary, runDir: dir };
 }
 
-async function timed<T>(timings: Record<string, number>, name: string, fn: () => Promise<T>): Promise<T> {
-  const t0 = performance.now();
-  try {
-    return await fn();
-  } finally {
-    timings[name] = (timings[name] ?? 0) + (performance.now() - t0) / 1000;
+/** The run id the publisher used: the planner's, or the execution name when planning failed. */
+function publishedRunId(execution: LocalExecution): string | undefined {
+  for (const e of execution.history) {
+    if (e.type !== 'TaskStateEntered') continue;
+    const name = e.details?.name;
+    if (name !== 'PublishSummary' && name !== 'RecordFailure') continue;
+    const input = JSON.parse(String(e.details?.input ?? '{}')) as { plan?: { runId?: string } };
+    return input.plan?.runId ?? execution.executionName;
   }
+  return undefined;
 }
 
-/** The container environment the RunDbt state passes (ECS RunTask ContainerOverrides). */
-function containerEnvironment(request: unknown): Record<string, string> {
-  const overrides = (
-    request as { Overrides?: { ContainerOverrides?: { Environment?: { Name: string; Value: string }[] }[] } }
-  ).Overrides?.ContainerOverrides?.[0]?.Environment;
-  if (!overrides) throw new MdsError('the RunDbt task request has no container environment');
-  return Object.fromEntries(overrides.map((e) => [e.Name, e.Value]));
+function roundedSeconds(seconds: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000]));
+}
+
+/**
+ * The dbt container's environment: the task definition's (every reference resolved to the local stand-ins),
+ * the RunTask ContainerOverrides of the state, and DBT_LOCAL_OVERRIDES.
+ */
+export function dbtContainerEnvironment(
+  assembly: CloudAssembly,
+  bucket: string,
+  request: unknown,
+): Record<string, string> {
+  const r = request as {
+    TaskDefinition?: string;
+    Overrides?: { ContainerOverrides?: { Name?: string; Environment?: { Name: string; Value: string }[] }[] };
+  };
+  const overrides = r.Overrides?.ContainerOverrides?.[0];
+  if (!overrides?.Environment) throw new MdsError('the RunDbt task request has no container environment');
+  // The state names the task definition by its ARN, whose last part is the family (or a logical id).
+  const name = /task-definition\/([^:]+)/.exec(r.TaskDefinition ?? '')?.[1] ?? r.TaskDefinition;
+  const stack = `Mds-${assembly.envName}-Pipeline`;
+  const taskDefinition = Object.entries(assembly.templates.get(stack)?.Resources ?? {}).find(
+    ([id, res]) =>
+      res.Type === 'AWS::ECS::TaskDefinition' && (id === name || res.Properties?.Family === name),
+  )?.[1];
+  if (!taskDefinition)
+    throw new MdsError(`the RunDbt task names ${r.TaskDefinition}, which ${stack} does not define`);
+  const containers = (taskDefinition.Properties?.ContainerDefinitions ?? []) as {
+    Name: string;
+    Environment?: { Name: string; Value: unknown }[];
+  }[];
+  const container = containers.find((c) => c.Name === (overrides.Name ?? 'dbt')) ?? containers[0];
+  const resolver = new LocalResolver(assembly.templates, bucket);
+  const env: Record<string, string> = {};
+  for (const e of container?.Environment ?? []) env[e.Name] = String(resolver.resolve(e.Value, stack));
+  for (const e of overrides.Environment) env[e.Name] = e.Value;
+  return { ...env, ...DBT_LOCAL_OVERRIDES };
 }
 
 /** How a failed ECS task surfaces in Step Functions: States.TaskFailed with the task's reason. */

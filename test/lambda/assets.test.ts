@@ -288,4 +288,21 @@ describe('the local Lambda runtime, on bundles that misbehave', () => {
     expect(rt.report()[0]?.coldStarts).toBe(2);
     await rt.close();
   });
+
+  it('an environment that dies mid-invocation fails that invocation as Runtime.ExitError and is replaced', async () => {
+    const rt = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs') });
+    rt.register(
+      await fakeAsset(
+        'crashing',
+        'export const handler = async (event) => { if (event.crash) process.exit(3); return "fine"; };\n',
+      ),
+      { environment: {}, overrides: [], layers: [], concurrency: 1 },
+    );
+    const err = await rt.invoke('crashing', { crash: true }).catch((e: unknown) => e);
+    expect((err as Error).name).toBe('Runtime.ExitError');
+    expect((err as Error).message).toMatch(/exit status 3/);
+    expect(await rt.invoke('crashing', {})).toBe('fine');
+    expect(rt.report()[0]?.coldStarts).toBe(2);
+    await rt.close();
+  });
 });

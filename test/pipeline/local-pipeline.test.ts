@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalServices, type LocalServices } from '../../localstack/pipeline/services.ts';
 import { countRecords, runLocalPipeline, type PipelineReport } from '../../localstack/pipeline/up.ts';
 import { runWorkflowLocally } from '../../localstack/pipeline/workflow.ts';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
 import { BRONZE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
@@ -102,6 +101,15 @@ describe('mds local up, end to end', () => {
     expect(report.warehouse.bronze_rows).toBe(sim.valid);
     expect(report.silver.rows).toBe(sim.distinctEvents);
     expect(report.runs.map((r) => r.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    // Every function ran from its asset in the cloud assembly.
+    const assets = new Map(services.assembly.functions.map((f) => [f.id, f.assetHash]));
+    for (const f of report.functions) expect(f.assetHash).toBe(assets.get(f.id));
+    expect(
+      report.functions
+        .filter((f) => f.invocations > 0)
+        .map((f) => f.id)
+        .sort(),
+    ).toEqual(['Consumer', 'Loader', 'Planner', 'Publisher', 'Reconcile']);
     expect(sim.duplicates).toBeGreaterThan(0);
     expect(sim.late).toBeGreaterThan(0);
   });
@@ -160,9 +168,8 @@ describe('mds local up, end to end', () => {
   });
 
   it('does not double-load when two runs of the same window go at once', async () => {
-    // Prepare: fresh objects for hour 0, and a second connection, as a second execution would have.
+    // Prepare: fresh objects for hour 0.
     await landMoreEvents(9, 3_000, hour(0));
-    const second = await openDuckDbWarehouse({ path: services.paths.warehouse });
     const rowsBefore =
       (await services.warehouse.query<{ n: number }>('select count(*) as n from bronze.listening_events'))[0]
         ?.n ?? 0;
@@ -170,12 +177,8 @@ describe('mds local up, end to end', () => {
     // Act
     const [a, b] = await Promise.all([
       runWorkflowLocally(services, { window: hour(0), executionName: 'concurrent-a', retryIntervalMs: 200 }),
-      runWorkflowLocally(
-        { ...services, warehouse: second },
-        { window: hour(0), executionName: 'concurrent-b', retryIntervalMs: 200 },
-      ),
+      runWorkflowLocally(services, { window: hour(0), executionName: 'concurrent-b', retryIntervalMs: 200 }),
     ]);
-    await second.close();
 
     // Assess: the new rows are in the warehouse exactly once, whichever run loaded them.
     const loaded = (a.summary?.loader?.rowsLoaded ?? 0) + (b.summary?.loader?.rowsLoaded ?? 0);
