@@ -9,6 +9,7 @@ export default tseslint.config(
       'node_modules/**',
       'cdk.out/**',
       '.mds-data/**',
+      '.mds-cache/**',
       'dbt/target/**',
       'dashboard/public/vendor/**',
       'coverage/**',
