@@ -16,7 +16,7 @@
  * framed by START / END / REPORT lines as in CloudWatch Logs.
  */
 import { randomUUID, createHash } from 'node:crypto';
-import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { cp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -122,7 +122,8 @@ export class LocalLambdaRuntime {
   register(spec: LambdaFunctionSpec, setup: LocalFunctionSetup): void {
     if (this.functions.has(spec.id)) throw new MdsError(`function ${spec.id} is registered twice`);
     const logFile = path.join(this.options.logDir, `${spec.id.replace(/[^A-Za-z0-9_-]+/g, '-')}.log`);
-    void mkdir(this.options.logDir, { recursive: true });
+    // Before the stream opens its file: a stream opened first would fail with ENOENT.
+    mkdirSync(this.options.logDir, { recursive: true });
     const state: FunctionState = {
       spec,
       setup,

@@ -17,6 +17,8 @@ import { MdsError } from '../../lambdas/shared/errors.ts';
 import { LocalResolver, workflowFromTemplates } from '../../stepfunctions/local.ts';
 import { runDbt } from '../dbt/index.ts';
 import type { CloudAssembly } from '../lambda/assembly.ts';
+import { stackName } from '../../lib/app.ts';
+import type { EnvironmentName } from '../../lib/config/environments.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import { runDir } from '../state.ts';
 import {
@@ -60,7 +62,11 @@ interface AslTask {
 
 /** The state machine of the assembly's pipeline stack, resolved for local execution. */
 export function localDefinition(assembly: CloudAssembly, bucket: string): Record<string, unknown> {
-  return workflowFromTemplates(assembly.templates, `Mds-${assembly.envName}-Pipeline`, bucket).definition;
+  return workflowFromTemplates(
+    assembly.templates,
+    stackName(assembly.envName as EnvironmentName, 'Pipeline'),
+    bucket,
+  ).definition;
 }
 
 export async function runWorkflowLocally(
@@ -202,7 +208,7 @@ export function dbtContainerEnvironment(
   if (!overrides?.Environment) throw new MdsError('the RunDbt task request has no container environment');
   // The state names the task definition by its ARN, whose last part is the family (or a logical id).
   const name = /task-definition\/([^:]+)/.exec(r.TaskDefinition ?? '')?.[1] ?? r.TaskDefinition;
-  const stack = `Mds-${assembly.envName}-Pipeline`;
+  const stack = stackName(assembly.envName as EnvironmentName, 'Pipeline');
   const taskDefinition = Object.entries(assembly.templates.get(stack)?.Resources ?? {}).find(
     ([id, res]) =>
       res.Type === 'AWS::ECS::TaskDefinition' && (id === name || res.Properties?.Family === name),
