@@ -9,8 +9,8 @@ import { select, plan } from '../../localstack/dbt/graph.ts';
 import { loadProject } from '../../localstack/dbt/project.ts';
 import { DBT_PROJECT } from './helpers.ts';
 
-// dbt's published JSON Schemas (draft-07), kept next to the project.
-const SCHEMA_DIR = path.resolve(PROJECT_ROOT, '..', 'shared', 'dbt-jsonschema');
+// dbt's published JSON Schemas (draft-07), a copy in the repository (see its README and SOURCE_COMMIT).
+const SCHEMA_DIR = path.join(PROJECT_ROOT, 'test', 'fixtures', 'dbt-jsonschema');
 
 async function validator(file: string) {
   const schema = JSON.parse(await readFile(path.join(SCHEMA_DIR, file), 'utf8')) as Record<string, unknown>;
