@@ -5,16 +5,16 @@
  * MSK mappings have no partial batch response, so any failed S3 write throws and the whole batch is
  * retried; the object keys and bytes are deterministic, so the retry is safe.
  *
- * Environment: BUCKET_NAME (required), BRONZE_PREFIX (default "bronze/"), QUARANTINE_PREFIX
- * (default "quarantine/"), GZIP_LEVEL (default 1), and the Powertools variables (POWERTOOLS_LOG_LEVEL,
- * POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_METRICS_DISABLED, ...).
+ * Environment (env.ts): BUCKET_NAME (required), BRONZE_PREFIX (default "bronze/"), QUARANTINE_PREFIX
+ * (default "quarantine/"), GZIP_LEVEL (default 1), and the Powertools variables (POWERTOOLS_SERVICE_NAME,
+ * POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, ...).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError, errorMessage } from '../shared/errors.ts';
-import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../shared/bronze.ts';
-import { DEFAULT_GZIP_LEVEL, landBatch, type LandOptions } from './land.ts';
+import { errorMessage } from '../shared/errors.ts';
+import { consumerEnv } from './env.ts';
+import { landBatch, type LandOptions } from './land.ts';
 import type { MskEvent } from './msk-event.ts';
 
 export type { MskEvent, MskRecord, MskRecordHeader } from './msk-event.ts';
@@ -33,43 +33,13 @@ export interface ConsumerSummary {
 }
 
 export function consumerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
-  const bucket = env.BUCKET_NAME?.trim();
-  if (!bucket) {
-    throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the name of the Bronze bucket');
-  }
+  const c = consumerEnv.read(env);
   return {
-    bucket,
-    bronzePrefix: folderPrefix(env, 'BRONZE_PREFIX', BRONZE_PREFIX),
-    quarantinePrefix: folderPrefix(env, 'QUARANTINE_PREFIX', QUARANTINE_PREFIX),
-    gzipLevel: gzipLevel(env),
+    bucket: c.BUCKET_NAME,
+    bronzePrefix: c.BRONZE_PREFIX,
+    quarantinePrefix: c.QUARANTINE_PREFIX,
+    gzipLevel: c.GZIP_LEVEL,
   };
-}
-
-function folderPrefix(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!value.endsWith('/') || value.startsWith('/')) {
-    throw new ConfigError(
-      name,
-      `"${value}" is not a folder prefix`,
-      `Use a prefix like "${fallback}" (no leading "/", a trailing "/")`,
-    );
-  }
-  return value;
-}
-
-function gzipLevel(env: NodeJS.ProcessEnv): number {
-  const value = env.GZIP_LEVEL;
-  if (value === undefined || value === '') return DEFAULT_GZIP_LEVEL;
-  const level = Number(value);
-  if (!Number.isInteger(level) || level < 1 || level > 9) {
-    throw new ConfigError(
-      'GZIP_LEVEL',
-      `"${value}" is not a gzip level`,
-      'Use an integer from 1 (fastest) to 9 (smallest)',
-    );
-  }
-  return level;
 }
 
 export interface ConsumerDeps {
@@ -81,8 +51,9 @@ export interface ConsumerDeps {
 }
 
 export function createConsumerHandler(deps: ConsumerDeps): (event: MskEvent) => Promise<ConsumerSummary> {
-  const logger = deps.logger ?? new Logger({ serviceName: 'consumer' });
-  const metrics = deps.metrics ?? new Metrics({ namespace: 'SpotifyMds', serviceName: 'consumer' });
+  // Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
+  const logger = deps.logger ?? new Logger();
+  const metrics = deps.metrics ?? new Metrics();
   let config: ConsumerConfig | undefined;
   return async (event) => {
     config ??= deps.config();

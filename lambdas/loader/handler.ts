@@ -4,14 +4,14 @@
  *
  * Input (from the state machine): { runId, windowStart, windowEnd, lookbackHours, previous }. The load stops
  * before the invocation's deadline and returns `complete: false`; the workflow calls again with `previous`.
- * Environment: BUCKET_NAME (required), the warehouse settings of `warehouseConfigFromEnv` (WAREHOUSE,
+ * Environment (env.ts): BUCKET_NAME, the warehouse settings of `warehouseConfigFromEnv` (WAREHOUSE,
  * SNOWFLAKE_*, POSTGRES_URL, DUCKDB_PATH, ON_ERROR), and the Powertools variables.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError } from '../shared/errors.ts';
 import { openWarehouse, warehouseConfigFromEnv } from '../shared/warehouse/config.ts';
+import { loaderEnv } from './env.ts';
 import { loadBronze, type LoadResult } from './load.ts';
 
 export interface LoadEvent {
@@ -23,19 +23,16 @@ export interface LoadEvent {
   readonly previous?: LoadResult | null;
 }
 
-const logger = new Logger({ serviceName: 'mds-loader' });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'mds',
-  serviceName: 'mds-loader',
-});
+// Service name and metrics namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE.
+const logger = new Logger();
+const metrics = new Metrics();
 const s3 = new S3Client({});
 
 export const handler = async (
   event: LoadEvent,
   context: { getRemainingTimeInMillis(): number },
 ): Promise<LoadResult> => {
-  const bucket = process.env.BUCKET_NAME?.trim();
-  if (!bucket) throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the name of the Bronze bucket');
+  const { BUCKET_NAME: bucket } = loaderEnv.read(process.env);
   const config = warehouseConfigFromEnv(process.env);
   logger.appendKeys({ runId: event.runId });
   const warehouse = await openWarehouse(config);

@@ -1,9 +1,14 @@
-/** PlanWindow: the window and run id of a workflow run. The logic is in plan.ts. */
+/** PlanWindow: the window and run id of a workflow run. The logic is in plan.ts, the settings in env.ts. */
+import { plannerEnv } from './env.ts';
 import { planWindow, type PlanEvent, type RunPlan } from './plan.ts';
 
-const options = {
-  maxWindowDays: Number(process.env.MAX_WINDOW_DAYS ?? '31'),
-  lookbackHours: Number(process.env.LOOKBACK_HOURS ?? '24'),
-};
+let settings: ReturnType<typeof plannerEnv.read> | undefined;
 
-export const handler = async (event: PlanEvent): Promise<RunPlan> => planWindow(event, new Date(), options);
+export const handler = async (event: PlanEvent): Promise<RunPlan> => {
+  // Read on the first invocation, so a bad setting fails the invocation with its ConfigError, not the import.
+  settings ??= plannerEnv.read(process.env);
+  return planWindow(event, new Date(), {
+    maxWindowDays: settings.MAX_WINDOW_DAYS,
+    lookbackHours: settings.LOOKBACK_HOURS,
+  });
+};

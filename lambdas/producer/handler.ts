@@ -3,13 +3,14 @@
  * send times fall in the WINDOW_SECONDS before the invocation and sends them to KAFKA_TOPIC. The kafkajs
  * producer is connected once per execution environment and reused by later invocations.
  *
- * Environment: KAFKA_BROKERS (comma-separated), KAFKA_TOPIC (default spotify-events), EVENTS_PER_INVOCATION
+ * Environment (env.ts): KAFKA_BROKERS (comma-separated), KAFKA_TOPIC (default spotify-events), EVENTS_PER_INVOCATION
  * (default 600), WINDOW_SECONDS (default 60), KAFKA_AUTH (`iam`, the default: TLS + MSK IAM; `plaintext`
  * for the local broker), AWS_REGION (for the IAM token).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Kafka, Producer } from 'kafkajs';
 import { ConfigError } from '../shared/errors.ts';
+import { producerEnv } from './env.ts';
 import { createKafka, createProducer } from '../shared/kafka.ts';
 import { simulate } from '../shared/simulator/index.ts';
 import { kafkaFailure, produceRecords, type ProduceResult } from './produce.ts';
@@ -22,23 +23,9 @@ export interface ProducerConfig {
   readonly iamRegion: string | null;
 }
 
-function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 1) {
-    throw new ConfigError(
-      name,
-      `must be a positive integer, got "${raw}"`,
-      'Fix the producer settings in lib/config.',
-    );
-  }
-  return n;
-}
-
 export function producerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
-  const brokers = (env.KAFKA_BROKERS ?? '')
-    .split(',')
+  const c = producerEnv.read(env);
+  const brokers = c.KAFKA_BROKERS.split(',')
     .map((b) => b.trim())
     .filter(Boolean);
   if (brokers.length === 0) {
@@ -48,12 +35,7 @@ export function producerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
       'Set it to the comma-separated host:port list of the brokers.',
     );
   }
-  const auth = env.KAFKA_AUTH ?? 'iam';
-  if (auth !== 'iam' && auth !== 'plaintext') {
-    throw new ConfigError('KAFKA_AUTH', `must be "iam" or "plaintext", got "${auth}"`, 'Use iam for MSK.');
-  }
-  const region = env.AWS_REGION ?? '';
-  if (auth === 'iam' && !region) {
+  if (c.KAFKA_AUTH === 'iam' && !c.AWS_REGION) {
     throw new ConfigError(
       'AWS_REGION',
       'is not set',
@@ -62,10 +44,10 @@ export function producerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
   }
   return {
     brokers,
-    topic: env.KAFKA_TOPIC || 'spotify-events',
-    eventsPerInvocation: positiveInt(env, 'EVENTS_PER_INVOCATION', 600),
-    windowSeconds: positiveInt(env, 'WINDOW_SECONDS', 60),
-    iamRegion: auth === 'iam' ? region : null,
+    topic: c.KAFKA_TOPIC,
+    eventsPerInvocation: c.EVENTS_PER_INVOCATION,
+    windowSeconds: c.WINDOW_SECONDS,
+    iamRegion: c.KAFKA_AUTH === 'iam' ? c.AWS_REGION : null,
   };
 }
 

@@ -1,17 +1,16 @@
 /** PublishSummary / RecordFailure: the run summary and report to S3, and a notification on failure. */
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { ConfigError } from '../shared/errors.ts';
+import { publisherEnv } from './env.ts';
 import { publishRequestFromEvent, publishRun, type PublisherEvent, type PublishResult } from './publish.ts';
 
-const bucket = process.env.BUCKET_NAME;
 const s3 = new S3Client({});
 const sns = new SNSClient({});
 
 export const handler = async (event: PublisherEvent): Promise<PublishResult> => {
-  if (!bucket) throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the Bronze bucket name');
+  const { BUCKET_NAME: bucket, ALERT_TOPIC_ARN: topicArn } = publisherEnv.read(process.env);
   return publishRun(
-    { s3, bucket, sns, topicArn: process.env.ALERT_TOPIC_ARN },
+    { s3, bucket, sns, topicArn: topicArn || undefined },
     publishRequestFromEvent(event, bucket),
   );
 };

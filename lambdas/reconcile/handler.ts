@@ -1,6 +1,6 @@
 /** Reconcile: the window's counts per stage, each check exact; a mismatch fails the run. */
 import { S3Client } from '@aws-sdk/client-s3';
-import { ConfigError } from '../shared/errors.ts';
+import { reconcileEnv } from './env.ts';
 import type { RunWindow } from '../shared/run-summary.ts';
 import { openWarehouse, warehouseConfigFromEnv } from '../shared/warehouse/config.ts';
 import { ReconciliationError, reconcileWindow, type ReconcileResult } from './reconcile.ts';
@@ -14,8 +14,7 @@ export interface ReconcileEvent {
 }
 
 export const handler = async (event: ReconcileEvent): Promise<ReconcileResult> => {
-  const bucket = process.env.BUCKET_NAME;
-  if (!bucket) throw new ConfigError('BUCKET_NAME', 'is not set', 'Set it to the Bronze bucket name');
+  const { BUCKET_NAME: bucket } = reconcileEnv.read(process.env);
   const warehouse = await openWarehouse(warehouseConfigFromEnv(process.env));
   try {
     return assertReconciled(await reconcileWindow({ s3, bucket, warehouse }, event));

@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+import { envEnum } from './env.ts';
 import kafkajs, {
   Kafka,
   Partitioners,
@@ -21,6 +22,9 @@ import kafkajs, {
  * zlib's default, 6; level 1 costs a third of the CPU for batches about 15% larger, and the producer is
  * CPU-bound (`npm run bench -- broker`). Consumers read any level.
  */
+/** KAFKA_AUTH, for the functions that talk to Kafka: `iam` (TLS and MSK IAM, the default), `plaintext` (the local broker). */
+export const KAFKA_AUTH = envEnum('iam (MSK) or plaintext (the local broker)', ['iam', 'plaintext'], 'iam');
+
 export const GZIP_LEVEL = 1;
 
 const gzip = promisify(zlib.gzip);

@@ -3,9 +3,15 @@
  * adds partitions when the setting grows, and keeps the topic (and its data) when the stack is deleted.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { ConfigError } from '../shared/errors.ts';
-import { createKafka } from '../shared/kafka.ts';
+import { envContract, envString } from '../shared/env.ts';
+import { createKafka, KAFKA_AUTH } from '../shared/kafka.ts';
 import { applyTopic } from './topic.ts';
+
+/** KAFKA_AUTH as for the producer; the brokers come in the resource's properties. */
+export const topicAdminEnv = envContract('the topic admin function', {
+  KAFKA_AUTH,
+  AWS_REGION: envString('the region MSK IAM tokens are signed for (set by Lambda)', 'us-east-1'),
+});
 
 interface TopicProperties {
   readonly BootstrapBrokers: string;
@@ -18,12 +24,7 @@ export const handler = async (
 ): Promise<{ PhysicalResourceId: string; Data?: Record<string, string> }> => {
   const props = event.ResourceProperties as unknown as TopicProperties;
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId };
-  const region = process.env.AWS_REGION ?? 'us-east-1';
-  // KAFKA_AUTH as for the producer: `iam` (MSK, the default) or `plaintext` (the local broker).
-  const auth = process.env.KAFKA_AUTH ?? 'iam';
-  if (auth !== 'iam' && auth !== 'plaintext') {
-    throw new ConfigError('KAFKA_AUTH', `must be "iam" or "plaintext", got "${auth}"`, 'Use iam for MSK.');
-  }
+  const { AWS_REGION: region, KAFKA_AUTH: auth } = topicAdminEnv.read(process.env);
   const kafka = createKafka({
     clientId: 'mds-topic-admin',
     brokers: props.BootstrapBrokers.split(','),

@@ -15,9 +15,12 @@ export interface MdsFunctionProps extends Omit<
   readonly entryPath: string;
   /** Days to keep the function's logs. */
   readonly logRetentionDays: logs.RetentionDays;
-  /** Metrics namespace and service name for Powertools. @default 'SpotifyMds' */
+  /** Metrics namespace for Powertools (the handlers read POWERTOOLS_METRICS_NAMESPACE). @default METRICS_NAMESPACE */
   readonly metricsNamespace?: string;
 }
+
+/** The CloudWatch namespace of the functions' own metrics (and of the alarms on them). */
+export const METRICS_NAMESPACE = 'SpotifyMds';
 
 /** The runtime every function of the app uses: the newest Node.js LTS that Lambda offers, on Graviton. */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -28,8 +31,13 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
  * to its own log group only (instead of the managed policy that allows every log group).
  */
 export class MdsFunction extends NodejsFunction {
+  /** POWERTOOLS_SERVICE_NAME: the `service` dimension of the function's metrics and the logs' service. */
+  readonly serviceName: string;
+  /** POWERTOOLS_METRICS_NAMESPACE: where the function's metrics go. */
+  readonly metricsNamespace: string;
+
   constructor(scope: Construct, id: string, props: MdsFunctionProps) {
-    const { entryPath, logRetentionDays, metricsNamespace = 'SpotifyMds', ...rest } = props;
+    const { entryPath, logRetentionDays, metricsNamespace = METRICS_NAMESPACE, ...rest } = props;
     const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logRetentionDays });
     const role = new iam.Role(scope, `${id}Role`, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -88,5 +96,7 @@ export class MdsFunction extends NodejsFunction {
         ...rest.bundling,
       },
     });
+    this.serviceName = id;
+    this.metricsNamespace = metricsNamespace;
   }
 }

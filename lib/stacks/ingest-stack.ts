@@ -9,6 +9,8 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { consumerEnv } from '../../lambdas/consumer/env.ts';
+import { producerEnv } from '../../lambdas/producer/env.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { KafkaCluster } from '../constructs/kafka-cluster.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
@@ -60,11 +62,11 @@ export class IngestStack extends Stack {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       securityGroups: [cluster.clientSecurityGroup],
       logRetentionDays: props.logRetention,
-      environment: {
+      environment: producerEnv.write({
         KAFKA_BROKERS: cluster.bootstrapBrokers,
         KAFKA_TOPIC: props.topic,
-        EVENTS_PER_INVOCATION: String(props.producer.eventsPerInvocation),
-      },
+        EVENTS_PER_INVOCATION: props.producer.eventsPerInvocation,
+      }),
     });
     cluster.grantProduce(this.producer, props.topic);
     this.producerSchedule = new scheduler.Schedule(this, 'ProducerSchedule', {
@@ -91,7 +93,7 @@ export class IngestStack extends Stack {
       timeout: Duration.minutes(5),
       memorySize: 1024,
       logRetentionDays: props.logRetention,
-      environment: { BUCKET_NAME: props.bucket.bucketName, KAFKA_TOPIC: props.topic },
+      environment: consumerEnv.write({ BUCKET_NAME: props.bucket.bucketName }),
     });
     props.bucket.grantPut(this.consumer, `${BRONZE_PREFIX}*`);
     props.bucket.grantPut(this.consumer, `${QUARANTINE_PREFIX}*`);

@@ -6,14 +6,13 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { MdsFunction } from '../constructs/mds-function.ts';
 
-/** The consumer publishes this through Powertools metrics (lambdas/consumer/handler.ts). */
-export const METRICS_NAMESPACE = 'SpotifyMds';
 export const QUARANTINED_METRIC = 'RecordsQuarantined';
 export const CONSUMER_SERVICE = 'consumer';
 
 export interface ObservabilityStackProps extends StackProps {
-  readonly consumer: lambda.IFunction;
+  readonly consumer: MdsFunction;
   readonly functions: Readonly<Record<string, lambda.IFunction>>;
   readonly stateMachine: sfn.IStateMachine;
   readonly failedBatches: sqs.IQueue;
@@ -41,9 +40,10 @@ export class ObservabilityStack extends Stack {
       period,
     });
     const quarantined = new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
+      // Where and under which service name the consumer's Powertools metrics go (its environment says).
+      namespace: props.consumer.metricsNamespace,
       metricName: QUARANTINED_METRIC,
-      dimensionsMap: { service: CONSUMER_SERVICE },
+      dimensionsMap: { service: props.consumer.serviceName },
       statistic: 'Sum',
       period,
     });

@@ -12,20 +12,23 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { loaderEnv } from '../../lambdas/loader/env.ts';
+import { plannerEnv } from '../../lambdas/planner/env.ts';
+import { publisherEnv } from '../../lambdas/publisher/env.ts';
+import { reconcileEnv } from '../../lambdas/reconcile/env.ts';
+import {
+  snowflakeConnectionEnvironment,
+  snowflakeFunctionEnvironment,
+  type SnowflakeSettings as SnowflakeConnectionSettings,
+} from '../../lambdas/shared/warehouse/config.ts';
 import { buildWorkflow } from '../../stepfunctions/workflow.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { DbtTask } from '../constructs/dbt-task.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
 import { SnowflakeIntegrationRole } from '../constructs/snowflake-integration-role.ts';
 
-export interface SnowflakeSettings {
-  readonly account: string;
-  readonly user: string;
-  readonly role: string;
-  readonly warehouse: string;
-  readonly database: string;
-  readonly schema: string;
-  readonly stage: string;
+/** The warehouse settings, and the storage integration's trust (lib/config: `warehouse`). */
+export interface SnowflakeSettings extends SnowflakeConnectionSettings {
   readonly storageIntegration: { readonly principalArn?: string; readonly externalId: string };
 }
 
@@ -92,21 +95,8 @@ export class PipelineStack extends Stack {
     if (props.alarmEmail)
       this.notifications.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
 
-    const snowflakeEnvironment = {
-      SNOWFLAKE_ACCOUNT: sf.account,
-      SNOWFLAKE_USER: sf.user,
-      SNOWFLAKE_ROLE: sf.role,
-      SNOWFLAKE_WAREHOUSE: sf.warehouse,
-      SNOWFLAKE_DATABASE: sf.database,
-      SNOWFLAKE_SCHEMA: sf.schema,
-    };
-    const warehouseEnvironment = {
-      ...snowflakeEnvironment,
-      BUCKET_NAME: props.bucket.bucketName,
-      WAREHOUSE: 'snowflake',
-      SNOWFLAKE_STAGE: sf.stage,
-      SNOWFLAKE_SECRET_ARN: this.snowflakeKey.secretArn,
-    };
+    const snowflakeEnvironment = snowflakeConnectionEnvironment(sf);
+    const warehouseEnvironment = snowflakeFunctionEnvironment(sf, this.snowflakeKey.secretArn);
 
     this.planner = new MdsFunction(this, 'Planner', {
       entryPath: 'lambdas/planner/handler.ts',
@@ -114,10 +104,10 @@ export class PipelineStack extends Stack {
       memorySize: 256,
       timeout: Duration.seconds(10),
       logRetentionDays,
-      environment: {
-        MAX_WINDOW_DAYS: String(props.workflow.maxWindowDays),
-        LOOKBACK_HOURS: String(props.workflow.lookbackHours),
-      },
+      environment: plannerEnv.write({
+        MAX_WINDOW_DAYS: props.workflow.maxWindowDays,
+        LOOKBACK_HOURS: props.workflow.lookbackHours,
+      }),
     });
 
     this.loader = new MdsFunction(this, 'Loader', {
@@ -126,7 +116,7 @@ export class PipelineStack extends Stack {
       memorySize: 1024,
       timeout: Duration.minutes(15),
       logRetentionDays,
-      environment: warehouseEnvironment,
+      environment: { ...loaderEnv.write({ BUCKET_NAME: props.bucket.bucketName }), ...warehouseEnvironment },
     });
     props.bucket.grantRead(this.loader, `${BRONZE_PREFIX}*`);
     props.bucket.grantReadWrite(this.loader, `${RUNS_PREFIX}*`);
@@ -138,7 +128,10 @@ export class PipelineStack extends Stack {
       memorySize: 1024,
       timeout: Duration.minutes(5),
       logRetentionDays,
-      environment: warehouseEnvironment,
+      environment: {
+        ...reconcileEnv.write({ BUCKET_NAME: props.bucket.bucketName }),
+        ...warehouseEnvironment,
+      },
     });
     props.bucket.grantRead(this.reconcile, `${BRONZE_PREFIX}*`);
     props.bucket.grantRead(this.reconcile, `${QUARANTINE_PREFIX}*`);
@@ -150,7 +143,10 @@ export class PipelineStack extends Stack {
       description: 'PublishSummary / RecordFailure: runs/<runId>/summary.json, and a notification on failure',
       timeout: Duration.minutes(1),
       logRetentionDays,
-      environment: { BUCKET_NAME: props.bucket.bucketName, ALERT_TOPIC_ARN: this.notifications.topicArn },
+      environment: publisherEnv.write({
+        BUCKET_NAME: props.bucket.bucketName,
+        ALERT_TOPIC_ARN: this.notifications.topicArn,
+      }),
     });
     props.bucket.grantReadWrite(this.publisher, `${RUNS_PREFIX}*`);
     this.notifications.grantPublish(this.publisher);

@@ -117,6 +117,28 @@ describe('the synthesized Lambda assets, in the local Lambda runtime', () => {
     expect(records).toBe(8);
   });
 
+  it('Consumer: its metrics go where the Observability stack alarms on them', async () => {
+    // The EMF line the deployed consumer printed for the invocation above, from its log.
+    const log = path.join(dir, 'logs', 'Consumer.log');
+    let emf: { _aws: { CloudWatchMetrics: { Namespace: string }[] }; service?: string } | undefined;
+    for (let i = 0; i < 50 && !emf; i++) {
+      const line = (await readFile(log, 'utf8')).split('\n').find((l) => l.includes('"CloudWatchMetrics"'));
+      if (line) emf = JSON.parse(line) as typeof emf;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(emf).toBeDefined();
+    // The Observability dashboard's quarantine graph names the same namespace, metric and service.
+    const observability = assembly.templates.get('Mds-dev-Observability')!;
+    const dashboard = Object.values(observability.Resources).find(
+      (r) => r.Type === 'AWS::CloudWatch::Dashboard',
+    );
+    const body = (dashboard?.Properties?.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+      .filter((p): p is string => typeof p === 'string')
+      .join('');
+    const metric = [emf!._aws.CloudWatchMetrics[0]!.Namespace, 'RecordsQuarantined', 'service', emf!.service];
+    expect(body).toContain(JSON.stringify(metric).slice(1, -1));
+  });
+
   it('Planner: plans with the lookback its template sets', async () => {
     const plan = (await runtime.invoke('Planner', {
       input: { window: WINDOW },

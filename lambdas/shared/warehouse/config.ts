@@ -103,6 +103,45 @@ export const SNOWFLAKE_ENV = {
   privateKeySecretArn: 'SNOWFLAKE_SECRET_ARN',
 } as const;
 
+/** The Snowflake settings a stack has (lib/config: `warehouse`). */
+export interface SnowflakeSettings {
+  readonly account: string;
+  readonly user: string;
+  readonly role: string;
+  readonly warehouse: string;
+  readonly database: string;
+  readonly schema: string;
+  readonly stage: string;
+}
+
+/**
+ * The connection variables, named as `warehouseConfigFromEnv` reads them (SNOWFLAKE_ENV): for the dbt
+ * container, and part of every function's `snowflakeFunctionEnvironment`.
+ */
+export function snowflakeConnectionEnvironment(s: SnowflakeSettings): Record<string, string> {
+  return {
+    [SNOWFLAKE_ENV.account]: s.account,
+    [SNOWFLAKE_ENV.user]: s.user,
+    [SNOWFLAKE_ENV.role]: s.role,
+    [SNOWFLAKE_ENV.warehouse]: s.warehouse,
+    [SNOWFLAKE_ENV.database]: s.database,
+    SNOWFLAKE_SCHEMA: s.schema,
+  };
+}
+
+/** The environment a function with a Snowflake warehouse needs: what `warehouseConfigFromEnv` reads. */
+export function snowflakeFunctionEnvironment(
+  s: SnowflakeSettings,
+  secretArn: string,
+): Record<string, string> {
+  return {
+    ...snowflakeConnectionEnvironment(s),
+    WAREHOUSE: 'snowflake',
+    [SNOWFLAKE_ENV.stage]: s.stage,
+    [SNOWFLAKE_ENV.privateKeySecretArn]: secretArn,
+  };
+}
+
 /**
  * The warehouse configuration from environment variables (the Lambda environment and the CLI's):
  * WAREHOUSE (duckdb | postgres | snowflake, default duckdb), DUCKDB_PATH (default `defaults.duckdbPath`),

@@ -1,0 +1,7 @@
+/** The publisher's environment (PublishSummary / RecordFailure). */
+import { BUCKET_NAME, envContract, envString } from '../shared/env.ts';
+
+export const publisherEnv = envContract('the publisher function', {
+  BUCKET_NAME,
+  ALERT_TOPIC_ARN: envString('the ARN of the SNS topic failed runs are sent to (empty: no notification)', ''),
+});
