@@ -52,6 +52,22 @@ export const TRANSIENT_ERROR = 'TransientError';
  */
 export const MAX_LOAD_INVOCATIONS = 200;
 
+/** How long one dbt task may run, and how often a failed one is run again. */
+export const DBT_TASK_TIMEOUT = Duration.hours(1);
+export const DBT_RETRIES = 2;
+
+/**
+ * The longest a run can take when every step uses all the time it is given: MAX_LOAD_INVOCATIONS loader calls
+ * of `loaderTimeout` each, the dbt task and its retries, and an hour for planning, reconciling, publishing and
+ * retry pauses. The state machine's timeout is this, so a backfill of the longest allowed window is ended by
+ * its own bounds (LoadIncomplete, a dbt timeout) with their cause, never cut short by the execution timeout.
+ */
+export function longestRun(loaderTimeout: Duration): Duration {
+  return Duration.minutes(
+    MAX_LOAD_INVOCATIONS * loaderTimeout.toMinutes() + (1 + DBT_RETRIES) * DBT_TASK_TIMEOUT.toMinutes() + 60,
+  );
+}
+
 /** The error of a run whose load did not complete in MAX_LOAD_INVOCATIONS calls. */
 export const LOAD_INCOMPLETE_ERROR = 'LoadIncomplete';
 
@@ -204,14 +220,14 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
         stoppedAt: sfn.JsonPath.stringAt('$.StoppedAt'),
       },
       resultPath: '$.dbt',
-      taskTimeout: sfn.Timeout.duration(Duration.hours(1)),
+      taskTimeout: sfn.Timeout.duration(DBT_TASK_TIMEOUT),
     }),
   );
   // A dbt build is idempotent over a window, so a failed task is simply run again.
   dbt.addRetry({
     errors: [sfn.Errors.TASKS_FAILED],
     interval: Duration.seconds(30),
-    maxAttempts: 2,
+    maxAttempts: DBT_RETRIES,
     backoffRate: 2,
   });
 

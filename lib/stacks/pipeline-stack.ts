@@ -21,7 +21,7 @@ import {
   snowflakeFunctionEnvironment,
   type SnowflakeSettings as SnowflakeConnectionSettings,
 } from '../../lambdas/shared/warehouse/config.ts';
-import { buildWorkflow } from '../../stepfunctions/workflow.ts';
+import { buildWorkflow, longestRun } from '../../stepfunctions/workflow.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { DbtTask } from '../constructs/dbt-task.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
@@ -173,7 +173,7 @@ export class PipelineStack extends Stack {
           dbt: this.dbt.asWorkflowTask(),
         }),
       ),
-      timeout: Duration.hours(3),
+      timeout: longestRun(this.loader.timeout ?? Duration.minutes(15)),
       tracingEnabled: true,
       logs: {
         destination: new logs.LogGroup(this, 'WorkflowLogs', { retention: logRetentionDays }),

@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { loadConfig } from '../../lib/config/environments.ts';
+import { synthesizeLocalWorkflow } from '../../stepfunctions/local.ts';
+import { DBT_RETRIES, DBT_TASK_TIMEOUT, MAX_LOAD_INVOCATIONS } from '../../stepfunctions/workflow.ts';
 import { only, synthesize, type SynthesizedApp } from './synth-helpers.ts';
 
 // Two synths per file: dev as configured (MSK Serverless) and dev with provisioned MSK and another schedule.
@@ -219,6 +221,19 @@ describe('pipeline stack', () => {
       ScheduleExpressionTimezone: 'Europe/Berlin',
       State: 'DISABLED',
     });
+  });
+
+  it('gives a run the time its longest allowed load needs: every loader call of the loop, then dbt and its retries', () => {
+    const [loader] = Object.values(
+      serverless.templates.pipeline.findResources('AWS::Lambda::Function', {
+        Properties: { Description: Match.stringLikeRegexp('^LoadBronze') },
+      }),
+    ) as { Properties: { Timeout: number } }[];
+    const { definition } = synthesizeLocalWorkflow({ envName: 'dev' });
+    const dbtSeconds = (1 + DBT_RETRIES) * DBT_TASK_TIMEOUT.toSeconds();
+    expect(definition.TimeoutSeconds).toBeGreaterThanOrEqual(
+      MAX_LOAD_INVOCATIONS * loader!.Properties.Timeout + dbtSeconds,
+    );
   });
 
   it('logs every state machine event and traces with X-Ray', () => {
