@@ -5,6 +5,7 @@
  *   mds run           run the hourly workflow for a window (a backfill or a re-run)
  *   mds status        what is running and the last runs
  */
+import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { MdsError, UsageError } from '../../lambdas/shared/errors.ts';
@@ -26,6 +27,8 @@ interface ServiceFlags {
   readonly data: string;
   readonly brokerPort: number;
   readonly s3Port: number;
+  /** A cloud assembly folder (`cdk synth -c env=dev -o <dir>`); default: synthesized and cached. */
+  readonly assembly?: string;
 }
 
 interface UpFlags extends SimulationFlags, ServiceFlags {
@@ -52,6 +55,10 @@ function addServiceOptions(cmd: Command): Command {
       'local S3 server port',
       (v) => parseInteger(v, '--s3-port'),
       LOCAL_DEFAULTS.s3Port,
+    )
+    .option(
+      '--assembly <dir>',
+      'run the functions and state machine of this cloud assembly (the output of cdk synth -c env=dev -o <dir>) instead of synthesizing the sources',
     );
 }
 
@@ -131,12 +138,14 @@ async function withServices<T>(
 ): Promise<T> {
   const lock = await acquireLock(flags.data, what);
   const { startLocalServices } = await import('../../localstack/pipeline/services.ts');
+  const { readAssembly } = await import('../../localstack/lambda/assembly.ts');
   let services: LocalServices | undefined;
   try {
     services = await startLocalServices({
       dataDir: flags.data,
       brokerPort: flags.brokerPort,
       s3Port: flags.s3Port,
+      assembly: flags.assembly ? readAssembly(path.resolve(flags.assembly), 'dev') : undefined,
     });
     await lock.update({ broker: services.broker.bootstrap, s3: services.s3Server.endpoint });
     return await fn(services, lock);

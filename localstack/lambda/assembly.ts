@@ -6,6 +6,10 @@
  * `synthesizeAssembly` runs the CDK CLI exactly as a deploy does (`cdk synth -c env=<env>`), into a cache
  * folder named by a hash of everything the synthesis reads (the app, the functions' sources, the dbt folder,
  * the lock file, cdk.json), so a warm start reuses it and any change to a source synthesizes anew.
+ *
+ * The cache folders sit directly in the project folder, as `cdk.out` does, because an asset's hash covers its
+ * source map, whose paths are relative to the output folder: at the same depth the functions get the asset
+ * hashes of `cdk synth` / `cdk deploy` with the default output folder.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -94,13 +98,14 @@ export function synthInputsHash(envName: string, root: string = PROJECT_ROOT): s
 export interface SynthesizeOptions {
   /** The environment of the CDK app (`-c env=`). @default 'dev' */
   readonly envName?: string;
-  /** Where synthesized assemblies are kept. @default <project>/.mds-cache/assembly */
+  /** The folder the cached assemblies (`.mds-assembly-<env>-<hash>`) are kept in. @default the project folder */
   readonly cacheDir?: string;
   /** Progress lines (a cold synthesis takes some seconds). */
   readonly log?: (line: string) => void;
 }
 
-export const DEFAULT_ASSEMBLY_CACHE = path.join(PROJECT_ROOT, '.mds-cache', 'assembly');
+/** The cached assemblies' folder names: `.mds-assembly-<env>-<hash of the inputs>`. */
+export const ASSEMBLY_CACHE_PREFIX = '.mds-assembly-';
 
 /**
  * The assembly of `cdk synth -c env=<env>` for the sources as they are now: from the cache when it was
@@ -109,8 +114,8 @@ export const DEFAULT_ASSEMBLY_CACHE = path.join(PROJECT_ROOT, '.mds-cache', 'ass
  */
 export async function synthesizeAssembly(options: SynthesizeOptions = {}): Promise<CloudAssembly> {
   const envName = options.envName ?? 'dev';
-  const cacheDir = options.cacheDir ?? DEFAULT_ASSEMBLY_CACHE;
-  const dir = path.join(cacheDir, `${envName}-${synthInputsHash(envName)}`);
+  const cacheDir = options.cacheDir ?? PROJECT_ROOT;
+  const dir = path.join(cacheDir, `${ASSEMBLY_CACHE_PREFIX}${envName}-${synthInputsHash(envName)}`);
   if (!existsSync(path.join(dir, 'manifest.json'))) {
     await mkdir(cacheDir, { recursive: true });
     const tmp = `${dir}.tmp-${process.pid}-${Date.now().toString(36)}`;
@@ -132,7 +137,7 @@ export async function synthesizeAssembly(options: SynthesizeOptions = {}): Promi
 async function pruneOtherAssemblies(cacheDir: string, envName: string, keep: string): Promise<void> {
   for (const name of await readdir(cacheDir)) {
     const full = path.join(cacheDir, name);
-    if (full !== keep && name.startsWith(`${envName}-`) && !name.includes('.tmp-')) {
+    if (full !== keep && name.startsWith(`${ASSEMBLY_CACHE_PREFIX}${envName}-`) && !name.includes('.tmp-')) {
       await rm(full, { recursive: true, force: true }).catch(() => undefined);
     }
   }

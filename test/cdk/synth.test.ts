@@ -4,9 +4,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { readAssembly, synthesizeAssembly } from '../../localstack/lambda/assembly.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const outdirs: string[] = [];
@@ -25,8 +25,12 @@ function offlineEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/**
+ * An asset's hash covers its source map, whose paths are relative to the output folder, so the output folder
+ * is one level below the project, as cdk.out is: the hashes are those of `cdk synth` / `cdk deploy`.
+ */
 function synth(...args: string[]) {
-  const outdir = mkdtempSync(path.join(tmpdir(), 'mds-synth-'));
+  const outdir = mkdtempSync(path.join(root, '.mds-synth-test-'));
   outdirs.push(outdir);
   const result = spawnSync('npm', ['run', '--silent', 'synth', '--', '-o', outdir, ...args], {
     cwd: root,
@@ -42,7 +46,7 @@ afterAll(() => {
 });
 
 describe('npm run synth', () => {
-  it('synthesizes every stack offline, with bundled functions and the dbt image staged', () => {
+  it('synthesizes every stack offline, with bundled functions and the dbt image staged', async () => {
     // Act
     const result = synth();
     // Assess
@@ -67,6 +71,10 @@ describe('npm run synth', () => {
     for (const bundle of bundles) expect(readFileSync(bundle, 'utf8')).toContain('createRequire');
     const [image] = Object.values(assets.dockerImages);
     expect(existsSync(path.join(result.outdir, image!.source.directory, 'Dockerfile'))).toBe(true);
+    // The local pipeline runs these very bundles: its assembly has the same asset for every function.
+    const deployed = new Map(readAssembly(result.outdir, 'dev').functions.map((f) => [f.id, f.assetHash]));
+    const local = await synthesizeAssembly({ envName: 'dev' });
+    expect(new Map(local.functions.map((f) => [f.id, f.assetHash]))).toEqual(deployed);
   }, 300_000);
 
   it('stops with the setting and the allowed values on a wrong environment', () => {
