@@ -138,14 +138,16 @@ async function withServices<T>(
 ): Promise<T> {
   const lock = await acquireLock(flags.data, what);
   const { startLocalServices } = await import('../../localstack/pipeline/services.ts');
-  const { readAssembly } = await import('../../localstack/lambda/assembly.ts');
+  const { assertAssemblyFresh, readAssembly } = await import('../../localstack/lambda/assembly.ts');
   let services: LocalServices | undefined;
   try {
+    const assembly = flags.assembly ? readAssembly(path.resolve(flags.assembly), 'dev') : undefined;
+    if (assembly) assertAssemblyFresh(assembly);
     services = await startLocalServices({
       dataDir: flags.data,
       brokerPort: flags.brokerPort,
       s3Port: flags.s3Port,
-      assembly: flags.assembly ? readAssembly(path.resolve(flags.assembly), 'dev') : undefined,
+      assembly,
     });
     await lock.update({ broker: services.broker.bootstrap, s3: services.s3Server.endpoint });
     return await fn(services, lock);

@@ -75,9 +75,9 @@ const SYNTH_INPUTS = [
 ];
 const SKIPPED_FOLDERS = new Set(['node_modules', 'target', 'logs', 'dbt_packages']);
 
-/** A hash of every file the synthesis reads, and of the environment's name. */
-export function synthInputsHash(envName: string, root: string = PROJECT_ROOT): string {
-  const hash = createHash('sha256').update(`env=${envName}\n`);
+/** Every file the synthesis reads (SYNTH_INPUTS), relative to the root, in a stable order. */
+function synthInputFiles(root: string): string[] {
+  const files: string[] = [];
   const visit = (rel: string): void => {
     const abs = path.join(root, rel);
     if (!existsSync(abs)) return;
@@ -87,12 +87,40 @@ export function synthInputsHash(envName: string, root: string = PROJECT_ROOT): s
         if (name.startsWith('.') || SKIPPED_FOLDERS.has(name)) continue;
         visit(path.join(rel, name));
       }
-    } else if (st.isFile()) {
-      hash.update(`${rel}\n`).update(readFileSync(abs)).update('\n');
-    }
+    } else if (st.isFile()) files.push(rel);
   };
   for (const input of SYNTH_INPUTS) visit(input);
+  return files;
+}
+
+/** A hash of every file the synthesis reads, and of the environment's name. */
+export function synthInputsHash(envName: string, root: string = PROJECT_ROOT): string {
+  const hash = createHash('sha256').update(`env=${envName}\n`);
+  for (const rel of synthInputFiles(root)) {
+    hash
+      .update(`${rel}\n`)
+      .update(readFileSync(path.join(root, rel)))
+      .update('\n');
+  }
   return hash.digest('hex').slice(0, 16);
+}
+
+/**
+ * Refuses an assembly synthesized before the last change to a source it was synthesized from (a stale
+ * `cdk synth -o <dir>`), naming the newest such file and the command that brings it up to date.
+ */
+export function assertAssemblyFresh(assembly: CloudAssembly, root: string = PROJECT_ROOT): void {
+  const synthesizedAt = statSync(path.join(assembly.dir, 'manifest.json')).mtimeMs;
+  let newest: { rel: string; mtime: number } | undefined;
+  for (const rel of synthInputFiles(root)) {
+    const mtime = statSync(path.join(root, rel)).mtimeMs;
+    if (mtime > synthesizedAt && (!newest || mtime > newest.mtime)) newest = { rel, mtime };
+  }
+  if (newest) {
+    throw new MdsError(
+      `the cloud assembly in ${assembly.dir} is older than ${newest.rel}, so it would not run the sources as they are; synthesize it again: npx cdk synth -c env=${assembly.envName} -o ${assembly.dir} (or leave out --assembly)`,
+    );
+  }
 }
 
 export interface SynthesizeOptions {

@@ -1,6 +1,6 @@
 /** Bad input to the local pipeline commands: a clear one-line message, a non-zero exit, nothing corrupted. */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, readdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, readdir, utimes, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -101,5 +101,33 @@ describe('mds local up', () => {
     } finally {
       blocker.close();
     }
+  });
+});
+
+describe('mds local up --assembly', () => {
+  it('stops before anything starts when the folder holds no cloud assembly, naming the fix', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'mds-cli-asm-'));
+    const res = mds(['local', 'up', '--once', '--assembly', path.join(data, 'nowhere'), '--data', data]);
+    expect(res.status).toBe(1);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+    expect(res.stderr).toMatch(/no cloud assembly in .*nowhere .*npx cdk synth -c env=dev -o /);
+    expect((await readdir(data)).filter((f) => f === 's3' || f === 'broker')).toEqual([]);
+    await rm(data, { recursive: true, force: true });
+  });
+
+  it('refuses an assembly older than the sources, naming the newest source and the fix', async () => {
+    const data = await mkdtemp(path.join(tmpdir(), 'mds-cli-stale-'));
+    const assembly = path.join(data, 'assembly');
+    await mkdir(assembly);
+    await writeFile(path.join(assembly, 'manifest.json'), JSON.stringify({ artifacts: {} }));
+    const longAgo = new Date('2020-01-01T00:00:00Z');
+    await utimes(path.join(assembly, 'manifest.json'), longAgo, longAgo);
+    const res = mds(['local', 'up', '--once', '--assembly', assembly, '--data', data]);
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(
+      /is older than \S+, so it would not run the sources as they are; synthesize it again/,
+    );
+    expect((await readdir(data)).filter((f) => f === 's3' || f === 'broker')).toEqual([]);
+    await rm(data, { recursive: true, force: true });
   });
 });
