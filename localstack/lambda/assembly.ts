@@ -262,3 +262,34 @@ export function functionById(assembly: CloudAssembly, id: string): LambdaFunctio
   }
   return fn;
 }
+
+/** The settings of the event source mapping that invokes a function, as its template sets them. */
+export interface EventSourceMappingSpec {
+  readonly batchSize: number;
+  readonly batchingWindowSeconds: number;
+  readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** Retries of a failed batch before it goes to the on-failure destination (-1: until the records expire). */
+  readonly maximumRetryAttempts: number;
+  readonly bisectBatchOnFunctionError: boolean;
+}
+
+export function eventSourceMappingOf(
+  assembly: CloudAssembly,
+  fn: LambdaFunctionSpec,
+): EventSourceMappingSpec {
+  const template = assembly.templates.get(fn.stack);
+  const mapping = Object.values(template?.Resources ?? {}).find(
+    (r) =>
+      r.Type === 'AWS::Lambda::EventSourceMapping' &&
+      (r.Properties?.FunctionName as { Ref?: string } | undefined)?.Ref === fn.logicalId,
+  );
+  if (!mapping) throw new MdsError(`${fn.id} has no event source mapping in ${fn.stack}`);
+  const p = mapping.Properties ?? {};
+  return {
+    batchSize: Number(p.BatchSize ?? 100),
+    batchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+    startingPosition: p.StartingPosition === 'LATEST' ? 'LATEST' : 'TRIM_HORIZON',
+    maximumRetryAttempts: Number(p.MaximumRetryAttempts ?? -1),
+    bisectBatchOnFunctionError: p.BisectBatchOnFunctionError === true,
+  };
+}

@@ -15,7 +15,13 @@ import { startEventSourceMapping, type RunningMapping } from '../esm/index.ts';
 import { s3OnFailure } from '../esm/on-failure.ts';
 import { LOCAL_DEFAULTS, localPaths, type LocalPaths } from '../paths.ts';
 import { assertPortFree, startLocalS3, type LocalS3 } from '../s3-server.ts';
-import { synthesizeAssembly, type CloudAssembly } from '../lambda/assembly.ts';
+import {
+  eventSourceMappingOf,
+  functionById,
+  synthesizeAssembly,
+  type CloudAssembly,
+  type EventSourceMappingSpec,
+} from '../lambda/assembly.ts';
 import { startLocalFunctions } from '../lambda/local-functions.ts';
 import type { LocalLambdaRuntime } from '../lambda/runtime.ts';
 import { startLocalSns, type LocalSns } from '../sns-server.ts';
@@ -55,6 +61,17 @@ export interface LocalServices {
   readonly lambda: LocalLambdaRuntime;
   readonly sns: LocalSns;
   readonly mapping: RunningMapping;
+  /** The consumer mapping's settings: the template's, what runs locally, and which of them are local speed-ups. */
+  readonly mappingSettings: {
+    readonly template: EventSourceMappingSpec;
+    readonly local: {
+      readonly batchSize: number;
+      readonly batchingWindowMs: number;
+      readonly startingPosition: string;
+      readonly maxAttempts: number;
+    };
+    readonly overrides: readonly string[];
+  };
   /** What the consumer handler has landed since start. */
   readonly landing: () => {
     readonly recordsIn: number;
@@ -127,12 +144,22 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     );
     opened.push(lambda);
     const totals = { recordsIn: 0, landed: 0, quarantined: 0, objects: 0 };
+    const fromTemplate = eventSourceMappingOf(assembly, functionById(assembly, 'Consumer'));
+    const effective = {
+      batchSize: options.batchSize ?? LOCAL_DEFAULTS.mappingOverrides.batchSize,
+      batchingWindowMs: options.batchingWindowMs ?? LOCAL_DEFAULTS.mappingOverrides.batchingWindowMs,
+      startingPosition: fromTemplate.startingPosition,
+      // -1 (retry until the records expire) is bounded locally as Lambda bounds it with a destination: 10.
+      maxAttempts: (fromTemplate.maximumRetryAttempts < 0 ? 10 : fromTemplate.maximumRetryAttempts) + 1,
+    };
     const mapping = await startEventSourceMapping({
       brokers: [broker.bootstrap],
       topic,
       groupId: LOCAL_DEFAULTS.consumerGroup,
-      batchSize: options.batchSize,
-      batchingWindowMs: options.batchingWindowMs,
+      batchSize: effective.batchSize,
+      batchingWindowMs: effective.batchingWindowMs,
+      startingPosition: effective.startingPosition,
+      maxAttempts: effective.maxAttempts,
       handler: async (event) => {
         const s = (await lambda.invoke('Consumer', event)) as ConsumerSummary;
         totals.recordsIn += s.recordsIn;
@@ -157,6 +184,11 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       lambda,
       sns,
       mapping,
+      mappingSettings: {
+        template: fromTemplate,
+        local: effective,
+        overrides: ['batchSize', 'batchingWindowMs'],
+      },
       landing: () => ({ ...totals }),
       close: async () => {
         await mapping.stop();

@@ -55,6 +55,8 @@ export interface PipelineReport {
   readonly stages: Readonly<Record<string, number>>;
   /** The functions that ran, each from the asset of the cloud assembly (its hash is the asset's). */
   readonly functions: readonly FunctionReport[];
+  /** The consumer's event source mapping: the template's settings and the local speed-ups over them. */
+  readonly mapping: LocalServices['mappingSettings'];
   readonly assembly: { readonly dir: string; readonly env: string };
   readonly data: { readonly dir: string; readonly warehouse: string; readonly runs: string };
 }
@@ -177,6 +179,7 @@ export async function runLocalPipeline(
         top,
         stages,
         functions: services.lambda.report(),
+        mapping: services.mappingSettings,
         assembly: { dir: services.assembly.dir, env: services.assembly.envName },
         data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
       };
