@@ -261,6 +261,17 @@ describe('the local Lambda runtime, on bundles that misbehave', () => {
     };
   }
 
+  it('refuses an environment reference the local runtime cannot resolve, naming the function and variable', () => {
+    const planner = assembly.functions.find((f) => f.id === 'Planner')!;
+    const broken = {
+      ...planner,
+      environment: { ...planner.environment, LOOKBACK_HOURS: { 'Fn::Sub': '${Hours}' } },
+    };
+    expect(() => localFunctionSetup(assembly, broken, endpoints)).toThrow(
+      /^Planner: its environment variable LOOKBACK_HOURS is \{"Fn::Sub":"\$\{Hours\}"\}, which the local runtime cannot resolve/,
+    );
+  });
+
   it('stops a bundle that imports a module the Lambda runtime does not provide, naming it and the fix', async () => {
     const rt = new LocalLambdaRuntime({ logDir: path.join(dir, 'logs') });
     rt.register(
