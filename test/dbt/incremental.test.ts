@@ -112,3 +112,37 @@ describe('incremental Silver', () => {
     }
   });
 });
+
+describe('Silver built first on an empty Bronze', () => {
+  let wh: TempWarehouse;
+  beforeAll(async () => {
+    wh = await tempWarehouse();
+  });
+  afterAll(async () => wh?.close());
+
+  it('holds every event once Bronze is loaded (a new deployment whose first run precedes any event)', async () => {
+    const build = () =>
+      runDbt({ projectDir: DBT_PROJECT, connection: wh.connection, command: 'build', targetDir: wh.dir });
+    // The first hourly run: nothing loaded yet, Silver is created empty.
+    const empty = await build();
+    expect(empty.success).toBe(true);
+    expect(await readTable(wh.connection, 'silver.stg_spotify__events')).toEqual([]);
+
+    const { rows } = bronzeRows({
+      seed: 5,
+      events: 2_000,
+      start: new Date('2026-04-01T00:00:00Z'),
+      end: new Date('2026-04-01T02:00:00Z'),
+      users: 20,
+      songs: 50,
+      duplicateFraction: 0.05,
+    });
+    await insertBronze(wh.connection, rows);
+    const next = await build();
+    expect(next.success).toBe(true);
+    const held = await readTable(wh.connection, 'silver.stg_spotify__events');
+    const ids = new Set(rows.map((r) => r.event_id));
+    expect(held.length).toBe(ids.size);
+    expect(new Set(held.map((r) => r.event_id))).toEqual(ids);
+  });
+});

@@ -37,8 +37,11 @@ with source_rows as (
     from {{ source('bronze', 'listening_events') }}
     where event_id is not null
     {% if is_incremental() %}
-        and loaded_at >= (
-            select max(loaded_at) - interval '{{ var("silver_lookback_hours") }} hours' from {{ this }}
+        -- An empty Silver (its first build ran before any event was loaded) has no max(loaded_at): it
+        -- then reads all of Bronze, as a first build would, instead of comparing with NULL for ever.
+        and loaded_at >= coalesce(
+            (select max(loaded_at) - interval '{{ var("silver_lookback_hours") }} hours' from {{ this }}),
+            cast('1900-01-01 00:00:00' as timestamp)
         )
     {% endif %}
 
