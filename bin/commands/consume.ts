@@ -126,7 +126,14 @@ async function consume(flags: ConsumeFlags): Promise<void> {
     logger: new Logger({ serviceName: 'consumer', logLevel: 'WARN' }),
     metrics: new Metrics({ namespace: 'SpotifyMds', serviceName: 'consumer' }),
   });
-  const totals = { recordsIn: 0, landed: 0, quarantined: 0, objectsWritten: 0, bytesWritten: 0 };
+  const totals = {
+    recordsIn: 0,
+    landed: 0,
+    quarantined: 0,
+    objectsWritten: 0,
+    markersWritten: 0,
+    bytesWritten: 0,
+  };
   const add = (s: ConsumerSummary): void => {
     for (const k of Object.keys(totals) as (keyof ConsumerSummary)[]) totals[k] += s[k];
   };

@@ -6,7 +6,8 @@
  * retried; the object keys and bytes are deterministic, so the retry is safe.
  *
  * Environment (env.ts): BUCKET_NAME (required), BRONZE_PREFIX (default "bronze/"), QUARANTINE_PREFIX
- * (default "quarantine/"), GZIP_LEVEL (default 1), and the Powertools variables (POWERTOOLS_SERVICE_NAME,
+ * (default "quarantine/"), GZIP_LEVEL (default 1), EVENT_TIME_EARLIEST and EVENT_TIME_MAX_AHEAD_MINUTES (the
+ * plausible event times; outside them an event is quarantined), and the Powertools variables (POWERTOOLS_SERVICE_NAME,
  * POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL, ...).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -19,9 +20,10 @@ import type { MskEvent } from './msk-event.ts';
 
 export type { MskEvent, MskRecord, MskRecordHeader } from './msk-event.ts';
 
-export interface ConsumerConfig extends Required<LandOptions> {
-  readonly bucket: string;
-}
+export type ConsumerConfig = LandOptions &
+  Required<Pick<LandOptions, 'bronzePrefix' | 'quarantinePrefix' | 'gzipLevel'>> & {
+    readonly bucket: string;
+  };
 
 /** What one invocation did; the event source mapping ignores it, the local emulator and CLI report it. */
 export interface ConsumerSummary {
@@ -29,6 +31,8 @@ export interface ConsumerSummary {
   readonly landed: number;
   readonly quarantined: number;
   readonly objectsWritten: number;
+  /** Arrival markers, one per object whose events are not of the hour it landed in. */
+  readonly markersWritten: number;
   readonly bytesWritten: number;
 }
 
@@ -39,6 +43,8 @@ export function consumerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Con
     bronzePrefix: c.BRONZE_PREFIX,
     quarantinePrefix: c.QUARANTINE_PREFIX,
     gzipLevel: c.GZIP_LEVEL,
+    eventTimeEarliest: c.EVENT_TIME_EARLIEST,
+    maxEventAheadMinutes: c.EVENT_TIME_MAX_AHEAD_MINUTES,
   };
 }
 
@@ -65,6 +71,7 @@ export function createConsumerHandler(deps: ConsumerDeps): (event: MskEvent) => 
         landed: result.landed,
         quarantined: result.quarantined,
         objectsWritten: result.objectsWritten,
+        markersWritten: result.markersWritten,
         bytesWritten: result.bytesWritten,
       };
       // One set of metrics per invocation, never per record.
@@ -72,6 +79,7 @@ export function createConsumerHandler(deps: ConsumerDeps): (event: MskEvent) => 
       metrics.addMetric('RecordsLanded', MetricUnit.Count, summary.landed);
       metrics.addMetric('RecordsQuarantined', MetricUnit.Count, summary.quarantined);
       metrics.addMetric('ObjectsWritten', MetricUnit.Count, summary.objectsWritten);
+      metrics.addMetric('LateObjects', MetricUnit.Count, summary.markersWritten);
       metrics.addMetric('BytesWritten', MetricUnit.Bytes, summary.bytesWritten);
       // Quarantined records are an expected outcome with their own metric, not a warning per batch.
       logger.info('batch landed', { ...summary });
