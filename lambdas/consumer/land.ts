@@ -7,6 +7,12 @@
  *   the Kafka record timestamp (not this process's clock), so a re-delivered batch writes the same keys.
  * - The same batch always yields the same keys and the same bytes: gzip output has no mtime, lines are
  *   built from the validated event in contract order, and nothing depends on the wall clock.
+ * - An event time outside the plausible range is quarantined with its reason: before `eventTimeEarliest`,
+ *   or more than `maxEventAheadMinutes` after the record's Kafka timestamp (a device clock years off, a
+ *   9999-12-31 placeholder). Judged against the record's own timestamp, so the same batch gets the same verdict.
+ * - After the batch's objects are written, `landBatch` writes an arrival marker (bronze.ts `arrivalKey`) for
+ *   each Bronze object whose event hour is not the hour it lands in, so the loader finds late objects by
+ *   arrival; markers are the one output that depends on the clock, and a re-delivery only adds a marker.
  */
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
@@ -15,10 +21,13 @@ import { MAX_EVENT_BYTES, validateEvent, type Problem } from '../shared/contract
 import {
   BRONZE_PREFIX,
   QUARANTINE_PREFIX,
+  arrivalKey,
   batchObjectName,
+  hourOfKey,
   type QuarantineRecord,
 } from '../shared/bronze.ts';
 import { putObjectBytes } from '../shared/s3.ts';
+import { HOUR_MS } from '../shared/window.ts';
 import { TransientError, errorMessage } from '../shared/errors.ts';
 import type { MskEvent, MskRecord } from './msk-event.ts';
 
@@ -31,6 +40,11 @@ export type { MskEvent, MskRecord, MskRecordHeader } from './msk-event.ts';
  */
 export const DEFAULT_GZIP_LEVEL = 1;
 
+/** The day Spotify opened to the public: no listening history is older. */
+export const DEFAULT_EVENT_TIME_EARLIEST = '2008-10-07T00:00:00.000Z';
+/** How far an event time may run ahead of its record's Kafka timestamp (device clocks drift). */
+export const DEFAULT_MAX_EVENT_AHEAD_MINUTES = 60;
+
 /** At most this many PutObject requests of one batch in flight. */
 const PUT_CONCURRENCY = 16;
 
@@ -41,6 +55,13 @@ export interface LandOptions {
   readonly quarantinePrefix?: string;
   /** @default DEFAULT_GZIP_LEVEL */
   readonly gzipLevel?: number;
+  /** Events stamped before this instant (ISO-8601) are quarantined. @default DEFAULT_EVENT_TIME_EARLIEST */
+  readonly eventTimeEarliest?: string;
+  /**
+   * Events stamped more than this many minutes after their record's Kafka timestamp are quarantined.
+   * @default DEFAULT_MAX_EVENT_AHEAD_MINUTES
+   */
+  readonly maxEventAheadMinutes?: number;
 }
 
 export interface PlannedObject {
@@ -62,6 +83,8 @@ export interface LandPlan {
 
 export interface LandResult extends LandPlan {
   readonly objectsWritten: number;
+  /** Arrival markers written for objects whose event hour is not the landing hour. */
+  readonly markersWritten: number;
   readonly bytesWritten: number;
 }
 
@@ -108,6 +131,10 @@ function appendLine(g: Group, json: string, suffix: string): void {
 let problems: readonly Problem[] = [];
 /** The event time of the record `decode` last accepted. */
 let eventTimestamp = '';
+/** The plausible range of the batch being planned, set by planBatch. */
+let earliestMs = Date.parse(DEFAULT_EVENT_TIME_EARLIEST);
+let earliestIso = DEFAULT_EVENT_TIME_EARLIEST;
+let maxAheadMs = DEFAULT_MAX_EVENT_AHEAD_MINUTES * 60_000;
 
 // One scratch buffer for every base64 decode: no Buffer allocation per record. Values larger than
 // MAX_EVENT_BYTES never reach it (they are quarantined on their encoded length).
@@ -121,6 +148,14 @@ export function planBatch(event: MskEvent, options: LandOptions = {}): LandPlan 
   const bronzePrefix = options.bronzePrefix ?? BRONZE_PREFIX;
   const quarantinePrefix = options.quarantinePrefix ?? QUARANTINE_PREFIX;
   const level = options.gzipLevel ?? DEFAULT_GZIP_LEVEL;
+  earliestIso = new Date(options.eventTimeEarliest ?? DEFAULT_EVENT_TIME_EARLIEST).toISOString();
+  earliestMs = Date.parse(earliestIso);
+  maxAheadMs = (options.maxEventAheadMinutes ?? DEFAULT_MAX_EVENT_AHEAD_MINUTES) * 60_000;
+  if (Number.isNaN(earliestMs) || !(maxAheadMs >= 0)) {
+    throw new RangeError(
+      `eventTimeEarliest ${JSON.stringify(options.eventTimeEarliest)} / maxEventAheadMinutes ${options.maxEventAheadMinutes} are not a plausible range`,
+    );
+  }
   const groups = new Map<string, Group>();
   let recordsIn = 0;
   let landed = 0;
@@ -137,7 +172,7 @@ export function planBatch(event: MskEvent, options: LandOptions = {}): LandPlan 
     for (const record of records) {
       recordsIn++;
       const kafkaTimestamp = isoOf(record.timestamp);
-      const json = decode(record);
+      const json = decode(record, kafkaTimestamp);
       if (json !== undefined) {
         landed++;
         const ts = eventTimestamp;
@@ -208,37 +243,68 @@ export async function landBatch(
   bucket: string,
   event: MskEvent,
   options: LandOptions = {},
+  now: () => number = Date.now,
 ): Promise<LandResult> {
   const plan = planBatch(event, options);
+  await putAll(
+    s3,
+    bucket,
+    plan.objects.map((o) => ({
+      key: o.key,
+      body: o.body,
+      options: { contentType: 'application/gzip', metadata: { records: String(o.records) } },
+    })),
+    'objects',
+  );
+  // Only once every object is whole: a marker never points at an object that is not there.
+  const landed = now();
+  const landedHour = Math.floor(landed / HOUR_MS) * HOUR_MS;
+  const markers = plan.objects
+    .filter((o) => o.kind === 'bronze' && hourOfKey(o.key)?.getTime() !== landedHour)
+    .map((o) => ({ key: arrivalKey(new Date(landed), o.key), body: EMPTY, options: {} }));
+  await putAll(s3, bucket, markers, 'arrival markers');
+  return {
+    ...plan,
+    objectsWritten: plan.objects.length,
+    markersWritten: markers.length,
+    bytesWritten: plan.objects.reduce((n, o) => n + o.body.length, 0),
+  };
+}
+
+const EMPTY = new Uint8Array(0);
+
+interface Put {
+  readonly key: string;
+  readonly body: Uint8Array;
+  readonly options: Parameters<typeof putObjectBytes>[4];
+}
+
+/**
+ * Writes every object, PUT_CONCURRENCY at a time. Any failed write fails the whole call (after the other
+ * writes settle), so the event source mapping retries the batch.
+ */
+async function putAll(s3: S3Client, bucket: string, puts: readonly Put[], what: string): Promise<void> {
   const failures: { key: string; error: unknown }[] = [];
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < plan.objects.length) {
-      const o = plan.objects[next++]!;
+    while (next < puts.length) {
+      const p = puts[next++]!;
       try {
-        await putObjectBytes(s3, bucket, o.key, o.body, {
-          contentType: 'application/gzip',
-          metadata: { records: String(o.records) },
-        });
+        await putObjectBytes(s3, bucket, p.key, p.body, p.options);
       } catch (error) {
-        failures.push({ key: o.key, error });
+        failures.push({ key: p.key, error });
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, plan.objects.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(PUT_CONCURRENCY, puts.length) }, worker));
   if (failures.length > 0) {
     const first = failures[0]!;
     throw new TransientError(
-      `${failures.length} of ${plan.objects.length} objects could not be written to s3://${bucket} ` +
+      `${failures.length} of ${puts.length} ${what} could not be written to s3://${bucket} ` +
         `(first: ${first.key}: ${errorMessage(first.error)}); the batch must be retried`,
       { cause: first.error },
     );
   }
-  return {
-    ...plan,
-    objectsWritten: plan.objects.length,
-    bytesWritten: plan.objects.reduce((n, o) => n + o.body.length, 0),
-  };
 }
 
 function inOffsetOrder(records: readonly MskRecord[]): readonly MskRecord[] {
@@ -276,7 +342,7 @@ function groupFor(
 }
 
 /** The validated event as JSON in contract order, or undefined with `problems` set. */
-function decode(record: MskRecord): string | undefined {
+function decode(record: MskRecord, kafkaTimestamp: string): string | undefined {
   const value = record.value;
   if (value === undefined || value === null) {
     return fail('', 'missing_value', 'the Kafka record has no value');
@@ -307,7 +373,25 @@ function decode(record: MskRecord): string | undefined {
     problems = result.problems;
     return undefined;
   }
-  eventTimestamp = result.event.timestamp;
+  const ts = result.event.timestamp;
+  const ms = Date.parse(ts);
+  if (ms < earliestMs) {
+    return fail(
+      'timestamp',
+      'too_early',
+      `the event time ${ts} is before ${earliestIso}, the earliest accepted (EVENT_TIME_EARLIEST)`,
+    );
+  }
+  // A record without a usable Kafka timestamp (isoOf gave the epoch) cannot be judged ahead of it.
+  const kafkaMs = Date.parse(kafkaTimestamp);
+  if (kafkaMs > 0 && ms - kafkaMs > maxAheadMs) {
+    return fail(
+      'timestamp',
+      'too_far_ahead',
+      `the event time ${ts} is ${Math.round((ms - kafkaMs) / 60_000)} minutes after the record's Kafka timestamp ${kafkaTimestamp}; at most ${maxAheadMs / 60_000} are accepted (EVENT_TIME_MAX_AHEAD_MINUTES)`,
+    );
+  }
+  eventTimestamp = ts;
   // The validated event serializes in contract order; the lineage is spliced into its bytes instead of
   // stringifying a second object.
   return JSON.stringify(result.event);

@@ -5,12 +5,20 @@
  *   quarantine/date=YYYY-MM-DD/hour=HH/<topic>-<partition>-<firstOffset>-<lastOffset>.ndjson.gz (arrival time)
  *
  * Keys are deterministic in (topic, partition, offsets), so a re-delivered batch overwrites the same object.
+ *
+ *   arrivals/date=YYYY-MM-DD/hour=HH/<Bronze key>                                               (landing time)
+ *
+ * An arrival marker (an empty object) is written, after its Bronze object, for every Bronze object whose
+ * events are not of the hour it lands in: a late (or early) object. The loader lists the markers of the hours
+ * it loads, so an object landed days after its events' hour, beyond any lookback, is still found by the next
+ * run; listing Bronze by event hour alone would never look there again.
  */
 import type { ListeningEvent } from './contract.ts';
 
 export const BRONZE_PREFIX = 'bronze/';
 export const QUARANTINE_PREFIX = 'quarantine/';
 export const RUNS_PREFIX = 'runs/';
+export const ARRIVALS_PREFIX = 'arrivals/';
 
 /** One line of a Bronze object: the validated event plus its Kafka lineage. */
 export interface BronzeRecord extends ListeningEvent {
@@ -77,4 +85,17 @@ export function hourOfKey(key: string): Date | undefined {
   if (!m) return undefined;
   const d = new Date(`${m[1]}T${m[2]}:00:00.000Z`);
   return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+/** The arrival marker of a Bronze object that landed in the hour of `landed`. */
+export function arrivalKey(landed: Date, bronzeObjectKey: string): string {
+  return `${ARRIVALS_PREFIX}${hourPartition(landed)}${bronzeObjectKey}`;
+}
+
+const ARRIVAL_RE = /^arrivals\/date=\d{4}-\d{2}-\d{2}\/hour=\d{2}\/(.+)$/;
+
+/** The Bronze key an arrival marker points at, or undefined when the key is not a marker. */
+export function bronzeKeyOfArrival(markerKey: string): string | undefined {
+  const m = ARRIVAL_RE.exec(markerKey);
+  return m && m[1]!.startsWith(BRONZE_PREFIX) ? m[1] : undefined;
 }

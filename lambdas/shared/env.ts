@@ -106,6 +106,21 @@ export function envInt(
   };
 }
 
+/** An ISO-8601 instant with its zone (e.g. 2008-10-07T00:00:00Z), read as the same instant everywhere. */
+export function envInstant(description: string, fallback?: string): EnvVariable<string> {
+  return {
+    description,
+    fallback,
+    parse: (text) => {
+      const ms = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
+        ? Date.parse(text)
+        : Number.NaN;
+      if (Number.isNaN(ms)) throw 'is not an ISO-8601 instant with a zone, like 2008-10-07T00:00:00Z';
+      return new Date(ms).toISOString();
+    },
+  };
+}
+
 /** One of a fixed set of words. */
 export function envEnum<T extends string>(
   description: string,

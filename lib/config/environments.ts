@@ -133,6 +133,15 @@ export const environmentConfigSchema = z.strictObject({
      * each handles up to 5 MB/s. More than the topic's partitions would stay idle.
      */
     maximumPollers: int(1, 2000),
+    /**
+     * The plausible event times: an event stamped before `earliestEventTime` (an ISO-8601 instant), or more
+     * than `maxEventAheadMinutes` after its record's Kafka timestamp, is quarantined with the reason.
+     */
+    earliestEventTime: z.iso.datetime({
+      offset: true,
+      message: "must be an ISO-8601 instant with a zone, e.g. '2008-10-07T00:00:00Z'",
+    }),
+    maxEventAheadMinutes: int(0, 10_080),
   }),
   producer: z.strictObject({
     /** The simulated producer; turn it off when real events arrive. */
@@ -238,6 +247,9 @@ const dev: EnvironmentSettings = {
     groupId: 'bronze-writer',
     retryAttempts: 2,
     maximumPollers: 1,
+    // Spotify opened to the public on this day: no listening history is older.
+    earliestEventTime: '2008-10-07T00:00:00Z',
+    maxEventAheadMinutes: 60,
   },
   producer: { enabled: true, schedule: 'rate(1 minute)', eventsPerInvocation: 600 },
   schedule: { expression: 'cron(5 * * * ? *)', timeZone: 'UTC', enabled: true },

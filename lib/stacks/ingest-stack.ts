@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { ARRIVALS_PREFIX, BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { consumerEnv } from '../../lambdas/consumer/env.ts';
 import { producerEnv } from '../../lambdas/producer/env.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
@@ -31,6 +31,8 @@ export interface IngestStackProps extends StackProps {
     readonly groupId: string;
     readonly retryAttempts: number;
     readonly maximumPollers: number;
+    readonly earliestEventTime: string;
+    readonly maxEventAheadMinutes: number;
   };
   readonly producer: {
     readonly enabled: boolean;
@@ -93,10 +95,15 @@ export class IngestStack extends Stack {
       timeout: Duration.minutes(5),
       memorySize: 1024,
       logRetentionDays: props.logRetention,
-      environment: consumerEnv.write({ BUCKET_NAME: props.bucket.bucketName }),
+      environment: consumerEnv.write({
+        BUCKET_NAME: props.bucket.bucketName,
+        EVENT_TIME_EARLIEST: props.consumer.earliestEventTime,
+        EVENT_TIME_MAX_AHEAD_MINUTES: props.consumer.maxEventAheadMinutes,
+      }),
     });
     props.bucket.grantPut(this.consumer, `${BRONZE_PREFIX}*`);
     props.bucket.grantPut(this.consumer, `${QUARANTINE_PREFIX}*`);
+    props.bucket.grantPut(this.consumer, `${ARRIVALS_PREFIX}*`);
     cluster.grantConsume(this.consumer, props.topic, props.consumer.groupId);
     this.consumer.addEventSource(
       new ManagedKafkaEventSource({

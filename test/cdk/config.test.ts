@@ -62,6 +62,16 @@ describe('loadConfig', () => {
       'consumer.startingPosition',
       'use one of "TRIM_HORIZON", "LATEST"',
     ],
+    [
+      { consumer: { earliestEventTime: '2008-10-07' } },
+      'consumer.earliestEventTime',
+      "must be an ISO-8601 instant with a zone, e.g. '2008-10-07T00:00:00Z'",
+    ],
+    [
+      { consumer: { maxEventAheadMinutes: -1 } },
+      'consumer.maxEventAheadMinutes',
+      'must be between 0 and 10080',
+    ],
     [{ retention: { logRetentionDays: 10 } }, 'retention.logRetentionDays', 'must be one of 1, 3, 5, 7, 14'],
     [
       { retention: { bronzeGlacierDays: 20 } },

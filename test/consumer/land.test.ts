@@ -13,7 +13,7 @@ import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambdas/shared/s3.ts';
 import { ConfigError, TransientError } from '../../lambdas/shared/errors.ts';
 import { ListeningEventSchema } from '../../lambdas/shared/contract.ts';
-import type { QuarantineRecord } from '../../lambdas/shared/bronze.ts';
+import { bronzeKeyOfArrival, type QuarantineRecord } from '../../lambdas/shared/bronze.ts';
 
 const BUCKET = 'bronze-test';
 
@@ -24,6 +24,23 @@ async function fixture(name: string): Promise<MskEvent> {
   return JSON.parse(
     await readFile(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8'),
   ) as MskEvent;
+}
+
+/** A valid event (as the contract has it) stamped at `timestamp`. */
+function validEvent(n: number, timestamp: string): Record<string, unknown> {
+  return {
+    event_id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+    user_id: 'user_0001',
+    song_id: 'song_1',
+    artist_name: 'Daft Punk',
+    song_name: 'One More Time',
+    event_type: 'play',
+    device_type: 'mobile',
+    country: 'US',
+    timestamp,
+    duration_ms: 1000,
+    schema_version: 1,
+  };
 }
 
 function lines(body: Uint8Array): Record<string, unknown>[] {
@@ -209,6 +226,49 @@ describe('planBatch', () => {
     );
   });
 
+  it('quarantines event times outside the plausible range with the setting that refuses them', () => {
+    // Prepare: records produced at one instant, stamped at the edges of the range and beyond.
+    const produced = Date.parse('2026-11-23T11:00:00.000Z');
+    const stamps = [
+      '2008-10-06T23:59:59.999Z', // before the earliest accepted
+      '2008-10-07T00:00:00.000Z', // the earliest accepted
+      '2026-11-23T12:00:00.000Z', // exactly 60 minutes ahead of the Kafka timestamp: accepted
+      '2026-11-23T12:00:00.001Z', // beyond it
+      '9999-12-31T23:59:59.000Z', // a placeholder date
+    ];
+    const records = stamps.map((timestamp, offset) => ({
+      topic: 't',
+      partition: 0,
+      offset,
+      timestamp: produced,
+      timestampType: 'CREATE_TIME' as const,
+      value: Buffer.from(JSON.stringify(validEvent(offset, timestamp))).toString('base64'),
+    }));
+
+    // Act
+    const plan = planBatch({ eventSource: 'aws:kafka', records: { 't-0': records } });
+    const narrower = planBatch(
+      { eventSource: 'aws:kafka', records: { 't-0': records } },
+      { eventTimeEarliest: '2026-01-01T00:00:00Z', maxEventAheadMinutes: 0 },
+    );
+
+    // Assess
+    expect(plan).toMatchObject({ recordsIn: 5, landed: 2, quarantined: 3 });
+    const rejected = plan.objects
+      .filter((o) => o.kind === 'quarantine')
+      .flatMap((o) => lines(o.body)) as unknown as QuarantineRecord[];
+    expect(rejected.map((r) => [r.offset, r.problems.map((p) => `${p.path}:${p.code}`)])).toEqual([
+      [0, ['timestamp:too_early']],
+      [3, ['timestamp:too_far_ahead']],
+      [4, ['timestamp:too_far_ahead']],
+    ]);
+    expect(rejected[0]!.problems[0]!.message).toMatch(/before 2008-10-07T00:00:00.000Z.*EVENT_TIME_EARLIEST/);
+    expect(rejected[1]!.problems[0]!.message).toMatch(
+      /60 minutes after.*at most 60.*EVENT_TIME_MAX_AHEAD_MINUTES/,
+    );
+    expect(narrower).toMatchObject({ landed: 0, quarantined: 5 });
+  });
+
   it('plans nothing for an empty batch', () => {
     // Act
     const plan = planBatch({ eventSource: 'aws:kafka', records: {} });
@@ -259,6 +319,59 @@ describe('landBatch against the local S3 server', () => {
     ]);
   });
 
+  it('writes an arrival marker after each object whose events are not of the hour it lands in', async () => {
+    // Prepare: events of 09:00 to 11:00 landing during 11:xx, and the same batch landing days later.
+    const event = await fixture('msk-event.json');
+    const options = { bronzePrefix: 'bronze/', quarantinePrefix: 'run3/quarantine/' };
+    const hours = [...new Set(planBatch(event).objects.map((o) => o.key.split('/').slice(1, 3).join('/')))];
+    expect(hours).toContain('date=2026-11-23/hour=11');
+    expect(hours.length).toBeGreaterThan(1);
+
+    // Act
+    const onTime = await landBatch(s3, BUCKET, event, options, () => Date.parse('2026-11-23T11:30:00Z'));
+    const late = await landBatch(s3, BUCKET, event, options, () => Date.parse('2026-11-26T08:15:00Z'));
+    const markers = [
+      ...(await listAllObjects(s3, BUCKET, 'arrivals/date=2026-11-23/')),
+      ...(await listAllObjects(s3, BUCKET, 'arrivals/date=2026-11-26/')),
+    ].map((o) => o.key);
+
+    // Assess: on time, only the objects of earlier hours are marked, under 11:00; days late, every one is.
+    const bronze = onTime.objects.filter((o) => o.kind === 'bronze').map((o) => o.key);
+    const earlier = bronze.filter((k) => !k.includes('hour=11/'));
+    expect(earlier.length).toBeGreaterThan(0);
+    expect(onTime.markersWritten).toBe(earlier.length);
+    expect(late.markersWritten).toBe(bronze.length);
+    expect(markers.sort()).toEqual(
+      [
+        ...earlier.map((k) => `arrivals/date=2026-11-23/hour=11/${k}`),
+        ...bronze.map((k) => `arrivals/date=2026-11-26/hour=08/${k}`),
+      ].sort(),
+    );
+    for (const m of markers) expect(bronzeKeyOfArrival(m)).toMatch(/^bronze\/date=2026-11-23\/hour=\d\d\//);
+  });
+
+  it('writes no marker when an object cannot be written', async () => {
+    // Prepare
+    const event = await fixture('msk-event.json');
+    const before = (await listAllObjects(s3, BUCKET, 'arrivals/')).length;
+    let writes = 0;
+    const failing = {
+      send: async (command: { input: { Key: string } }) => {
+        writes++;
+        if (command.input.Key.includes('hour=11/')) throw new Error('disk full');
+        return s3.send(command as never);
+      },
+    } as unknown as S3Client;
+
+    // Act
+    const attempt = landBatch(failing, BUCKET, event, {}, () => Date.parse('2026-11-30T00:00:00Z'));
+
+    // Assess
+    await expect(attempt).rejects.toThrow(/objects could not be written.*disk full/);
+    expect(writes).toBe(4);
+    expect((await listAllObjects(s3, BUCKET, 'arrivals/')).length).toBe(before);
+  });
+
   it('fails the whole call when a write fails, so the mapping retries the batch', async () => {
     // Prepare
     const event = await fixture('msk-event.json');
@@ -288,7 +401,12 @@ describe('consumer handler', () => {
       bronzePrefix: 'bronze/',
       quarantinePrefix: 'quarantine/',
       gzipLevel: 1,
+      eventTimeEarliest: '2008-10-07T00:00:00.000Z',
+      maxEventAheadMinutes: 60,
     });
+    expect(() => consumerConfigFromEnv({ BUCKET_NAME: 'b', EVENT_TIME_EARLIEST: '2008-10-07' })).toThrow(
+      /EVENT_TIME_EARLIEST.*ISO-8601 instant with a zone/,
+    );
   });
 
   it('fails an invocation with a ConfigError, not at import, when BUCKET_NAME is missing', async () => {
