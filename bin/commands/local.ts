@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { MdsError, UsageError } from '../../lambdas/shared/errors.ts';
 import type { RunWindow } from '../../lambdas/shared/run-summary.ts';
 import { LOCAL_DEFAULTS, DEFAULT_DATA_DIR, localPaths } from '../../localstack/paths.ts';
-import { acquireLock, isAlive, listRuns, readServices, type Lock } from '../../localstack/state.ts';
+import { acquireLock, listRuns, liveHolder, type Lock } from '../../localstack/state.ts';
 // The pipeline modules pull in Kafka, DuckDB, the AWS SDK and the CDK: they are loaded when a command runs,
 // so `mds --help` and the other commands start fast.
 import type { LocalServices } from '../../localstack/pipeline/services.ts';
@@ -100,8 +100,8 @@ Examples:
     .description('Remove the local data directory (refuses while a local pipeline uses it).')
     .option('--data <dir>', 'local data directory', DEFAULT_DATA_DIR)
     .action(async (flags: { data: string }) => {
-      const holder = await readServices(flags.data);
-      if (holder && isAlive(holder.pid) && holder.pid !== process.pid) {
+      const holder = await liveHolder(flags.data);
+      if (holder) {
         throw new MdsError(
           `a local pipeline (pid ${holder.pid}) uses ${localPaths(flags.data).root}; stop it with Ctrl-C first`,
         );
@@ -328,8 +328,7 @@ export function parseWindow(value: string, now: Date): RunWindow {
 }
 
 async function status(flags: { data: string; limit: number; json?: boolean }): Promise<void> {
-  const services = await readServices(flags.data);
-  const running = services && isAlive(services.pid) ? services : undefined;
+  const running = await liveHolder(flags.data);
   const runs = (await listRuns(flags.data)).slice(0, flags.limit);
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ running: running ?? null, runs })}\n`);
