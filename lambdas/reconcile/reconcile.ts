@@ -1,14 +1,22 @@
 /**
- * Reconcile: after load and dbt, prove for the run's window that nothing was lost or doubled.
+ * Reconcile: after load and dbt, prove for the run's window that nothing was lost, doubled or moved.
  *
- * Checks, each exact:
- *  - every Bronze object the warehouse holds has as many rows as the object has lines (its `records` metadata);
- *  - every Bronze object that existed before the run started is in the warehouse (nothing left behind);
- *  - Silver holds exactly the distinct events of the loaded Bronze rows (dedup removed duplicates only);
- *  - Gold's hourly events add up to Silver.
+ * Every check compares element by element, never a sum alone, so errors that cancel in a total still fail:
+ *  - each Bronze object of the window has exactly its `records` lines in the warehouse, lines 1..records once
+ *    each (an object that landed while the run was going is pending, not missing: the next run loads it);
+ *  - no warehouse row of the window names a Bronze object that does not exist;
+ *  - Silver's event ids are Bronze's distinct event ids, as sets: none missing, none extra, none twice;
+ *  - Gold's events per hour are Silver's events of that hour, hour by hour.
+ * A failed check names the first few objects, ids or hours that differ. Every query is an aggregate (counts
+ * per object or per hour, a handful of sample ids), so the cost does not grow with what is read back, and
+ * the SQL is the portable subset DuckDB, Postgres and Snowflake share.
+ *
+ * The checks are a list (RECONCILE_CHECKS): one more is one more entry, reading the shared facts of the
+ * window from the ReconcileContext.
  * The counts (landed, quarantined, loaded, modelled) go into the run summary, with a glimpse of Gold.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
+import { BRONZE_PREFIX, hourPartition } from '../shared/bronze.ts';
 import { DataError } from '../shared/errors.ts';
 import type { ReconcileCheck, RunSummary, RunWindow } from '../shared/run-summary.ts';
 import { headObjectMetadata, listObjects, type ObjectSummary } from '../shared/s3.ts';
@@ -37,94 +45,348 @@ export interface ReconcileDeps {
   readonly warehouse: Warehouse;
 }
 
+/** A Bronze object of the window and the lines it holds (its `records` metadata). */
+export interface BronzeObject {
+  readonly key: string;
+  readonly records: number;
+  readonly lastModified: Date | undefined;
+}
+
+/** What every check may read: the request, the window's Bronze objects, the bound window parameters. */
+export interface ReconcileContext {
+  readonly deps: ReconcileDeps;
+  readonly request: ReconcileRequest;
+  readonly bronzeObjects: readonly BronzeObject[];
+  /** [start, end) of the window as timestamp literals, for `cast($n as timestamp)`. */
+  readonly windowParams: readonly [string, string];
+}
+
+/** One reconciliation check: reads the warehouse (aggregates only) and says what differs. */
+export interface ReconcileCheckDefinition {
+  readonly name: string;
+  run(ctx: ReconcileContext): Promise<ReconcileCheck>;
+}
+
 /** How many objects' metadata to read at once. */
 const HEAD_CONCURRENCY = 16;
+/** How many differing objects, ids or hours a failed check names. */
+export const DETAIL_LIMIT = 5;
 
-export async function reconcileWindow(deps: ReconcileDeps, req: ReconcileRequest): Promise<ReconcileResult> {
+const IN_WINDOW = (column: string, first = 1) =>
+  `${column} >= cast($${first} as timestamp) and ${column} < cast($${first + 1} as timestamp)`;
+
+/** Each Bronze object of the window: its rows in the warehouse are exactly its lines, 1..records, once each. */
+export const bronzeObjectsCheck: ReconcileCheckDefinition = {
+  name: 'bronze rows = object records, per object',
+  async run(ctx) {
+    const rows = await rowsPerSourceFile(ctx);
+    const startedAt = Date.parse(ctx.request.runStartedAt);
+    let expected = 0;
+    let actual = 0;
+    let pending = 0;
+    const wrong: string[] = [];
+    for (const o of ctx.bronzeObjects) {
+      const r = rows.get(o.key);
+      // LastModified is truncated to the second: an object stamped in the run's first second may have been
+      // written after the loader listed, so only objects stamped a whole second before the start must be loaded.
+      if (!r && (o.lastModified?.getTime() ?? 0) + 1000 > startedAt) {
+        pending += 1;
+        continue;
+      }
+      const n = r?.n ?? 0;
+      expected += o.records;
+      actual += n;
+      const exact =
+        n === o.records &&
+        (o.records === 0 || (r?.distinctRows === o.records && r.firstRow === 1 && r.lastRow === o.records));
+      if (exact) continue;
+      if (!r) wrong.push(`${o.key} (${o.records} records, not loaded)`);
+      else if (n !== o.records) wrong.push(`${o.key} (${o.records} records, ${n} rows)`);
+      else {
+        wrong.push(
+          `${o.key} (${o.records} records, ${n} rows but ${r.distinctRows} distinct lines ${r.firstRow}..${r.lastRow})`,
+        );
+      }
+    }
+    const checked = ctx.bronzeObjects.length - pending;
+    return result(this.name, expected, actual, wrong.length === 0, () =>
+      listed(`${wrong.length} of ${checked} objects differ`, wrong),
+    );
+  },
+};
+
+/** No warehouse row of the window (by event time or by object key) names an object the store does not hold. */
+export const orphanRowsCheck: ReconcileCheckDefinition = {
+  name: 'warehouse rows whose Bronze object does not exist',
+  async run(ctx) {
+    const rows = await rowsPerSourceFile(ctx);
+    const listedKeys = new Set(ctx.bronzeObjects.map((o) => o.key));
+    const [lo, hi] = keyRange(ctx.request.window);
+    const orphans: { key: string; n: number }[] = [];
+    const outside: { key: string; n: number }[] = [];
+    for (const [key, r] of rows) {
+      if (listedKeys.has(key)) continue;
+      // The listing covers the window's key range; a key outside it (a row whose event time is in the
+      // window, named after an object of another hour) is looked up on its own.
+      if (key !== NO_SOURCE_FILE && !(key >= lo && key < hi)) outside.push({ key, n: r.n });
+      else orphans.push({ key, n: r.n });
+    }
+    for (const o of outside) if (!(await objectExists(ctx.deps, o.key))) orphans.push(o);
+    orphans.sort((a, b) => a.key.localeCompare(b.key));
+    const n = orphans.reduce((s, o) => s + o.n, 0);
+    return result(this.name, 0, n, orphans.length === 0, () =>
+      listed(
+        `${orphans.length} missing objects`,
+        orphans.map((o) => `${o.key} (${o.n} rows)`),
+      ),
+    );
+  },
+};
+
+/** Silver's event ids of the window are Bronze's distinct event ids: none missing, none extra, none twice. */
+export const silverEventsCheck: ReconcileCheckDefinition = {
+  name: 'silver event ids = distinct bronze event ids',
+  async run(ctx) {
+    const { warehouse } = ctx.deps;
+    const params = [...ctx.windowParams];
+    const top = DETAIL_LIMIT;
+    const [bronzeDistinct] = await warehouse.query<{ n: number }>(
+      `select count(distinct event_id) as n from bronze.listening_events where ${IN_WINDOW('event_timestamp')}`,
+      params,
+    );
+    const [silver] = await warehouse.query<{ n: number }>(
+      `select count(*) as n from silver.stg_spotify__events where ${IN_WINDOW('event_timestamp')}`,
+      params,
+    );
+    const missing = await warehouse.query<{ event_id: string; total: number }>(
+      `select event_id, count(*) over () as total from (
+         select distinct b.event_id from bronze.listening_events b
+          where ${IN_WINDOW('b.event_timestamp')} and b.event_id is not null
+            and not exists (select 1 from silver.stg_spotify__events s
+                             where s.event_id = b.event_id and ${IN_WINDOW('s.event_timestamp')})
+       ) x order by event_id limit ${top}`,
+      params,
+    );
+    const extra = await warehouse.query<{ event_id: string | null; total: number }>(
+      `select event_id, count(*) over () as total from (
+         select distinct s.event_id from silver.stg_spotify__events s
+          where ${IN_WINDOW('s.event_timestamp')}
+            and not exists (select 1 from bronze.listening_events b
+                             where b.event_id = s.event_id and ${IN_WINDOW('b.event_timestamp')})
+       ) x order by event_id limit ${top}`,
+      params,
+    );
+    const doubled = await warehouse.query<{ event_id: string | null; n: number; total: number }>(
+      `select event_id, n, count(*) over () as total from (
+         select event_id, count(*) as n from silver.stg_spotify__events
+          where ${IN_WINDOW('event_timestamp')} group by event_id having count(*) > 1
+       ) x order by event_id limit ${top}`,
+      params,
+    );
+    const total = (rows: readonly { total: number }[]) => Number(rows[0]?.total ?? 0);
+    const parts: string[] = [];
+    if (total(missing)) {
+      parts.push(`${total(missing)} missing from silver: ${missing.map((r) => r.event_id).join(', ')}`);
+    }
+    if (total(extra)) {
+      parts.push(`${total(extra)} in silver, not in bronze: ${extra.map((r) => r.event_id).join(', ')}`);
+    }
+    if (total(doubled)) {
+      const ids = doubled.map((r) => `${r.event_id} (${Number(r.n)} times)`).join(', ');
+      parts.push(`${total(doubled)} more than once in silver: ${ids}`);
+    }
+    return result(
+      this.name,
+      Number(bronzeDistinct?.n ?? 0),
+      Number(silver?.n ?? 0),
+      parts.length === 0,
+      () => `${parts.join('; ')} (the first ${DETAIL_LIMIT} of each, by id)`,
+    );
+  },
+};
+
+/** Gold's events of each hour (gold.plays_per_hour) are Silver's events of that hour. */
+export const goldHoursCheck: ReconcileCheckDefinition = {
+  name: 'gold events per hour = silver events per hour',
+  async run(ctx) {
+    const { warehouse } = ctx.deps;
+    const params = [...ctx.windowParams];
+    const silver = await warehouse.query<{ hour_start: string; n: number }>(
+      `select cast(date_trunc('hour', event_timestamp) as timestamp) as hour_start, count(*) as n
+         from silver.stg_spotify__events where ${IN_WINDOW('event_timestamp')} group by 1`,
+      params,
+    );
+    const gold = await warehouse.query<{ hour_start: string; n: number; rows_of_hour: number }>(
+      `select hour_start, sum(events) as n, count(*) as rows_of_hour from gold.plays_per_hour
+        where ${IN_WINDOW('hour_start')} group by hour_start`,
+      params,
+    );
+    const bySilver = new Map(silver.map((r) => [String(r.hour_start), Number(r.n)]));
+    const byGold = new Map(gold.map((r) => [String(r.hour_start), r]));
+    const hours = [...new Set([...bySilver.keys(), ...byGold.keys()])].sort();
+    const wrong: string[] = [];
+    for (const h of hours) {
+      const s = bySilver.get(h) ?? 0;
+      const g = byGold.get(h);
+      const gn = Number(g?.n ?? 0);
+      if (s === gn && Number(g?.rows_of_hour ?? 1) === 1 && g) continue;
+      if (!g) wrong.push(`${h} (silver ${s}, no gold row)`);
+      else if (Number(g.rows_of_hour) > 1)
+        wrong.push(`${h} (silver ${s}, gold ${gn} in ${g.rows_of_hour} rows)`);
+      else wrong.push(`${h} (silver ${s}, gold ${gn})`);
+    }
+    return result(
+      this.name,
+      sum(bySilver.values()),
+      sum([...byGold.values()].map((g) => Number(g.n))),
+      wrong.length === 0,
+      () => listed(`${wrong.length} of ${hours.length} hours differ`, wrong),
+    );
+  },
+};
+
+/** The checks every run makes, in order. */
+export const RECONCILE_CHECKS: readonly ReconcileCheckDefinition[] = [
+  bronzeObjectsCheck,
+  orphanRowsCheck,
+  silverEventsCheck,
+  goldHoursCheck,
+];
+
+export async function reconcileWindow(
+  deps: ReconcileDeps,
+  req: ReconcileRequest,
+  checks: readonly ReconcileCheckDefinition[] = RECONCILE_CHECKS,
+): Promise<ReconcileResult> {
   const { s3, bucket, warehouse } = deps;
-  const { start, end } = req.window;
+  const windowParams = [sqlTimestamp(req.window.start), sqlTimestamp(req.window.end)] as const;
 
-  const bronzeObjects = await listUnder(s3, bucket, bronzePrefixes(req.window));
-  const landedByKey = await recordCounts(s3, bucket, bronzeObjects);
-  const quarantineObjects = await listUnder(s3, bucket, quarantinePrefixes(req.window));
-  const quarantinedByKey = await recordCounts(s3, bucket, quarantineObjects);
-
-  const loadedRows = await warehouse.query<{ source_file: string; n: number }>(
-    `select source_file, count(*) as n from bronze.listening_events
-      where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)
-      group by source_file`,
-    [sqlTimestamp(start), sqlTimestamp(end)],
-  );
-  const loadedByKey = new Map(loadedRows.map((r) => [r.source_file, Number(r.n)]));
-
-  const [bronzeDistinct] = await warehouse.query<{ n: number }>(
-    `select count(distinct event_id) as n from bronze.listening_events
-      where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
-    [sqlTimestamp(start), sqlTimestamp(end)],
-  );
-  const [silver] = await warehouse.query<{ n: number }>(
-    `select count(*) as n from silver.stg_spotify__events
-      where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
-    [sqlTimestamp(start), sqlTimestamp(end)],
-  );
-  const [gold] = await warehouse.query<{ n: number | null }>(
-    `select sum(events) as n from gold.plays_per_hour
-      where hour_start >= cast($1 as timestamp) and hour_start < cast($2 as timestamp)`,
-    [sqlTimestamp(start), sqlTimestamp(end)],
+  const listing = await listUnder(s3, bucket, bronzePrefixes(req.window));
+  const recordsByKey = await recordCounts(s3, bucket, listing);
+  const bronzeObjects = listing.map((o) => ({
+    key: o.key,
+    records: recordsByKey.get(o.key) ?? 0,
+    lastModified: o.lastModified,
+  }));
+  const quarantinedByKey = await recordCounts(
+    s3,
+    bucket,
+    await listUnder(s3, bucket, quarantinePrefixes(req.window)),
   );
 
-  // Objects the warehouse holds: their rows must equal their lines.
-  let expectedLoaded = 0;
-  const wrongObjects: string[] = [];
-  for (const [key, rows] of loadedByKey) {
-    const lines = landedByKey.get(key);
-    expectedLoaded += lines ?? rows;
-    if (lines === undefined) wrongObjects.push(`${key} (in the warehouse, not in the object store)`);
-    else if (lines !== rows) wrongObjects.push(`${key} (${lines} lines, ${rows} rows)`);
-  }
-  const loaded = sum(loadedByKey.values());
-  const startedAt = Date.parse(req.runStartedAt);
-  // LastModified is truncated to the second: an object stamped in the run's first second may have been
-  // written after the loader listed, so only objects stamped a whole second before the start must be loaded.
-  const leftBehind = bronzeObjects.filter(
-    (o) => !loadedByKey.has(o.key) && (o.lastModified?.getTime() ?? 0) + 1000 <= startedAt,
-  );
+  const ctx: ReconcileContext = { deps, request: req, bronzeObjects, windowParams };
+  const results: ReconcileCheck[] = [];
+  for (const c of checks) results.push(await c.run(ctx));
 
-  const modelled = Number(silver?.n ?? 0);
-  const distinct = Number(bronzeDistinct?.n ?? 0);
-  const goldEvents = Number(gold?.n ?? 0);
-  const checks: ReconcileCheck[] = [
-    check('bronze rows = object lines', expectedLoaded, loaded, wrongObjects.slice(0, 5).join('; ')),
-    check(
-      'objects landed before the run are loaded',
-      0,
-      leftBehind.length,
-      leftBehind
-        .slice(0, 5)
-        .map((o) => o.key)
-        .join('; '),
-    ),
-    check('silver rows = distinct bronze events', distinct, modelled),
-    check('gold hourly events = silver rows', modelled, goldEvents),
-  ];
+  const [loaded] = await warehouse.query<{ n: number }>(
+    `select count(*) as n from bronze.listening_events where ${IN_WINDOW('event_timestamp')}`,
+    [...windowParams],
+  );
+  const [modelled] = await warehouse.query<{ n: number }>(
+    `select count(*) as n from silver.stg_spotify__events where ${IN_WINDOW('event_timestamp')}`,
+    [...windowParams],
+  );
 
   return {
-    ok: checks.every((c) => c.ok),
+    ok: results.every((c) => c.ok),
     counts: {
-      landed: sum(landedByKey.values()),
+      landed: sum(recordsByKey.values()),
       quarantined: sum(quarantinedByKey.values()),
-      loaded,
-      modelled,
+      loaded: Number(loaded?.n ?? 0),
+      modelled: Number(modelled?.n ?? 0),
     },
-    checks,
+    checks: results,
     gold: await goldGlimpse(warehouse, req.window),
   };
 }
 
 /** One exact check; the detail (what differs) is kept only when it fails. */
 export function check(name: string, expected: number, actual: number, detail?: string): ReconcileCheck {
-  const ok = expected === actual;
-  return ok || !detail ? { name, expected, actual, ok } : { name, expected, actual, ok, detail };
+  return result(name, expected, actual, expected === actual, () => detail ?? '');
+}
+
+/**
+ * A check whose verdict is element by element: `ok` is not `expected === actual` (totals may agree while
+ * two elements differ in opposite directions); the detail names what differs and is kept only on failure.
+ */
+export function result(
+  name: string,
+  expected: number,
+  actual: number,
+  ok: boolean,
+  detail: () => string,
+): ReconcileCheck {
+  if (ok) return { name, expected, actual, ok };
+  const text = detail();
+  return text ? { name, expected, actual, ok, detail: text } : { name, expected, actual, ok };
+}
+
+/** "<what>: a; b; c" with the first DETAIL_LIMIT items, and how many more. */
+function listed(what: string, items: readonly string[]): string {
+  const more = items.length > DETAIL_LIMIT ? `; and ${items.length - DETAIL_LIMIT} more` : '';
+  return `${what}: ${items.slice(0, DETAIL_LIMIT).join('; ')}${more}`;
+}
+
+/** The Bronze keys of a window, as a half-open key range: keys sort by date and hour. */
+function keyRange(window: RunWindow): [string, string] {
+  return [
+    BRONZE_PREFIX + hourPartition(new Date(window.start)),
+    BRONZE_PREFIX + hourPartition(new Date(window.end)),
+  ];
+}
+
+/** The group key of rows without a source_file. */
+const NO_SOURCE_FILE = '(no source_file)';
+
+interface SourceFileRows {
+  readonly n: number;
+  readonly distinctRows: number;
+  readonly firstRow: number;
+  readonly lastRow: number;
+}
+
+const rowsCache = new WeakMap<ReconcileContext, Promise<Map<string, SourceFileRows>>>();
+
+/**
+ * Rows per source_file, for every object a row of the window names: by key (the window's objects) or by
+ * event time (a row of the window attributed to any object). One aggregate query, shared by the checks.
+ */
+function rowsPerSourceFile(ctx: ReconcileContext): Promise<Map<string, SourceFileRows>> {
+  let rows = rowsCache.get(ctx);
+  if (!rows) {
+    const [lo, hi] = keyRange(ctx.request.window);
+    rows = ctx.deps.warehouse
+      .query<{ source_file: string | null; n: number; d: number; lo: number; hi: number }>(
+        `select source_file, count(*) as n, count(distinct source_row) as d,
+                min(source_row) as lo, max(source_row) as hi
+           from bronze.listening_events
+          where (source_file >= $1 and source_file < $2) or (${IN_WINDOW('event_timestamp', 3)})
+          group by source_file`,
+        [lo, hi, ...ctx.windowParams],
+      )
+      .then(
+        (list) =>
+          new Map(
+            list.map((r) => [
+              r.source_file ?? NO_SOURCE_FILE,
+              { n: Number(r.n), distinctRows: Number(r.d), firstRow: Number(r.lo), lastRow: Number(r.hi) },
+            ]),
+          ),
+      );
+    rowsCache.set(ctx, rows);
+  }
+  return rows;
+}
+
+async function objectExists(deps: ReconcileDeps, key: string): Promise<boolean> {
+  try {
+    await headObjectMetadata(deps.s3, deps.bucket, key);
+    return true;
+  } catch (err) {
+    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
+    throw err;
+  }
 }
 
 async function listUnder(
