@@ -3,6 +3,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../lambdas/shared/errors.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
+import { assertReconciled } from '../../lambdas/reconcile/handler.ts';
+import type { ReconcileResult } from '../../lambdas/reconcile/reconcile.ts';
 import { publishRequestFromEvent, type PublisherEvent } from '../../lambdas/publisher/publish.ts';
 import { synthesizeLocalWorkflow, type LocalWorkflow } from '../../stepfunctions/local.ts';
 import { LOAD_INCOMPLETE_ERROR, MAX_LOAD_INVOCATIONS, STATE } from '../../stepfunctions/workflow.ts';
@@ -302,12 +304,24 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
   });
 
   it('records a reconciliation mismatch and ends in RunFailed with its cause', async () => {
-    // Prepare: reconcile reports a mismatch the way a Lambda error surfaces (by the error's name).
-    const mismatch = Object.assign(new Error('loaded 299 != landed 300'), { name: 'ReconcileMismatch' });
+    // Prepare: reconcile fails as the function does on a mismatch: assertReconciled throws ReconciliationError,
+    // which surfaces as a Lambda error by its name.
+    const mismatch: ReconcileResult = {
+      ok: false,
+      counts: { landed: 300, quarantined: 0, loaded: 300, modelled: 300 },
+      checks: [
+        {
+          name: 'bronze rows = object records, per object',
+          expected: 300,
+          actual: 300,
+          ok: false,
+          detail: '2 of 3 objects differ: bronze/a (100 records, 99 rows); bronze/b (100 records, 101 rows)',
+        },
+      ],
+      gold: { playsPerHour: [], topTracks: [], topArtists: [] },
+    };
     const { calls, map } = handlers({
-      [STATE.reconcile]: async () => {
-        throw mismatch;
-      },
+      [STATE.reconcile]: async () => assertReconciled(mismatch),
     });
     // Act
     const result = run({}, map);
@@ -321,10 +335,12 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
       dbt: expect.any(Object),
     });
     expect(recorded.run.failure).toMatchObject({
-      Error: 'ReconcileMismatch',
-      Cause: expect.stringContaining('loaded 299 != landed 300'),
+      Error: 'ReconciliationError',
+      Cause: expect.stringContaining('bronze/a (100 records, 99 rows); bronze/b (100 records, 101 rows)'),
     });
     expect(calls[STATE.publish]).toBeUndefined();
+    const summary = publishRequestFromEvent(recorded as unknown as PublisherEvent, 'bucket');
+    expect(summary.failure).toMatchObject({ state: STATE.reconcile, Error: 'ReconciliationError' });
   });
 
   it('calls LoadBronze again with the previous result until it is complete, then runs dbt on the totals', async () => {
