@@ -4,7 +4,10 @@
  *
  * Objects are found by listing the `date=/hour=` prefixes of [windowStart - lookbackHours, windowEnd) with
  * full pagination, so an object that lands late in an old hour is picked up by the next run whose lookback
- * covers it. Manifest rules:
+ * covers it; and by arrival: the arrival markers (bronze.ts `arrivalKey`) of the landing hours
+ * [windowStart - lookbackHours, windowEnd] name the objects that landed then for any other hour, so an
+ * object landed days after its events' hour, beyond the lookback, is loaded by the next run too.
+ * Manifest rules:
  * - `loaded` / `partial`: never loaded again (a changed etag is reported, not reloaded);
  * - `failed` (truncated gzip, SKIP_FILE, rejected by the engine): retried only when its etag changed, and
  *   reported in `errors` on every run until then, so it is never skipped silently.
@@ -14,9 +17,15 @@
  * result as `previous`, goes on from there (the workflow loops LoadBronze until the load is complete).
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BRONZE_PREFIX, hourOfKey, hourPartition } from '../shared/bronze.ts';
+import {
+  ARRIVALS_PREFIX,
+  BRONZE_PREFIX,
+  bronzeKeyOfArrival,
+  hourOfKey,
+  hourPartition,
+} from '../shared/bronze.ts';
 import { UsageError } from '../shared/errors.ts';
-import { getObjectBytes, listObjects, type ObjectSummary } from '../shared/s3.ts';
+import { getObjectBytes, headObject, listObjects, type ObjectSummary } from '../shared/s3.ts';
 import {
   LoadConflictError,
   ON_ERROR_POLICIES,
@@ -124,7 +133,8 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
   const now = deps.now ?? Date.now;
   const deadline = req.deadlineMs ?? Number.POSITIVE_INFINITY;
   const totals = startTotals(previous);
-  const startCursor = previous ? checkCursor(previous, listStart, end) : '';
+  const arrived = await arrivedOutside(deps, listStart, end);
+  const startCursor = previous ? checkCursor(previous, listStart, end, arrived) : '';
   /** Every key at or before it is dealt with ('' = none). */
   let cursor = startCursor;
   let slowestBatchMs = previous?.slowestBatchMs ?? 0;
@@ -149,10 +159,29 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
   };
 
   if (!aborted) await deps.warehouse.ensureBronze();
-  const first = cursor ? (hourOfKey(cursor) as Date).getTime() : listStart;
   /** Listed keys after the cursor, not yet loaded: fewer than batchSize between batches. */
   const pending: ObjectSummary[] = [];
-  for (let t = first; t < end; t += HOUR_MS) {
+  /** Takes listed objects (sorted, after the cursor) in; false when the call must stop before a batch. */
+  const take = async (listed: readonly ObjectSummary[]): Promise<boolean> => {
+    if (aborted) {
+      totals.objectsSeen += listed.length;
+      return true;
+    }
+    pending.push(...listed);
+    while (pending.length >= batchSize && !aborted) {
+      if (stopHere()) return false;
+      await loadBatch(pending.splice(0, batchSize));
+    }
+    // After an abort the rest of the window is only counted, as one call would have listed it.
+    if (aborted) totals.objectsSeen += pending.splice(0).length;
+    return true;
+  };
+  const firstHourKey = BRONZE_PREFIX + hourPartition(new Date(listStart));
+  const lastHourKey = BRONZE_PREFIX + hourPartition(new Date(end));
+  // Keys sort by hour: objects of hours before the listed ones first, the listed hours, then later hours.
+  if (!(await take(arrived.filter((o) => o.key < firstHourKey && o.key > cursor)))) return partial();
+  const cursorHour = cursor ? (hourOfKey(cursor) as Date).getTime() : listStart;
+  for (let t = Math.max(listStart, cursorHour); t < end; t += HOUR_MS) {
     if (stopHere()) return partial();
     const prefix = BRONZE_PREFIX + hourPartition(new Date(t));
     const listed: ObjectSummary[] = [];
@@ -161,23 +190,48 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
       if (!o.key.endsWith('/') && o.key > cursor) listed.push(o);
     }
     listed.sort(byKey);
-    if (aborted) totals.objectsSeen += listed.length;
-    else {
-      pending.push(...listed);
-      while (pending.length >= batchSize && !aborted) {
-        if (stopHere()) return partial();
-        await loadBatch(pending.splice(0, batchSize));
-      }
-      // After an abort the rest of the window is only counted, as one call would have listed it.
-      if (aborted) totals.objectsSeen += pending.splice(0).length;
-    }
+    if (!(await take(listed))) return partial();
     if (pending.length === 0) cursor = BRONZE_PREFIX + hourPartition(new Date(t + HOUR_MS));
   }
+  if (!(await take(arrived.filter((o) => o.key >= lastHourKey && o.key > cursor)))) return partial();
   if (pending.length > 0) {
     if (stopHere()) return partial();
     await loadBatch(pending.splice(0));
   }
   return { complete: true, ...counts(totals), errors: cappedErrors(totals) };
+}
+
+/** HeadObject calls in flight when reading the objects arrival markers name. */
+const HEAD_CONCURRENCY = 16;
+
+/**
+ * The objects that arrival markers of the landing hours [listStart, end] name and the event-hour listing
+ * of [listStart, end) does not reach, sorted by key. The hour `end` itself is included: a run started in
+ * the hour after its window sees what landed since the hour began. A marker whose object is gone (expired
+ * or deleted) names nothing to load.
+ */
+export async function arrivedOutside(
+  deps: LoadDeps,
+  listStart: number,
+  end: number,
+): Promise<ObjectSummary[]> {
+  const keys = new Set<string>();
+  for (let t = listStart; t <= end; t += HOUR_MS) {
+    for await (const m of listObjects(deps.s3, deps.bucket, ARRIVALS_PREFIX + hourPartition(new Date(t)))) {
+      const key = bronzeKeyOfArrival(m.key);
+      const hour = key === undefined ? undefined : hourOfKey(key)?.getTime();
+      if (key !== undefined && hour !== undefined && (hour < listStart || hour >= end)) keys.add(key);
+    }
+  }
+  const sorted = [...keys].sort();
+  const found: ObjectSummary[] = [];
+  for (let i = 0; i < sorted.length; i += HEAD_CONCURRENCY) {
+    const heads = await Promise.all(
+      sorted.slice(i, i + HEAD_CONCURRENCY).map((k) => headObject(deps.s3, deps.bucket, k)),
+    );
+    for (const h of heads) if (h) found.push(h);
+  }
+  return found;
 }
 
 /** Loads one batch, counting each object into the totals; true when ABORT_STATEMENT stopped it. */
@@ -341,8 +395,13 @@ function checkRequest(req: LoadRequest): { listStart: number; end: number } {
   return { listStart: hourStart - lookback * HOUR_MS, end };
 }
 
-/** The cursor of an unfinished previous result, checked to lie in the hours this load lists. */
-function checkCursor(previous: LoadResult, listStart: number, end: number): string {
+/** The cursor of an unfinished previous result, checked to lie in the hours this load lists or its arrivals. */
+function checkCursor(
+  previous: LoadResult,
+  listStart: number,
+  end: number,
+  arrived: readonly ObjectSummary[],
+): string {
   const cursor = previous.resumeAfter;
   if (typeof cursor !== 'string' || !cursor.startsWith(BRONZE_PREFIX)) {
     throw new UsageError(
@@ -350,7 +409,10 @@ function checkCursor(previous: LoadResult, listStart: number, end: number): stri
     );
   }
   const hour = hourOfKey(cursor)?.getTime();
-  if (hour === undefined || hour < listStart || hour >= end) {
+  // In a listed hour, at the end of the listed hours (before the later arrived objects), or one of those.
+  const listedHour = hour !== undefined && hour >= listStart && hour < end;
+  const endOfHours = cursor === BRONZE_PREFIX + hourPartition(new Date(end));
+  if (!listedHour && !endOfHours && !arrived.some((o) => o.key === cursor)) {
     throw new UsageError(
       `previous.resumeAfter: ${JSON.stringify(cursor)} is not in the hours this load lists (${new Date(listStart).toISOString()} to ${new Date(end).toISOString()}); the previous result belongs to another window`,
     );

@@ -76,6 +76,22 @@ export async function putObjectBytes(
   );
 }
 
+/** An object's summary as a listing would give it, or undefined when there is no such object. */
+export async function headObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<ObjectSummary | undefined> {
+  try {
+    const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return { key, size: res.ContentLength ?? 0, etag: res.ETag, lastModified: res.LastModified };
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 404 || (err as { name?: string }).name === 'NotFound') return undefined;
+    throw err;
+  }
+}
+
 /** The user metadata of an object (`x-amz-meta-*`, keys in lower case). */
 export async function headObjectMetadata(
   s3: S3Client,

@@ -1,7 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BRONZE_PREFIX, QUARANTINE_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import {
+  ARRIVALS_PREFIX,
+  BRONZE_PREFIX,
+  QUARANTINE_PREFIX,
+  RUNS_PREFIX,
+} from '../../lambdas/shared/bronze.ts';
 import { acknowledge } from './acknowledge.ts';
 
 export interface BronzeBucketProps {
@@ -69,6 +74,13 @@ export class BronzeBucket extends Construct {
           id: 'quarantine-expiry',
           prefix: QUARANTINE_PREFIX,
           expiration: Duration.days(props.quarantineExpireDays),
+        },
+        // Arrival markers are read only by the runs whose lookback covers their landing hour (at most
+        // 168 hours, workflow.lookbackHours); two weeks leaves a week of failed runs to catch up.
+        {
+          id: 'arrivals-expiry',
+          prefix: ARRIVALS_PREFIX,
+          expiration: Duration.days(14),
         },
         {
           id: 'runs-tiers',

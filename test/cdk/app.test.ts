@@ -121,12 +121,13 @@ describe('ingest stack', () => {
     });
   });
 
-  it('lets the consumer write only under bronze/ and quarantine/ and read only its topic and group', () => {
+  it('lets the consumer write only under bronze/, quarantine/ and arrivals/ and read only its topic and group', () => {
     const statements = policyStatements(serverless.templates.ingest, 'ConsumerRole');
     const s3 = statements.filter((s) => toArray(s.Action).some((a) => a.startsWith('s3:')));
     const s3Resources = JSON.stringify(s3.map((s) => s.Resource));
     expect(s3Resources).toContain('/bronze/*');
     expect(s3Resources).toContain('/quarantine/*');
+    expect(s3Resources).toContain('/arrivals/*');
     expect(s3Resources).not.toContain('/runs/*');
     expect(s3.flatMap((s) => toArray(s.Action)).filter((a) => /Get|Delete|List/.test(a))).toEqual([]);
     const read = statements.find((s) => toArray(s.Action).includes('kafka-cluster:ReadData'));
@@ -178,6 +179,8 @@ describe('storage stack', () => {
             ],
           }),
           Match.objectLike({ Prefix: 'quarantine/', ExpirationInDays: 30 }),
+          // Longer than the longest lookback (168 hours), which is as long as a marker is read.
+          Match.objectLike({ Prefix: 'arrivals/', ExpirationInDays: 14 }),
         ]),
       },
     });
