@@ -4,12 +4,16 @@
  * version n. Only non-flexible versions are implemented and advertised (see SUPPORTED_VERSIONS).
  */
 import type { GroupCoordinator } from './groups.ts';
+import { RecordsError } from './batch.ts';
 import { StorageError, TopicStore, type PartitionLog } from './log.ts';
-import { ApiKey, ErrorCode, Reader, Writer } from './protocol.ts';
+import { ApiKey, ErrorCode, errorName, Reader, Writer } from './protocol.ts';
 
 /** [min, max] version per API key: what ApiVersions advertises and what the broker accepts. */
 export const SUPPORTED_VERSIONS: ReadonlyMap<number, readonly [number, number]> = new Map([
-  [ApiKey.Produce, [3, 7]],
+  // Produce from v0, as Kafka brokers before 4.0 advertise it: librdkafka compresses with gzip, snappy or
+  // lz4 only for a broker that lists Produce v0, and otherwise sends those batches uncompressed. Requests
+  // v0-v2 parse, but their batches are refused (see produce).
+  [ApiKey.Produce, [0, 7]],
   [ApiKey.Fetch, [4, 11]],
   [ApiKey.ListOffsets, [1, 5]],
   [ApiKey.Metadata, [1, 8]],
@@ -64,7 +68,7 @@ export function apiVersionsBody(v: number, errorCode: number): Writer {
 }
 
 async function produce(r: Reader, v: number, ctx: BrokerContext): Promise<Writer | null> {
-  r.nullableString(); // transactional_id: transactions are not supported, plain batches are accepted
+  if (v >= 3) r.nullableString(); // transactional_id: transactions are not supported, plain batches are accepted
   const acks = r.int16();
   r.int32(); // timeout_ms: writes finish (or fail) well within any client timeout
   const topics = r.array((r) => ({
@@ -82,10 +86,34 @@ async function produce(r: Reader, v: number, ctx: BrokerContext): Promise<Writer
           const log = partitionOf(ctx, t.name, p.index);
           if (!log) return { index: p.index, error: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, base: -1 };
           if (!p.records) return { index: p.index, error: ErrorCode.CORRUPT_MESSAGE, base: -1 };
+          if (v < 3) {
+            // Produce v0-v2 carry message sets of magic 0 or 1, which this broker does not store; Kafka refuses
+            // magic 2 batches in them (INVALID_RECORD).
+            const magic = p.records.length > 16 ? p.records.readInt8(16) : -1;
+            const error = magic === 2 ? ErrorCode.INVALID_RECORD : ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT;
+            ctx.log(
+              `broker: refused a batch for ${t.name}-${p.index}: ${errorName(error)}: Produce v${v} with magic ` +
+                `${magic}; only record batches of magic 2 in Produce v3 or later are stored`,
+            );
+            return { index: p.index, error, base: -1 };
+          }
           try {
-            return { index: p.index, error: ErrorCode.NONE, base: await log.append(p.records) };
+            const base = await log.append(p.records, { allowZstd: v >= 7 });
+            return { index: p.index, error: ErrorCode.NONE, base };
           } catch (err) {
-            if (err instanceof StorageError) return { index: p.index, error: err.code, base: -1 };
+            // Produce v3-v7 responses have no error message: the reason goes to the broker log.
+            if (err instanceof RecordsError) {
+              ctx.log(
+                `broker: refused a batch for ${t.name}-${p.index}: ${errorName(err.code)}: ${err.reason}`,
+              );
+              return { index: p.index, error: err.code, base: -1 };
+            }
+            if (err instanceof StorageError) {
+              ctx.log(
+                `broker: produce to ${t.name}-${p.index} failed: ${errorName(err.code)}: ${err.message}`,
+              );
+              return { index: p.index, error: err.code, base: -1 };
+            }
             throw err;
           }
         }),
@@ -96,11 +124,12 @@ async function produce(r: Reader, v: number, ctx: BrokerContext): Promise<Writer
   const w = new Writer();
   w.array(results, (w, t) =>
     w.string(t.name).array(t.partitions, (w, p) => {
-      w.int32(p.index).int16(p.error).int64(p.base).int64(-1);
+      w.int32(p.index).int16(p.error).int64(p.base);
+      if (v >= 2) w.int64(-1); // log_append_time: CreateTime topics
       if (v >= 5) w.int64(0);
     }),
   );
-  return w.int32(0);
+  return v >= 1 ? w.int32(0) : w;
 }
 
 interface FetchPartition {

@@ -16,23 +16,41 @@ import {
 } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import {
+  BATCH_HEADER,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  validateBatches,
+  type ValidationOptions,
+} from './batch.ts';
 import { ErrorCode } from './protocol.ts';
-
-/** Record batch v2 header: baseOffset(8) batchLength(4) leaderEpoch(4) magic(1) crc(4) attributes(2) lastOffsetDelta(4) ... records count(4). */
-const BATCH_HEADER = 61;
-const LENGTH_OFFSET = 8;
-const MAGIC_OFFSET = 16;
-const LAST_OFFSET_DELTA_OFFSET = 23;
-const MAX_TIMESTAMP_OFFSET = 35;
-const LOG_OVERHEAD = 12;
 
 /** Kafka's legal topic names; they are also safe directory names. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
 export class StorageError extends Error {
-  constructor(readonly code: number) {
-    super(`storage error ${code}`);
+  constructor(
+    readonly code: number,
+    message = `storage error ${code}`,
+  ) {
+    super(message);
   }
+}
+
+/**
+ * A failed write or sync of a log file (a full disk, a read-only or vanished data directory) as the error a
+ * Kafka broker answers for it: KAFKA_STORAGE_ERROR, with the system error as the message.
+ */
+export function storageFailure(file: string, err: unknown): StorageError {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why = err instanceof Error ? err.message : String(err);
+  return new StorageError(
+    ErrorCode.KAFKA_STORAGE_ERROR,
+    `cannot write ${file}${code ? ` (${code})` : ''}: ${why}`,
+  );
 }
 
 export class PartitionLog {
@@ -44,26 +62,24 @@ export class PartitionLog {
   /** Bytes and offsets visible to readers (written to the file). */
   private size: number;
   private next: number;
-  /** Bytes and offsets handed out to appends still being written. */
-  private reservedSize: number;
-  private reservedNext: number;
   private writes: Promise<void> = Promise.resolve();
   private readonly waiters = new Set<() => void>();
 
   private constructor(
+    private readonly file: string,
     private readonly fh: FileHandle,
     scanned: Scanned,
   ) {
     this.bases = scanned.bases;
     this.positions = scanned.positions;
     this.timeIndex = scanned.timeIndex;
-    this.size = this.reservedSize = scanned.size;
-    this.next = this.reservedNext = scanned.next;
+    this.size = scanned.size;
+    this.next = scanned.next;
   }
 
   static async open(file: string, log: (line: string) => void): Promise<PartitionLog> {
     const scanned = scanLog(file, log);
-    return new PartitionLog(await open(file, 'r+'), scanned);
+    return new PartitionLog(file, await open(file, 'r+'), scanned);
   }
 
   /** The high watermark: the offset the next record will get (all stored records are committed: one replica). */
@@ -72,46 +88,65 @@ export class PartitionLog {
   }
 
   /**
-   * Validates the batches of one produce request, assigns their offsets and appends them with one write.
-   * Resolves with the first assigned offset once the bytes are in the file.
+   * Validates the batches of one produce request (batch.ts: a refused request throws RecordsError and
+   * stores nothing), assigns their offsets and appends them with one write. Resolves with the first
+   * assigned offset once the bytes are in the file. A failed write (ENOSPC, say) rejects with a
+   * KAFKA_STORAGE_ERROR StorageError and leaves the log as it was, so later appends go on where it ends.
    */
-  append(records: Buffer): Promise<number> {
-    const deltas = splitBatches(records);
-    const base = this.reservedNext;
-    const pos = this.reservedSize;
-    const entries: { base: number; pos: number; maxTimestamp: number }[] = [];
-    let offset = base;
-    let at = 0;
-    for (const { length, lastOffsetDelta } of deltas) {
-      records.writeBigInt64BE(BigInt(offset), at);
-      entries.push({
-        base: offset,
-        pos: pos + at,
-        maxTimestamp: Number(records.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
-      });
-      offset += lastOffsetDelta + 1;
-      at += length;
-    }
-    this.reservedNext = offset;
-    this.reservedSize += records.length;
-    const end = offset;
-    // Writes to one partition run one after another, so the index and the high watermark only ever grow
-    // over bytes that are already in the file.
+  append(records: Buffer, options: ValidationOptions = { allowZstd: true }): Promise<number> {
+    const batches = validateBatches(records, options);
+    // Writes to one partition run one after another; offsets and the file position are taken when a write
+    // starts, so a write that fails leaves no gap in offsets or in the file.
     const done = this.writes.then(async () => {
-      await this.fh.write(records, 0, records.length, pos);
+      const base = this.next;
+      const pos = this.size;
+      const entries: { base: number; pos: number; maxTimestamp: number }[] = [];
+      let offset = base;
+      let at = 0;
+      for (const { length, lastOffsetDelta } of batches) {
+        records.writeBigInt64BE(BigInt(offset), at);
+        entries.push({
+          base: offset,
+          pos: pos + at,
+          maxTimestamp: Number(records.readBigInt64BE(at + MAX_TIMESTAMP_OFFSET)),
+        });
+        offset += lastOffsetDelta + 1;
+        at += length;
+      }
+      try {
+        // A short write (the disk filling up mid-batch) goes on until the system reports why it stopped.
+        for (let written = 0; written < records.length;) {
+          const { bytesWritten } = await this.fh.write(
+            records,
+            written,
+            records.length - written,
+            pos + written,
+          );
+          if (bytesWritten === 0) throw new Error(`wrote ${written} of ${records.length} bytes`);
+          written += bytesWritten;
+        }
+      } catch (err) {
+        // Cut what part of the batch reached the file, so the next append (and a restart) finds a clean end.
+        await this.fh.truncate(pos).catch(() => undefined);
+        throw storageFailure(this.file, err);
+      }
       for (const e of entries) {
         this.bases.push(e.base);
         this.positions.push(e.pos);
         this.timeIndex.push(Math.max(e.maxTimestamp, this.timeIndex.at(-1) ?? -1));
       }
       this.size = pos + records.length;
-      this.next = end;
+      this.next = offset;
       const woken = [...this.waiters];
       this.waiters.clear();
       for (const w of woken) w();
+      return base;
     });
-    this.writes = done.catch(() => undefined);
-    return done.then(() => base);
+    this.writes = done.then(
+      () => undefined,
+      () => undefined,
+    );
+    return done;
   }
 
   /**
@@ -174,26 +209,6 @@ export class PartitionLog {
     await this.fh.sync();
     await this.fh.close();
   }
-}
-
-/** Splits a produce request's records into batches, checking each header; throws StorageError if malformed. */
-function splitBatches(records: Buffer): { length: number; lastOffsetDelta: number }[] {
-  const out: { length: number; lastOffsetDelta: number }[] = [];
-  let at = 0;
-  while (at < records.length) {
-    if (records.length - at < BATCH_HEADER) throw new StorageError(ErrorCode.CORRUPT_MESSAGE);
-    const length = LOG_OVERHEAD + records.readInt32BE(at + LENGTH_OFFSET);
-    if (length < BATCH_HEADER || at + length > records.length)
-      throw new StorageError(ErrorCode.CORRUPT_MESSAGE);
-    if (records.readInt8(at + MAGIC_OFFSET) !== 2)
-      throw new StorageError(ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT);
-    const lastOffsetDelta = records.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
-    if (lastOffsetDelta < 0) throw new StorageError(ErrorCode.CORRUPT_MESSAGE);
-    out.push({ length, lastOffsetDelta });
-    at += length;
-  }
-  if (out.length === 0) throw new StorageError(ErrorCode.CORRUPT_MESSAGE);
-  return out;
 }
 
 function lastAtOrBelow(sorted: readonly number[], value: number, count: number): number {

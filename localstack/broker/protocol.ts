@@ -47,8 +47,15 @@ export const ErrorCode = {
   INVALID_PARTITIONS: 37,
   INVALID_REPLICATION_FACTOR: 38,
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  KAFKA_STORAGE_ERROR: 56,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
+
+/** The protocol guide's name of an error code, for log lines. */
+export function errorName(code: number): string {
+  return Object.entries(ErrorCode).find(([, c]) => c === code)?.[0] ?? `error ${code}`;
+}
 
 export class Reader {
   private pos = 0;

@@ -76,8 +76,8 @@ describe('broker under bad input', () => {
     // Act
     await c.send(frame(18, 3, 9, [Buffer.from([0])]));
     const kip511 = await c.response();
-    await p1.send(frame(0, 0, 1, [i16(1), i32(1000), i32(0)]));
-    await p2.send(frame(0, 0, 1, [i16(1), i32(1000), i32(0)]));
+    await p1.send(frame(1, 0, 1, [i32(-1), i32(100), i32(1), i32(0)]));
+    await p2.send(frame(1, 0, 1, [i32(-1), i32(100), i32(1), i32(0)]));
     const [r1, r2] = [await p1.response(), await p2.response()];
 
     // Assess
@@ -87,7 +87,7 @@ describe('broker under bad input', () => {
     const apis = Array.from({ length: count }, (_, i) => kip511!.body.readInt16BE(6 + i * 6));
     expect(apis).toContain(18);
     expect([r1, r2]).toEqual([null, null]);
-    expect(logs.filter((l) => /version 0 of API 0 is not supported/.test(l))).toHaveLength(1);
+    expect(logs.filter((l) => /version 0 of API 1 is not supported/.test(l))).toHaveLength(1);
   });
 
   it('answers UNKNOWN_TOPIC_OR_PARTITION for an unknown topic or partition', async () => {

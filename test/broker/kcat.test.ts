@@ -2,30 +2,11 @@
  * An independent client: kcat (librdkafka) lists metadata, produces, consumes and joins a consumer group
  * through the broker, and interoperates with kafkajs on the same topic (gzip batches both ways, CRCs checked).
  */
-import { spawn } from 'node:child_process';
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { createProducer, partitionForKey } from '../../lambdas/shared/kafka.ts';
 import { suiteBroker, testKafka } from './helpers.ts';
-
-/** Runs kcat without blocking the event loop (the broker under test runs in this process). */
-function kcat(args: string[], input = ''): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(out);
-      else reject(new Error(`kcat ${args.join(' ')} exited with ${code}: ${err}`));
-    });
-    child.stdin.end(input);
-  });
-}
+import { kcat } from './kcat.ts';
 
 describe('kcat (librdkafka) against the broker', () => {
   const broker = suiteBroker('broker-kcat');
