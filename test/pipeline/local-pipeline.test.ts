@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalServices, type LocalServices } from '../../localstack/pipeline/services.ts';
-import { countRecords, runLocalPipeline, type PipelineReport } from '../../localstack/pipeline/up.ts';
+import {
+  countRecords,
+  runLocalPipeline,
+  SIMULATED_SILVER_CHECK,
+  type PipelineReport,
+} from '../../localstack/pipeline/up.ts';
+import { RECONCILE_CHECKS } from '../../lambdas/reconcile/reconcile.ts';
 import { runWorkflowLocally } from '../../localstack/pipeline/workflow.ts';
 import { BRONZE_PREFIX } from '../../lambdas/shared/bronze.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
@@ -114,6 +120,31 @@ describe('mds local up, end to end', () => {
     expect(sim.late).toBeGreaterThan(0);
   });
 
+  it('reconciles with the Reconcile function over the whole window, and compares the simulation with Silver', () => {
+    const sim = simulate({
+      seed: 7,
+      events: 50_000,
+      start: START,
+      end: END,
+      duplicateFraction: 0.02,
+      lateFraction: 0.03,
+      invalidFraction: 0.01,
+    }).summary();
+    expect(report.reconciliation.checks.map((c) => c.name)).toEqual([
+      'produced = landed + quarantined',
+      'invalid records produced = quarantined',
+      ...RECONCILE_CHECKS.map((c) => c.name),
+      SIMULATED_SILVER_CHECK,
+    ]);
+    expect(report.reconciliation.checks.every((c) => c.ok && c.skipped === undefined)).toBe(true);
+    expect(report.reconciliation.checks.at(-1)).toMatchObject({
+      expected: sim.distinctEvents,
+      actual: sim.distinctEvents,
+    });
+    // This run's records on the topic: every one of them landed or was quarantined.
+    expect(report.offsets.reduce((n, o) => n + o.end - o.first, 0)).toBe(50_000);
+  });
+
   it('running the same hour again changes nothing in Gold', async () => {
     const before = await goldSnapshot();
     const rerun = await runWorkflowLocally(services, { window: hour(1), executionName: 'rerun-1' });
@@ -188,5 +219,45 @@ describe('mds local up, end to end', () => {
         ?.n ?? 0;
     expect(Number(rowsAfter) - Number(rowsBefore)).toBe(3_000);
     await assertExactlyOnceLoaded();
+  });
+
+  it('fails the run in Reconcile, naming both objects, when a row is moved between objects of one hour', async () => {
+    // Prepare: the last row of one object of hour 1 now names another object of that hour; every total holds.
+    const window = hour(1);
+    const files = await services.warehouse.query<{ source_file: string; n: number }>(
+      `select source_file, count(*) as n from bronze.listening_events
+        where source_file like $1 group by source_file order by source_file`,
+      [`bronze/date=${window.start.slice(0, 10)}/hour=${window.start.slice(11, 13)}/%`],
+    );
+    expect(files.length).toBeGreaterThanOrEqual(2);
+    const [a, b] = [files[0]!, files[1]!];
+    const [moved] = await services.warehouse.query<{ event_id: string; kafka_offset: number }>(
+      `select event_id, kafka_offset from bronze.listening_events where source_file = $1
+        order by source_row desc limit 1`,
+      [a.source_file],
+    );
+    const move = (to: string) =>
+      services.warehouse.query(
+        'update bronze.listening_events set source_file = $1 where event_id = $2 and kafka_offset = $3',
+        [to, moved!.event_id, moved!.kafka_offset],
+      );
+    await move(b.source_file);
+    try {
+      // Act
+      const run = await runWorkflowLocally(services, { window, executionName: 'moved-row' });
+
+      // Assess: the run failed in Reconcile with the function's error, its cause naming both objects.
+      expect(run.execution.status).toBe('FAILED');
+      expect(run.execution.error).toBe('ReconciliationError');
+      expect(run.execution.cause).toContain('bronze rows = object records, per object');
+      expect(run.execution.cause).toContain(`${a.source_file} (${a.n} records, ${Number(a.n) - 1} rows)`);
+      expect(run.execution.cause).toContain(`${b.source_file} (${b.n} records, ${Number(b.n) + 1} rows)`);
+      expect(run.summary?.status).toBe('FAILED');
+      expect(run.summary?.failure).toMatchObject({ state: 'Reconcile', error: 'ReconciliationError' });
+    } finally {
+      await move(a.source_file);
+    }
+    const again = await runWorkflowLocally(services, { window, executionName: 'moved-back' });
+    expect(again.execution.status).toBe('SUCCEEDED');
   });
 });
