@@ -2,8 +2,10 @@
  * Where the local embedded default keeps its state, and the fixed local settings.
  * One data directory holds everything: broker logs, the S3 server's files, the DuckDB warehouse, run summaries.
  */
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UsageError } from '../lambdas/shared/errors.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, '.mds-data');
@@ -46,4 +48,62 @@ export function localPaths(dataDir: string = DEFAULT_DATA_DIR): LocalPaths {
     runs: path.join(root, 'runs'),
     state: path.join(root, 'state.json'),
   };
+}
+
+/**
+ * Creates a directory and its missing parents, one level at a time. `mkdir(dir, { recursive: true })` never
+ * returns under /proc, /sys and similar file systems, where creating an entry fails with ENOENT although the
+ * parent exists; here that fails at once with an error naming the setting (`what`, e.g. `--data`) and the fix.
+ */
+export async function ensureDirectory(dir: string, what: string): Promise<void> {
+  const target = path.resolve(dir);
+  const missing: string[] = [];
+  for (let d = target; ; d = path.dirname(d)) {
+    try {
+      const st = await stat(d);
+      if (!st.isDirectory()) throw fsFailure(what, target, `${d} is not a directory`);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw fsFailure(what, target, describe(err), err);
+      missing.unshift(d);
+      if (path.dirname(d) === d) break;
+    }
+  }
+  for (const d of missing) {
+    try {
+      await mkdir(d);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') continue; // made meanwhile by someone else
+      const reason =
+        code === 'ENOENT'
+          ? `${path.dirname(d)} does not take new directories (a virtual file system such as /proc or /sys?)`
+          : describe(err);
+      throw fsFailure(what, target, reason, err);
+    }
+  }
+}
+
+function fsFailure(what: string, dir: string, reason: string, cause?: unknown): UsageError {
+  return new UsageError(
+    `${what} ${dir}: cannot create it: ${reason}; pass a directory on a writable local disk`,
+    { cause },
+  );
+}
+
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  switch (e.code) {
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${e.path ?? ''})`;
+    case 'EROFS':
+      return 'read-only file system';
+    case 'ENOSPC':
+      return 'the disk is full';
+    case 'ENOTDIR':
+      return 'a parent in the path is not a directory';
+    default:
+      return e.message;
+  }
 }

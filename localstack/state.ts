@@ -3,12 +3,12 @@
  * the addresses of the running services (for `mds status`), and the run records under runs/.
  */
 import { readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { mkdir, open, readFile, readdir, rm, stat, utimes, writeFile, rename } from 'node:fs/promises';
+import { open, readFile, readdir, rm, stat, utimes, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { MdsError } from '../lambdas/shared/errors.ts';
 import type { RunSummary } from '../lambdas/shared/run-summary.ts';
-import { localPaths } from './paths.ts';
+import { ensureDirectory, localPaths } from './paths.ts';
 
 export interface ServicesState {
   readonly pid: number;
@@ -125,7 +125,7 @@ export function lockIsHeld(
 export async function acquireLock(dataDir: string, what = 'mds local up'): Promise<Lock> {
   const file = lockFile(dataDir);
   const root = localPaths(dataDir).root;
-  await mkdir(path.dirname(file), { recursive: true });
+  await ensureDirectory(root, '--data');
   const startedAt = new Date().toISOString();
   const identity = ownIdentity();
   const body = (extra: object) => JSON.stringify({ ...identity, startedAt, ...extra }, null, 2);

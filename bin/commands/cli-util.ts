@@ -16,6 +16,15 @@ export function parseInteger(value: string, flag: string, min = 0): number {
   return n;
 }
 
+/** A TCP port: 1 to 65535, or 0 for a free one picked at start. */
+export function parsePort(value: string, flag: string): number {
+  const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n >= 0 && n <= 65_535)) {
+    throw new UsageError(`${flag}: expected a port from 1 to 65535 (or 0 for a free one), got "${value}"`);
+  }
+  return n;
+}
+
 /** A finite decimal number >= `min` (default 0), such as a rate. */
 export function parseNumber(value: string, flag: string, min = 0): number {
   const n = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(value.trim()) ? Number(value) : Number.NaN;

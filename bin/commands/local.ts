@@ -18,7 +18,8 @@ import type { LocalServices } from '../../localstack/pipeline/services.ts';
 import type { PipelineReport } from '../../localstack/pipeline/up.ts';
 import type { HistoryEvent } from '../../localstack/workflow/executor.ts';
 import { addSimulationOptions, resolveSimulation, type SimulationFlags } from './simulate.ts';
-import { formatTable, parseInteger, progressBar, startOfHour } from './cli-util.ts';
+import { formatTable, parseInteger, parsePort, progressBar, startOfHour } from './cli-util.ts';
+import { assertDashboardPortFree, assertPlannableWindow } from './preflight.ts';
 import { HOUR_MS } from '../../lambdas/shared/window.ts';
 
 const LOCAL_UP_EVENTS = 300_000;
@@ -47,13 +48,13 @@ function addServiceOptions(cmd: Command): Command {
     .option(
       '--broker-port <port>',
       'local Kafka broker port',
-      (v) => parseInteger(v, '--broker-port'),
+      (v) => parsePort(v, '--broker-port'),
       LOCAL_DEFAULTS.brokerPort,
     )
     .option(
       '--s3-port <port>',
       'local S3 server port',
-      (v) => parseInteger(v, '--s3-port'),
+      (v) => parsePort(v, '--s3-port'),
       LOCAL_DEFAULTS.s3Port,
     )
     .option(
@@ -78,7 +79,7 @@ export function registerLocal(program: Command): void {
     .option(
       '--dashboard-port <port>',
       'dashboard port',
-      (v) => parseInteger(v, '--dashboard-port'),
+      (v) => parsePort(v, '--dashboard-port'),
       LOCAL_DEFAULTS.dashboardPort,
     )
     .option('--once', 'exit after the summary instead of serving until Ctrl-C')
@@ -158,7 +159,15 @@ async function withServices<T>(
 }
 
 async function localUp(flags: UpFlags): Promise<void> {
-  const simulation = resolveSimulation(flags, new Date(), { events: LOCAL_UP_EVENTS });
+  const now = new Date();
+  const simulation = resolveSimulation(flags, now, { events: LOCAL_UP_EVENTS });
+  // The workflow runs once per hour of the window, so no backfill limit applies, but every hour must be one
+  // PlanWindow accepts: checked now, not after the events are produced and landed.
+  assertPlannableWindow(simulation, now, {
+    start: flags.start ? '--start' : `the window start (--end minus ${flags.duration ? '--duration' : '6h'})`,
+    end: flags.end ? '--end' : 'the window end',
+  });
+  if (!flags.once) await assertDashboardPortFree(flags.dashboardPort);
   const err = process.stderr;
   const say = (line: string) => {
     if (!flags.json || err.isTTY) err.write(`${line}\n`);
@@ -265,7 +274,16 @@ async function serveUntilSignal(
 }
 
 async function runWindow(flags: ServiceFlags & { window: string; json?: boolean }): Promise<void> {
-  const window = parseWindow(flags.window, new Date());
+  const now = new Date();
+  const window = parseWindow(flags.window, now);
+  // What parseWindow does not check (the longest backfill) is PlanWindow's to say, before services start.
+  const { loadConfig } = await import('../../lib/config/environments.ts');
+  assertPlannableWindow(
+    { start: new Date(window.start), end: new Date(window.end) },
+    now,
+    { start: 'START', end: 'END', flag: '--window' },
+    loadConfig('dev').workflow.maxWindowDays,
+  );
   const { runWorkflowLocally } = await import('../../localstack/pipeline/workflow.ts');
   await withServices(flags, 'mds run', async (services) => {
     await services.mapping.drained(5 * 60_000);
