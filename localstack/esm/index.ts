@@ -9,12 +9,18 @@
  * - a failed invocation is retried with exponential backoff; after `maxAttempts` the batch goes to the
  *   on-failure destination and the mapping moves on.
  *
+ * Every codec a Kafka broker accepts is decoded (codecs.ts). A batch that still cannot be decoded goes to
+ * the on-failure destination as it is found, with its offsets and the error (condition UndecodableBatch),
+ * and the partition goes on after it; the records before it are invoked first, so order is kept.
+ *
  * Each invocation holds records of ONE partition, and batches of a partition are cut at `batchSize`
  * multiples from the last committed offset. So when the records are already in the topic, a restarted
  * mapping (after a crash or a stop) cuts the same batches as an uninterrupted one, and the consumer
  * writes the same Bronze objects. Partitions are handled concurrently, each strictly in order.
  */
 import type { Admin, KafkaMessage } from 'kafkajs';
+import { undecodableBatchOf, type UndecodableBatch } from './codecs.ts';
+import type { FailedBatch } from './on-failure.ts';
 import type { MskEvent, MskRecord, MskRecordHeader } from '../../lambdas/consumer/msk-event.ts';
 import { MdsError, TransientError, UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
 import { createKafka } from '../../lambdas/shared/kafka.ts';
@@ -35,8 +41,11 @@ export interface EventSourceMappingOptions {
   readonly maxAttempts?: number;
   /** Backoff before retry n is retryBaseMs * 2^(n-1). @default 500 */
   readonly retryBaseMs?: number;
-  /** The on-failure destination (e.g. write to S3 esm-failures/). The batch is committed after it returns. */
-  readonly onFailure: (event: MskEvent, error: unknown) => Promise<void>;
+  /**
+   * The on-failure destination (e.g. write to S3 esm-failures/), given the event, the error and the batch's
+   * position and condition. The batch is committed after it returns.
+   */
+  readonly onFailure: (event: MskEvent, error: unknown, batch: FailedBatch) => Promise<void>;
   readonly handler: (event: MskEvent) => Promise<unknown>;
   /** Diagnostics (retries, failures). @default silent */
   readonly log?: (message: string) => void;
@@ -104,10 +113,18 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
   }
   if (options.brokers.length === 0) throw new UsageError('no Kafka brokers given');
 
+  /** The consumer's last error or crash (restarted or not), named when drained() gives up. */
+  let lastProblem: string | undefined;
   const kafka = createKafka({
     brokers: options.brokers,
     clientId: 'mds-event-source-mapping',
-    logger: { warn: (m) => log(m), error: (m) => log(m) },
+    logger: {
+      warn: (m) => log(m),
+      error: (m) => {
+        lastProblem = m;
+        log(m);
+      },
+    },
   });
   const admin = kafka.admin();
   // A short long-poll: stop() waits for the fetch in flight, and new records still arrive at once.
@@ -136,7 +153,7 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
     eventSource: 'aws:kafka',
     eventSourceArn: LOCAL_CLUSTER_ARN,
     bootstrapServers: options.brokers.join(','),
-    records: { [`${options.topic}-${records[0]!.partition}`]: records },
+    records: records[0] ? { [`${options.topic}-${records[0].partition}`]: records } : {},
   });
 
   const sleep = async (ms: number): Promise<void> => {
@@ -153,6 +170,13 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
     const what = `${options.topic}-${first.partition} offsets ${first.offset}..${last.offset}`;
     let lastError: unknown;
     let handled = false;
+    const failed: FailedBatch = {
+      condition: 'RetryAttemptsExhausted',
+      topicPartition: `${options.topic}-${first.partition}`,
+      firstOffset: first.offset,
+      lastOffset: last.offset,
+      records: records.length,
+    };
     for (let attempt = 1; attempt <= maxAttempts && !handled; attempt++) {
       try {
         await options.handler(e);
@@ -165,17 +189,7 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
       }
     }
     if (!handled) {
-      // Like the AWS mapping, do not skip the batch before the destination has it; keep trying the destination.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await options.onFailure(e, lastError);
-          break;
-        } catch (err) {
-          log(`batch ${what}: on-failure destination failed (attempt ${attempt}): ${errorMessage(err)}`);
-          await sleep(Math.min(retryBaseMs * 2 ** (attempt - 1), 30_000));
-        }
-      }
-      stats.sentToOnFailure++;
+      await sendToOnFailure(e, lastError, failed, what);
       log(`batch ${what}: sent to the on-failure destination after ${maxAttempts} attempts`);
     }
     await consumer.commitOffsets([
@@ -185,9 +199,49 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
     stats.records += records.length;
   };
 
-  const enqueue = (partition: number, records: MskRecord[]): Promise<void> => {
+  /** Like the AWS mapping, do not skip a batch before the destination has it; keep trying the destination. */
+  const sendToOnFailure = async (e: MskEvent, error: unknown, failed: FailedBatch, what: string) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await options.onFailure(e, error, failed);
+        break;
+      } catch (err) {
+        log(`batch ${what}: on-failure destination failed (attempt ${attempt}): ${errorMessage(err)}`);
+        await sleep(Math.min(retryBaseMs * 2 ** (attempt - 1), 30_000));
+      }
+    }
+    stats.sentToOnFailure++;
+  };
+
+  /** A batch the consumer could not decode: no invocation can help it; it goes to the destination at once. */
+  const sendUndecodable = async (partition: number, bad: UndecodableBatch): Promise<void> => {
+    if (stopping) throw new Stopped('stopped');
+    const firstOffset = Number(bad.firstOffset);
+    const lastOffset = Number(bad.lastOffset);
+    const topicPartition = `${options.topic}-${partition}`;
+    const what = `${topicPartition} offsets ${firstOffset}..${lastOffset}`;
+    const error = new MdsError(`the records of ${what} cannot be decoded: ${errorMessage(bad.error)}`, {
+      cause: bad.error,
+    });
+    log(`batch ${what}: ${error.message}`);
+    const failed: FailedBatch = {
+      condition: 'UndecodableBatch',
+      topicPartition,
+      firstOffset,
+      lastOffset,
+      records: lastOffset - firstOffset + 1,
+    };
+    const e: MskEvent = { ...event([]), records: { [topicPartition]: [] } };
+    await sendToOnFailure(e, error, failed, what);
+    log(`batch ${what}: sent to the on-failure destination undecoded`);
+    await consumer.commitOffsets([{ topic: options.topic, partition, offset: String(lastOffset + 1) }]);
+    stats.batches++;
+    stats.records += failed.records;
+  };
+
+  const enqueue = (partition: number, work: MskRecord[] | UndecodableBatch): Promise<void> => {
     const s = stateOf(partition);
-    const run = s.queue.then(() => invoke(records));
+    const run = s.queue.then(() => (Array.isArray(work) ? invoke(work) : sendUndecodable(partition, work)));
     // A failed link is either a stop (the batch stays uncommitted and comes again on the next start) or a
     // commit refused after the handler succeeded (the next batch's commit covers it). The queue goes on.
     s.queue = run.catch((err: unknown) => {
@@ -255,6 +309,8 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
       fetchStarts++;
     });
     consumer.on(consumer.events.CRASH, (e) => {
+      lastProblem = `crashed: ${errorMessage(e.payload.error)}`;
+      log(`consumer crashed${e.payload.restart ? ', restarting' : ''}: ${errorMessage(e.payload.error)}`);
       if (!e.payload.restart) crashed = e.payload.error;
     });
     await consumer.subscribe({ topics: [options.topic], fromBeginning: !pinLatest });
@@ -266,8 +322,20 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
         const s = stateOf(batch.partition);
         s.busy = true;
         try {
-          for (const m of batch.messages) s.pending.push(toMskRecord(batch.topic, batch.partition, m));
           let flushed = false;
+          for (const m of batch.messages) {
+            const bad = undecodableBatchOf(m);
+            if (!bad) {
+              s.pending.push(toMskRecord(batch.topic, batch.partition, m));
+              continue;
+            }
+            // The records before the undecodable batch are invoked first, then it goes to the destination.
+            while (s.pending.length > 0 && !stopping) {
+              await enqueue(batch.partition, s.pending.splice(0, batchSize));
+            }
+            await enqueue(batch.partition, bad);
+            flushed = true;
+          }
           while (s.pending.length >= batchSize && !stopping) {
             // Awaited: the fetch loop waits for the handler, as a mapping's poller does.
             await enqueue(batch.partition, s.pending.splice(0, batchSize));
@@ -302,9 +370,10 @@ export async function startEventSourceMapping(options: EventSourceMappingOptions
         });
         if (lagging.length === 0) return;
         if (Date.now() >= deadline) {
+          const cause = lastProblem === undefined ? '' : `; the consumer last reported: ${lastProblem}`;
           throw new TransientError(
             `not drained after ${timeoutMs} ms: partitions ${lagging.map((t) => t.partition).join(', ')} of ` +
-              `${options.topic} have uncommitted records`,
+              `${options.topic} have uncommitted records${cause}`,
           );
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
