@@ -106,7 +106,7 @@ export async function runLocalPipeline(
   // Before anything is produced: where this run's records start on the topic, and what Bronze the window
   // held already (an earlier run's), which decides whether Silver can be compared with this simulation.
   const firstOffsets = await topicOffsets(services);
-  const preexisting = await windowBronze(services.s3, services.bucket, window);
+  const before = await windowObjects(services.s3, services.bucket, window);
 
   await stage('produce', () =>
     produceInWorker(services, simulation, (sent) => callbacks.produced?.(sent, sim.records)),
@@ -119,6 +119,7 @@ export async function runLocalPipeline(
     first: firstOffsets.get(partition) ?? 0,
     end,
   }));
+  const earlier = await earlierBronze(services, window, before, offsets);
 
   const runs: PipelineReport['runs'][number][] = [];
   await stage('workflow', async () => {
@@ -177,7 +178,7 @@ export async function runLocalPipeline(
         ),
         check('invalid records produced = quarantined', sim.invalid, quarantined.total),
         ...reconciled.checks,
-        simulatedSilverCheck(sim.distinctEvents, reconciled.counts.modelled, preexisting),
+        simulatedSilverCheck(sim.distinctEvents, reconciled.counts.modelled, earlier),
       ];
       const glimpse = await goldGlimpse(wh, window, 5);
       const top = { tracks: glimpse.topTracks, artists: glimpse.topArtists };
@@ -208,20 +209,20 @@ export const SIMULATED_SILVER_CHECK = 'distinct valid events simulated = silver 
 
 /**
  * The check only the laptop can make: Silver holds as many events in the window as were simulated. It
- * applies when the window held no Bronze before this run produced anything (decided before the run, never
- * by the counts under test); otherwise Silver may hold an earlier run's events too, and the check is
- * reported as skipped, with that reason, not dropped.
+ * applies when no Bronze object of the window holds records produced before this run (see earlierBronze;
+ * decided from what was there and from object names, never from the counts under test); otherwise Silver
+ * may hold an earlier run's events too, and the check is reported as skipped, with that reason, not dropped.
  */
 export function simulatedSilverCheck(
   simulatedDistinct: number,
   silverInWindow: number,
-  preexisting: { readonly objects: number; readonly records: number },
+  earlier: { readonly objects: number; readonly records: number },
 ): LocalCheck {
-  if (preexisting.objects === 0) return check(SIMULATED_SILVER_CHECK, simulatedDistinct, silverInWindow);
+  if (earlier.objects === 0) return check(SIMULATED_SILVER_CHECK, simulatedDistinct, silverInWindow);
   const reason =
-    `the window held ${preexisting.records.toLocaleString('en-US')} Bronze records in ` +
-    `${preexisting.objects.toLocaleString('en-US')} objects before this run (an earlier run's), ` +
-    'so Silver may hold events this run did not simulate';
+    `the window holds ${earlier.objects.toLocaleString('en-US')} Bronze objects ` +
+    `(${earlier.records.toLocaleString('en-US')} records) with records produced before this run ` +
+    "(an earlier run's), so Silver may hold events this run did not simulate";
   return {
     name: `${SIMULATED_SILVER_CHECK} (skipped: ${reason})`,
     expected: simulatedDistinct,
@@ -243,18 +244,36 @@ async function topicOffsets(services: LocalServices): Promise<Map<number, number
   }
 }
 
-/** The window's Bronze objects and the records they hold. */
-async function windowBronze(
-  s3: S3Client,
-  bucket: string,
-  window: RunWindow,
-): Promise<{ objects: number; records: number }> {
+async function windowObjects(s3: S3Client, bucket: string, window: RunWindow): Promise<ObjectSummary[]> {
   const objects: ObjectSummary[] = [];
   for (const prefix of bronzePrefixes(window))
     for await (const o of listObjects(s3, bucket, prefix)) objects.push(o);
+  return objects;
+}
+
+/**
+ * The window's Bronze objects that hold records produced before this run, and their records: those that
+ * were there before it produced anything, and those its consumer landed from records an earlier run left on
+ * the topic (an object whose first offset is before this run's). Decided from object names and what was
+ * there before, never from the counts the checks compare.
+ */
+async function earlierBronze(
+  services: LocalServices,
+  window: RunWindow,
+  before: readonly ObjectSummary[],
+  offsets: Offsets,
+): Promise<{ objects: number; records: number }> {
+  const { s3, bucket, topic } = services;
+  const firstOf = new Map(offsets.map((o) => [o.partition, o.first]));
+  const keys = new Set(before.map((o) => o.key));
+  const earlier = (await windowObjects(s3, bucket, window)).filter((o) => {
+    if (keys.has(o.key)) return true;
+    const m = OBJECT_NAME_RE.exec(o.key);
+    return !m || m[1] !== topic || Number(m[3]) < (firstOf.get(Number(m[2])) ?? 0);
+  });
   let records = 0;
-  for (const n of (await recordCounts(s3, bucket, objects)).values()) records += n;
-  return { objects: objects.length, records };
+  for (const n of (await recordCounts(s3, bucket, earlier)).values()) records += n;
+  return { objects: earlier.length, records };
 }
 
 type Offsets = PipelineReport['offsets'];
