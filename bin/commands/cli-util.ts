@@ -233,3 +233,21 @@ function describeFsError(err: unknown): string {
       return errorMessage(err);
   }
 }
+
+/**
+ * kafkajs logs every failed connection attempt and retry (with a stack) before the request fails; the command
+ * then reports the failure itself on one line. These lines are shown only with MDS_DEBUG set.
+ */
+export function kafkaChatter(line: string): boolean {
+  return line.startsWith('kafkajs ') && !process.env.MDS_DEBUG;
+}
+
+/** A kafkajs logger for the CLI: kafkajs's own lines only with MDS_DEBUG, as plain lines on stderr. */
+export const cliKafkaLogger = {
+  warn: (message: string): void => {
+    if (!kafkaChatter(message)) process.stderr.write(`${message}\n`);
+  },
+  error: (message: string): void => {
+    if (!kafkaChatter(message)) process.stderr.write(`${message}\n`);
+  },
+};

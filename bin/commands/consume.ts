@@ -10,7 +10,8 @@ import { CreateBucketCommand, S3Client, S3ServiceException } from '@aws-sdk/clie
 import { createConsumerHandler, type ConsumerSummary } from '../../lambdas/consumer/handler.ts';
 import { DEFAULT_GZIP_LEVEL } from '../../lambdas/consumer/land.ts';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
-import { UsageError } from '../../lambdas/shared/errors.ts';
+import { TransientError, UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
+import { kafkaChatter } from './cli-util.ts';
 import { localS3ClientConfig } from '../../lambdas/shared/s3.ts';
 import { ESM_DEFAULTS, startEventSourceMapping } from '../../localstack/esm/index.ts';
 import { ESM_FAILURES_PREFIX, s3OnFailure } from '../../localstack/esm/on-failure.ts';
@@ -110,7 +111,6 @@ async function consume(flags: ConsumeFlags): Promise<void> {
       buckets: [flags.bucket],
     });
     s3 = local.client();
-    console.error(`local S3 server on ${local.endpoint}, bucket ${flags.bucket}`);
   }
 
   // The CLI prints its own totals; Powertools' EMF lines would only clutter the terminal.
@@ -138,20 +138,35 @@ async function consume(flags: ConsumeFlags): Promise<void> {
     for (const k of Object.keys(totals) as (keyof ConsumerSummary)[]) totals[k] += s[k];
   };
 
-  const mapping = await startEventSourceMapping({
-    brokers,
-    topic: flags.topic,
-    groupId: flags.group,
-    batchSize,
-    batchingWindowMs,
-    startingPosition: flags.startingPosition,
-    maxAttempts,
-    onFailure: s3OnFailure(s3, flags.bucket, ESM_FAILURES_PREFIX),
-    handler: async (event) => {
-      add(await handler(event));
-    },
-    log: (line) => console.error(line),
-  });
+  let mapping: Awaited<ReturnType<typeof startEventSourceMapping>>;
+  try {
+    mapping = await startEventSourceMapping({
+      brokers,
+      topic: flags.topic,
+      groupId: flags.group,
+      batchSize,
+      batchingWindowMs,
+      startingPosition: flags.startingPosition,
+      maxAttempts,
+      onFailure: s3OnFailure(s3, flags.bucket, ESM_FAILURES_PREFIX),
+      handler: async (event) => {
+        add(await handler(event));
+      },
+      log: (line) => {
+        if (!kafkaChatter(line)) console.error(line);
+      },
+    });
+  } catch (err) {
+    // Nothing may keep the process alive after this: the local S3 server is closed before the error is shown.
+    s3.destroy();
+    await local?.close();
+    throw new TransientError(
+      `cannot consume ${flags.topic} from Kafka at ${brokers.join(',')} (${errorMessage(err)}); check that the broker ` +
+        'is running (locally: mds broker start, or mds local up) and reachable at that address, or pass --brokers',
+      { cause: err },
+    );
+  }
+  if (local) console.error(`local S3 server on ${local.endpoint}, bucket ${flags.bucket}`);
   console.error(`consuming ${flags.topic} from ${brokers.join(',')} as group ${flags.group}`);
 
   const stop = async (): Promise<void> => {

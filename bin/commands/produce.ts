@@ -13,6 +13,7 @@ import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/i
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
 import { addPopulationOptions, simulationOptions, type SimulationFlags } from './simulate.ts';
 import {
+  cliKafkaLogger,
   parseDuration,
   parseInteger,
   parseIsoDate,
@@ -117,6 +118,7 @@ export async function runProduce(flags: ProduceFlags, now: Date): Promise<void> 
     tls: flags.tls,
     iamAuth: flags.iamRegion ? { region: flags.iamRegion } : undefined,
     retries: flags.retries,
+    logger: cliKafkaLogger,
   });
   const producer = createProducer(kafka);
   const bar = rateBar(events);
