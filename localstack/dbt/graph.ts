@@ -98,6 +98,7 @@ export function select(project: Project, selectors: readonly string[] | undefine
   const parentsOf = (id: string): Iterable<string> =>
     project.models.get(id)?.dependsOn ?? project.tests.get(id)?.dependsOn ?? [];
   const result = new Set<string>();
+  const unmatched: string[] = [];
   for (const arg of selectors.flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
     let acc: Set<string> | undefined;
     for (const raw of arg.split(',')) {
@@ -105,12 +106,20 @@ export function select(project: Project, selectors: readonly string[] | undefine
       const down = raw.endsWith('+');
       const term = raw.replace(/^\+/, '').replace(/\+$/, '');
       const matched = matchTerm(project, term);
+      if (matched.size === 0) unmatched.push(raw);
       const set = new Set(matched);
       if (up) for (const id of closure(matched, parentsOf)) set.add(id);
       if (down) for (const id of closure(matched, (id) => kids.get(id) ?? [])) set.add(id);
       acc = acc ? new Set([...acc].filter((id) => set.has(id))) : set;
     }
     for (const id of acc ?? []) result.add(id);
+  }
+  // dbt warns with these words (NoNodesForSelectionCriteria) and does nothing; a selector that matches nothing
+  // is almost always a typo, so here it is an error, as under dbt's --warn-error, and the run exits non-zero.
+  if (unmatched.length > 0) {
+    throw new UsageError(
+      `--select: ${unmatched.map((raw) => `The selection criterion '${raw}' does not match any enabled nodes`).join('; ')}`,
+    );
   }
   return result;
 }

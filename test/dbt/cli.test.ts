@@ -94,4 +94,39 @@ describe('mds dbt', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--runner: expected auto, embedded or dbt');
   });
+
+  it('a --select that matches nothing is an error in dbt words, and nothing runs', async () => {
+    const target = path.join(data, 't3');
+    const res = await mds(
+      'dbt',
+      'build',
+      '--data',
+      data,
+      '--select',
+      'nosuchmodel',
+      '--runner',
+      'embedded',
+      '--target-dir',
+      target,
+    );
+    expect(res.stderr).toBe(
+      "mds: --select: The selection criterion 'nosuchmodel' does not match any enabled nodes\n",
+    );
+    expect(res.code).toBe(2);
+    expect(res.stdout).not.toMatch(/START|Done\./);
+    // A union with a name that exists still names the one that does not.
+    const union = await mds(
+      'dbt',
+      'run',
+      '--data',
+      data,
+      '-s',
+      'plays_per_hour',
+      '+nosuch',
+      '--runner',
+      'embedded',
+    );
+    expect(union.stderr).toMatch(/The selection criterion '\+nosuch' does not match any enabled nodes/);
+    expect(union.code).toBe(2);
+  });
 });
