@@ -1,8 +1,9 @@
 /**
  * The local mapping against the real broker with batches that are not plain gzip: kcat's gzip, snappy, lz4
- * and zstd batches all land; a batch the broker holds but nobody can decode (a log written before the
- * broker validated batches) goes to the S3 on-failure destination with its offsets and the error, and the
- * records before and after it, and those of the other partition, all land.
+ * and zstd batches all land; among valid traffic, a zstd batch lands and bad batches are refused by the
+ * broker while every valid record before and after them lands; a batch the broker holds but nobody can
+ * decode (a log written before the broker validated batches) goes to the S3 on-failure destination with its
+ * offsets and the error, and the records before and after it, and those of the other partition, all land.
  */
 import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,7 +21,7 @@ import { startEventSourceMapping, type MskEvent } from '../../localstack/esm/ind
 import { ESM_FAILURES_PREFIX, s3OnFailure, type FailedBatchRecord } from '../../localstack/esm/on-failure.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { kcat } from '../broker/kcat.ts';
-import { recordBatch, recordsOf } from '../broker/raw.ts';
+import { produceFrame, produceResult, RawClient, recordBatch, recordsOf } from '../broker/raw.ts';
 import { plainRecords, quietKafkaLogger, startTestBroker, type TestBroker } from './helpers.ts';
 
 function valuesOf(event: MskEvent): number[] {
@@ -77,6 +78,65 @@ describe('local mapping and compressed batches from kcat', () => {
     // Assess
     expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 1200 }, (_, i) => i));
     expect(mapping.stats()).toMatchObject({ records: 1200, failures: 0, sentToOnFailure: 0 });
+  });
+});
+
+describe('local mapping among valid traffic with bad batches', () => {
+  let kafka: TestBroker;
+  beforeAll(async () => {
+    kafka = await startTestBroker();
+  });
+  afterAll(async () => {
+    await kafka?.close();
+  });
+
+  it('lands every valid record before and after a zstd batch and three batches the broker refuses', async () => {
+    // Prepare: 500 records, a zstd batch from kcat, a wrong CRC, corrupt gzip and a wrong record count (one
+    // per partition, sent on a raw socket), then 1,000 records more.
+    const topic = 'mixed';
+    await kafka.createTopic(topic, 3);
+    await kafka.produce(topic, plainRecords(500));
+    const zstdLines = Array.from({ length: 100 }, (_, i) => `k${i % 10}:${JSON.stringify({ n: 500 + i })}`);
+    await kcat(
+      ['-b', kafka.broker.bootstrap, '-P', '-t', topic, '-K', ':', '-z', 'zstd'],
+      `${zstdLines.join('\n')}\n`,
+    );
+    const corrupt = Buffer.from(zlib.gzipSync(recordsOf(['x0', 'x1'])));
+    for (let i = 12; i < corrupt.length - 8; i += 3) corrupt[i] = corrupt[i]! ^ 0x5a;
+    const bad = [
+      recordBatch({ values: ['x0', 'x1'], badCrc: true }),
+      recordBatch({ values: ['x0', 'x1'], codec: 1, body: corrupt }),
+      recordBatch({ values: ['x0', 'x1'], count: 3 }),
+    ];
+    const raw = new RawClient(kafka.broker.port);
+    const refused: number[] = [];
+    for (const [partition, batch] of bad.entries()) {
+      await raw.send(produceFrame(7, partition, topic, partition, batch));
+      refused.push(produceResult((await raw.response())!.body, topic).error);
+    }
+    raw.end();
+    await kafka.produce(topic, plainRecords(1000, undefined, 600));
+    const seen: number[] = [];
+
+    // Act
+    const mapping = await startEventSourceMapping({
+      brokers: [kafka.broker.bootstrap],
+      topic,
+      groupId: 'g-mixed',
+      batchSize: 200,
+      batchingWindowMs: 100,
+      onFailure: noFailure,
+      handler: async (e) => {
+        seen.push(...valuesOf(e));
+      },
+    });
+    await mapping.drained(40_000);
+    await mapping.stop();
+
+    // Assess
+    expect(refused).toEqual([2, 2, 87]);
+    expect(seen.sort((a, b) => a - b)).toEqual(Array.from({ length: 1600 }, (_, i) => i));
+    expect(mapping.stats()).toMatchObject({ records: 1600, failures: 0, sentToOnFailure: 0 });
   });
 });
 
