@@ -474,16 +474,30 @@ async function offsetCommit(r: Reader, v: number, ctx: BrokerContext): Promise<W
   const groupError = groupId === '' ? ErrorCode.INVALID_GROUP_ID : group.commitError(generationId, memberId);
   const results = topics.map((t) => ({
     name: t.name,
-    partitions: t.partitions.map((p) => {
-      let error = groupError;
+    partitions: t.partitions.map((p): { index: number; error: number } => {
+      let error: number = groupError;
       if (error === ErrorCode.NONE && !partitionOf(ctx, t.name, p.index))
         error = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
       if (error === ErrorCode.NONE) group.commit(t.name, p.index, { offset: p.offset, metadata: p.metadata });
       return { index: p.index, error };
     }),
   }));
-  // The answer waits for the offsets file: an acknowledged commit survives a broker crash.
-  if (groupError === ErrorCode.NONE) await group.persist();
+  // The answer waits for the offsets file: an acknowledged commit survives a broker crash. A failed write (a
+  // full disk) is answered NOT_COORDINATOR, as Kafka's group coordinator maps a storage error on its offsets
+  // log; the client retries the commit.
+  if (groupError === ErrorCode.NONE) {
+    try {
+      await group.persist();
+    } catch (err) {
+      ctx.log(
+        `broker: cannot write the offsets of group ${groupId} (NOT_COORDINATOR): ` +
+          `${err instanceof Error ? err.message : String(err)}`,
+      );
+      for (const t of results) {
+        for (const p of t.partitions) if (p.error === ErrorCode.NONE) p.error = ErrorCode.NOT_COORDINATOR;
+      }
+    }
+  }
   const w = new Writer();
   if (v >= 3) w.int32(0);
   return w.array(results, (w, t) =>

@@ -1,7 +1,7 @@
 /**
  * A full disk under the broker's data directory (a small tmpfs): a produce gets KAFKA_STORAGE_ERROR (56), as
- * from a Kafka broker whose log directory fails, the connection and the broker keep serving, nothing of the
- * failed batch is kept, and once there is room again the next batch lands at the next offset, also after a
+ * from a Kafka broker whose log directory fails, an offset commit NOT_COORDINATOR, the connection and the
+ * broker keep serving, nothing of the failed batch is kept, and once there is room again the next batch lands at the next offset, also after a
  * restart. Mounting needs root: elsewhere the test is skipped, saying so.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
 import { kcat } from './kcat.ts';
 import { tempDir, testKafka, createTopic } from './helpers.ts';
-import { frame, produceFrame, produceResult, RawClient, recordBatch } from './raw.ts';
+import { frame, i32, i64, produceFrame, produceResult, RawClient, recordBatch, str } from './raw.ts';
 
 const KAFKA_STORAGE_ERROR = 56;
 
@@ -72,6 +72,22 @@ describe('broker on a full disk', () => {
       const full = await c.response();
       await c.send(frame(18, 2, 3, []));
       const stillServing = await c.response();
+      // OffsetCommit v2 of a standalone consumer (generation -1): offset 3 of full-0.
+      await c.send(
+        frame(8, 2, 5, [
+          str('g-full'),
+          i32(-1),
+          str(''),
+          i64(-1),
+          i32(1),
+          str('full'),
+          i32(1),
+          i32(0),
+          i64(3),
+          str(''),
+        ]),
+      );
+      const commit = await c.response();
       rmSync(filler);
       await c.send(produceFrame(7, 4, 'full', 0, recordBatch({ values: ['c0', 'c1'] })));
       const afterRoom = produceResult((await c.response())!.body, 'full');
@@ -96,6 +112,8 @@ describe('broker on a full disk', () => {
       expect(full).not.toBeNull();
       expect(produceResult(full!.body, 'full')).toEqual({ error: KAFKA_STORAGE_ERROR, baseOffset: -1 });
       expect(stillServing?.correlationId).toBe(3);
+      // [topics: name, [partition, error]]: NOT_COORDINATOR (16), as Kafka's coordinator answers a failed write.
+      expect(commit?.body.readInt16BE(4 + 2 + 'full'.length + 4 + 4)).toBe(16);
       expect(afterRoom).toEqual({ error: 0, baseOffset: 3 });
       expect(out.trim().split('\n')).toEqual(['0=a0', '1=a1', '2=a2', '3=c0', '4=c1']);
       expect(
