@@ -6,6 +6,7 @@
  *    each (an object that landed while the run was going is pending, not missing: the next run loads it);
  *  - no warehouse row of the window names a Bronze object that does not exist;
  *  - Silver's event ids are Bronze's distinct event ids, as sets: none missing, none extra, none twice;
+ *  - each object that landed during the window for another hour (its arrival marker) is loaded the same way;
  *  - Gold's events per hour are Silver's events of that hour, hour by hour.
  * A failed check names the first few objects, ids or hours that differ. Every query is an aggregate (counts
  * per object or per hour, a handful of sample ids), so the cost does not grow with what is read back, and
@@ -16,12 +17,12 @@
  * The counts (landed, quarantined, loaded, modelled) go into the run summary, with a glimpse of Gold.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BRONZE_PREFIX, hourPartition } from '../shared/bronze.ts';
+import { BRONZE_PREFIX, bronzeKeyOfArrival, hourPartition } from '../shared/bronze.ts';
 import { DataError } from '../shared/errors.ts';
 import type { ReconcileCheck, RunSummary, RunWindow } from '../shared/run-summary.ts';
-import { headObjectMetadata, listObjects, type ObjectSummary } from '../shared/s3.ts';
+import { headObject, headObjectMetadata, listObjects, type ObjectSummary } from '../shared/s3.ts';
 import type { Warehouse } from '../shared/warehouse/types.ts';
-import { bronzePrefixes, quarantinePrefixes, sqlTimestamp } from '../shared/window.ts';
+import { arrivalPrefixes, bronzePrefixes, quarantinePrefixes, sqlTimestamp } from '../shared/window.ts';
 
 export interface ReconcileRequest {
   readonly runId: string;
@@ -93,24 +94,98 @@ export const bronzeObjectsCheck: ReconcileCheckDefinition = {
         pending += 1;
         continue;
       }
-      const n = r?.n ?? 0;
       expected += o.records;
-      actual += n;
-      const exact =
-        n === o.records &&
-        (o.records === 0 || (r?.distinctRows === o.records && r.firstRow === 1 && r.lastRow === o.records));
-      if (exact) continue;
-      if (!r) wrong.push(`${o.key} (${o.records} records, not loaded)`);
-      else if (n !== o.records) wrong.push(`${o.key} (${o.records} records, ${n} rows)`);
-      else {
-        wrong.push(
-          `${o.key} (${o.records} records, ${n} rows but ${r.distinctRows} distinct lines ${r.firstRow}..${r.lastRow})`,
-        );
-      }
+      actual += r?.n ?? 0;
+      const difference = objectDifference(o, r);
+      if (difference) wrong.push(difference);
     }
     const checked = ctx.bronzeObjects.length - pending;
     return result(this.name, expected, actual, wrong.length === 0, () =>
       listed(`${wrong.length} of ${checked} objects differ`, wrong),
+    );
+  },
+};
+
+/** How an object's rows differ from its lines (lines 1..records, once each), or undefined when they do not. */
+function objectDifference(o: BronzeObject, r: SourceFileRows | undefined): string | undefined {
+  const n = r?.n ?? 0;
+  const exact =
+    n === o.records &&
+    (o.records === 0 || (r?.distinctRows === o.records && r.firstRow === 1 && r.lastRow === o.records));
+  if (exact) return undefined;
+  if (!r) return `${o.key} (${o.records} records, not loaded)`;
+  if (n !== o.records) return `${o.key} (${o.records} records, ${n} rows)`;
+  return `${o.key} (${o.records} records, ${n} rows but ${r.distinctRows} distinct lines ${r.firstRow}..${r.lastRow})`;
+}
+
+/** Keys per `in (...)` list: well under every engine's limit on bound parameters. */
+const KEYS_PER_QUERY = 200;
+
+/**
+ * The objects that landed during the window's hours for another hour (their arrival markers, bronze.ts):
+ * each is in the warehouse with exactly its lines, like the window's own objects. An object of the window's
+ * hours is checked by the per-object check already; a marker written in the run's first second or later is
+ * pending (the next run loads it).
+ */
+export const lateArrivalsCheck: ReconcileCheckDefinition = {
+  name: 'late objects that arrived in the window = their records, per object',
+  async run(ctx) {
+    const { s3, bucket, warehouse } = ctx.deps;
+    const [lo, hi] = keyRange(ctx.request.window);
+    const startedAt = Date.parse(ctx.request.runStartedAt);
+    const keys = new Set<string>();
+    for (const prefix of arrivalPrefixes(ctx.request.window)) {
+      for await (const m of listObjects(s3, bucket, prefix)) {
+        const key = bronzeKeyOfArrival(m.key);
+        const due = (m.lastModified?.getTime() ?? 0) + 1000 <= startedAt;
+        if (key !== undefined && due && !(key >= lo && key < hi)) keys.add(key);
+      }
+    }
+    const sorted = [...keys].sort();
+    const present: ObjectSummary[] = [];
+    const gone: string[] = [];
+    for (const key of sorted) {
+      const o = await headObject(s3, bucket, key);
+      if (o) present.push(o);
+      else gone.push(`${key} (marked as arrived, not in the object store)`);
+    }
+    const records = await recordCounts(s3, bucket, present);
+    const rows = new Map<string, SourceFileRows>();
+    for (let i = 0; i < present.length; i += KEYS_PER_QUERY) {
+      const slice = present.slice(i, i + KEYS_PER_QUERY).map((o) => o.key);
+      const list = await warehouse.query<{
+        source_file: string;
+        n: number;
+        d: number;
+        lo: number;
+        hi: number;
+      }>(
+        `select source_file, count(*) as n, count(distinct source_row) as d,
+                min(source_row) as lo, max(source_row) as hi
+           from bronze.listening_events
+          where source_file in (${slice.map((_, j) => `$${j + 1}`).join(', ')})
+          group by source_file`,
+        slice,
+      );
+      for (const r of list) {
+        rows.set(r.source_file, {
+          n: Number(r.n),
+          distinctRows: Number(r.d),
+          firstRow: Number(r.lo),
+          lastRow: Number(r.hi),
+        });
+      }
+    }
+    const wrong = [...gone];
+    let expected = 0;
+    for (const o of present) {
+      const object = { key: o.key, records: records.get(o.key) ?? 0, lastModified: o.lastModified };
+      expected += object.records;
+      const difference = objectDifference(object, rows.get(o.key));
+      if (difference) wrong.push(difference);
+    }
+    return result(this.name, expected, sum([...rows.values()].map((r) => r.n)), wrong.length === 0, () =>
+      listed(`${wrong.length} of ${sorted.length} late objects differ`, wrong),
     );
   },
 };
@@ -131,7 +206,7 @@ export const orphanRowsCheck: ReconcileCheckDefinition = {
       if (key !== NO_SOURCE_FILE && !(key >= lo && key < hi)) outside.push({ key, n: r.n });
       else orphans.push({ key, n: r.n });
     }
-    for (const o of outside) if (!(await objectExists(ctx.deps, o.key))) orphans.push(o);
+    for (const o of outside) if (!(await headObject(ctx.deps.s3, ctx.deps.bucket, o.key))) orphans.push(o);
     orphans.sort((a, b) => a.key.localeCompare(b.key));
     const n = orphans.reduce((s, o) => s + o.n, 0);
     return result(this.name, 0, n, orphans.length === 0, () =>
@@ -249,6 +324,7 @@ export const goldHoursCheck: ReconcileCheckDefinition = {
 export const RECONCILE_CHECKS: readonly ReconcileCheckDefinition[] = [
   bronzeObjectsCheck,
   orphanRowsCheck,
+  lateArrivalsCheck,
   silverEventsCheck,
   goldHoursCheck,
 ];
@@ -376,17 +452,6 @@ function rowsPerSourceFile(ctx: ReconcileContext): Promise<Map<string, SourceFil
     rowsCache.set(ctx, rows);
   }
   return rows;
-}
-
-async function objectExists(deps: ReconcileDeps, key: string): Promise<boolean> {
-  try {
-    await headObjectMetadata(deps.s3, deps.bucket, key);
-    return true;
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === 'NotFound' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
 }
 
 async function listUnder(

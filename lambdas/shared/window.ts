@@ -1,5 +1,5 @@
 /** Time windows of the hourly workflow: [start, end) on hour boundaries, in UTC. */
-import { BRONZE_PREFIX, QUARANTINE_PREFIX, hourPartition } from './bronze.ts';
+import { ARRIVALS_PREFIX, BRONZE_PREFIX, QUARANTINE_PREFIX, hourPartition } from './bronze.ts';
 import type { RunWindow } from './run-summary.ts';
 
 export const HOUR_MS = 3_600_000;
@@ -19,6 +19,11 @@ export function bronzePrefixes(window: RunWindow): string[] {
 
 export function quarantinePrefixes(window: RunWindow): string[] {
   return hoursOf(window).map((h) => QUARANTINE_PREFIX + hourPartition(h));
+}
+
+/** The arrival-marker prefixes (`arrivals/date=.../hour=.../`, landing time) of the hours of a window. */
+export function arrivalPrefixes(window: RunWindow): string[] {
+  return hoursOf(window).map((h) => ARRIVALS_PREFIX + hourPartition(h));
 }
 
 /** The hour that contains an instant. */
