@@ -12,6 +12,7 @@ import {
   countRecords,
   runLocalPipeline,
   SIMULATED_SILVER_CHECK,
+  simulatedSilverCheck,
   type PipelineReport,
 } from '../../localstack/pipeline/up.ts';
 import { RECONCILE_CHECKS } from '../../lambdas/reconcile/reconcile.ts';
@@ -143,6 +144,24 @@ describe('mds local up, end to end', () => {
     });
     // This run's records on the topic: every one of them landed or was quarantined.
     expect(report.offsets.reduce((n, o) => n + o.end - o.first, 0)).toBe(50_000);
+  });
+
+  it('compares the simulation with Silver unless the window holds earlier records, and then says why', () => {
+    const none = { objects: 0, records: 0 };
+    expect(simulatedSilverCheck(19_600, 19_600, none)).toEqual({
+      name: SIMULATED_SILVER_CHECK,
+      expected: 19_600,
+      actual: 19_600,
+      ok: true,
+    });
+    // Whatever the other counts say, a Silver event short fails: the check depends on no count it compares.
+    expect(simulatedSilverCheck(19_600, 19_599, none)).toMatchObject({ ok: false });
+    const skipped = simulatedSilverCheck(19_600, 20_100, { objects: 3, records: 500 });
+    expect(skipped).toMatchObject({
+      ok: true,
+      skipped: expect.stringContaining('3 Bronze objects (500 records)'),
+    });
+    expect(skipped.name).toBe(`${SIMULATED_SILVER_CHECK} (skipped: ${skipped.skipped})`);
   });
 
   it('running the same hour again changes nothing in Gold', async () => {
