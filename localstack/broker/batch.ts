@@ -91,7 +91,7 @@ export interface ValidationOptions {
   readonly allowZstd: boolean;
 }
 
-/** Splits a produce request's records into batches and validates each; throws RecordsError. */
+/** Splits a produce request's records of one partition into batches and validates them; throws RecordsError. */
 export function validateBatches(records: Buffer, options: ValidationOptions): BatchInfo[] {
   const out: BatchInfo[] = [];
   let at = 0;
@@ -113,6 +113,13 @@ export function validateBatches(records: Buffer, options: ValidationOptions): Ba
     at += length;
   }
   if (out.length === 0) throw new RecordsError(ErrorCode.CORRUPT_MESSAGE, 'the request holds no batch');
+  if (out.length > 1) {
+    // As Kafka's LogValidator: with magic 2 a produce request carries one batch per partition.
+    throw new RecordsError(
+      ErrorCode.INVALID_RECORD,
+      `${out.length} batches for one partition: one is allowed`,
+    );
+  }
   return out;
 }
 

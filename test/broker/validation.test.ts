@@ -117,6 +117,12 @@ describe('broker batch validation', () => {
       ['zstd that does not decompress', 7, recordBatch({ values: ['z0'], codec: 4 }), CORRUPT_MESSAGE],
       ['batchLength past the bytes', 3, tooLong, CORRUPT_MESSAGE],
       ['magic 2 in Produce v2', 2, recordBatch({ values: ['m0'] }), INVALID_RECORD],
+      [
+        'two batches for one partition',
+        3,
+        Buffer.concat([recordBatch({ values: ['t0'] }), recordBatch({ values: ['t1'] })]),
+        INVALID_RECORD,
+      ],
     ];
     const c = new RawClient(broker.port);
     const logFile = path.join(data.dir, 'topics', 'checked', '0.log');
