@@ -1,7 +1,8 @@
 /**
  * kafkajs decodes only gzip batches out of the box; the other codecs throw KafkaJSNotImplemented and crash
- * the consumer. The AWS event source mapping's poller is an Apache Kafka consumer, which reads every codec a
- * Kafka broker accepts (gzip, snappy, lz4, zstd), so producers may use any of them against MSK. This module
+ * the consumer. AWS documents no codec restriction for Lambda's MSK and self-managed Kafka event source
+ * mappings, and its events carry the records' plain keys and values (base64), so whichever codec a producer
+ * picks among those an MSK broker accepts (gzip, snappy, lz4, zstd) must decode here too. This module
  * registers snappy, lz4 and zstd with kafkajs for the local mapping (the broker's own decompression, in
  * plain JavaScript). It is imported by the local mapping only: the Lambda bundles never load it.
  *
