@@ -90,6 +90,8 @@ interface FunctionState {
   readonly environments: Set<Environment>;
   readonly waiting: ((env: Environment | undefined) => void)[];
   readonly log: WriteStream;
+  /** Why the function's log file could not be written (a full disk), when it could not. */
+  logError?: string;
   invocations: number;
   coldStarts: number;
 }
@@ -102,6 +104,8 @@ export interface FunctionReport {
   readonly coldStarts: number;
   readonly layers: readonly string[];
   readonly overrides: readonly string[];
+  /** Only when the log file could not be written: why (invocations go on, as Lambda's do without logs). */
+  readonly logError?: string;
 }
 
 export class LocalLambdaRuntime {
@@ -135,6 +139,11 @@ export class LocalLambdaRuntime {
       coldStarts: 0,
     };
     state.entry.catch(() => undefined);
+    // A log write that fails (ENOSPC) must not crash the process with an unhandled 'error' event: the
+    // invocation's own outcome decides, as in Lambda, where logs are a separate service.
+    state.log.on('error', (err) => {
+      state.logError ??= `${logFile}: ${err.message}`;
+    });
     this.functions.set(spec.id, state);
   }
 
@@ -226,6 +235,7 @@ export class LocalLambdaRuntime {
       coldStarts: f.coldStarts,
       layers: f.setup.layers.map((l) => l.name),
       overrides: f.setup.overrides,
+      ...(f.logError ? { logError: f.logError } : {}),
     }));
   }
 

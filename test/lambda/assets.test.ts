@@ -4,6 +4,7 @@
  * environment its template sets, and invoked on a fixture event against the local servers (S3, SNS, the
  * Kafka broker, the DuckDB warehouse).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -299,6 +300,38 @@ describe('the local Lambda runtime, on bundles that misbehave', () => {
       .catch((e: unknown) => e);
     await rt.close();
     expect((err as Error).message).toMatch(/@duckdb\/node-api/);
+  });
+
+  it('a log file on a full disk does not crash the process: invocations go on and the report says why', async (ctx) => {
+    const mount = path.join(dir, 'full-disk');
+    await mkdir(path.join(mount), { recursive: true });
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]).status === 0;
+    if (!mounted) {
+      ctx.skip('needs a tmpfs mount (root) to fill a disk');
+      return;
+    }
+    try {
+      await mkdir(path.join(mount, 'logs'));
+      // Fill the disk: the last write fails with ENOSPC.
+      await writeFile(path.join(mount, 'filler'), Buffer.alloc(256 * 1024)).catch(() => undefined);
+      const rt = new LocalLambdaRuntime({ logDir: path.join(mount, 'logs') });
+      rt.register(await fakeAsset('chatty', 'export const handler = async (e) => ({ echo: e.n });\n', 5), {
+        environment: {},
+        overrides: [],
+        layers: [],
+        concurrency: 1,
+      });
+      try {
+        for (let n = 0; n < 50; n++) expect(await rt.invoke('chatty', { n })).toEqual({ echo: n });
+        // Let the stream report its failed writes.
+        await new Promise((r) => setImmediate(r));
+        expect(rt.report()[0]?.logError).toMatch(/ENOSPC/);
+      } finally {
+        await rt.close();
+      }
+    } finally {
+      spawnSync('umount', [mount]);
+    }
   });
 
   it('enforces the timeout, reports Sandbox.Timedout, and starts a fresh environment afterwards', async () => {
