@@ -11,6 +11,8 @@ import { startLocalServices, type LocalServices } from '../../localstack/pipelin
 import {
   countRecords,
   runLocalPipeline,
+  RECONCILE_FUNCTION_CHECK,
+  reconcileFunction,
   SIMULATED_SILVER_CHECK,
   simulatedSilverCheck,
   type PipelineReport,
@@ -138,6 +140,8 @@ describe('mds local up, end to end', () => {
       SIMULATED_SILVER_CHECK,
     ]);
     expect(report.reconciliation.checks.every((c) => c.ok && c.skipped === undefined)).toBe(true);
+    // The Reconcile function's bundle ran once per hourly run and once more over the whole window.
+    expect(report.functions.find((f) => f.id === 'Reconcile')?.invocations).toBe(report.runs.length + 1);
     expect(report.reconciliation.checks.at(-1)).toMatchObject({
       expected: sim.distinctEvents,
       actual: sim.distinctEvents,
@@ -273,10 +277,16 @@ describe('mds local up, end to end', () => {
       expect(run.execution.cause).toContain(`${b.source_file} (${b.n} records, ${Number(b.n) + 1} rows)`);
       expect(run.summary?.status).toBe('FAILED');
       expect(run.summary?.failure).toMatchObject({ state: 'Reconcile', error: 'ReconciliationError' });
+      // local up's final reconciliation is the same function over the whole window: it fails the same way.
+      const final = await reconcileFunction(services, { start: START.toISOString(), end: END.toISOString() });
+      expect(final).toEqual([expect.objectContaining({ name: RECONCILE_FUNCTION_CHECK, ok: false })]);
+      expect(final[0]?.detail).toContain(`${a.source_file} (${a.n} records, ${Number(a.n) - 1} rows)`);
     } finally {
       await move(a.source_file);
     }
     const again = await runWorkflowLocally(services, { window, executionName: 'moved-back' });
     expect(again.execution.status).toBe('SUCCEEDED');
+    const final = await reconcileFunction(services, { start: START.toISOString(), end: END.toISOString() });
+    expect(final.map((c) => [c.name, c.ok])).toEqual(RECONCILE_CHECKS.map((c) => [c.name, true]));
   });
 });
