@@ -1,14 +1,17 @@
 /**
  * The local S3-API server (s3rver) on 127.0.0.1, storing objects under the data directory.
  * Clients use the normal @aws-sdk/client-s3 code path with `localS3ClientConfig`.
+ * patches/s3rver+3.7.1.patch makes its file store write an object to a temporary file and rename it into place
+ * after its metadata, so no object is visible before it is whole, and a failed write (a full disk) answers the
+ * PUT with 500 instead of ending the process with an unhandled 'error' event.
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { mkdir } from 'node:fs/promises';
 import S3rver from 's3rver';
 import { S3Client } from '@aws-sdk/client-s3';
 import { localS3ClientConfig } from '../lambdas/shared/s3.ts';
 import { MdsError } from '../lambdas/shared/errors.ts';
+import { ensureDirectory } from './paths.ts';
 
 export interface LocalS3Options {
   /** Directory for the objects. */
@@ -28,7 +31,7 @@ export interface LocalS3 {
 
 export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
   allowListingPastOneThousandKeys();
-  await mkdir(options.directory, { recursive: true });
+  await ensureDirectory(options.directory, 'the local S3 server directory');
   const port = options.port ?? 0;
   if (port !== 0) await assertPortFree(port, 'the local S3 server');
   const server = new S3rver({
