@@ -14,6 +14,7 @@ import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambda
 import { ConfigError, TransientError } from '../../lambdas/shared/errors.ts';
 import { ListeningEventSchema } from '../../lambdas/shared/contract.ts';
 import { bronzeKeyOfArrival, type QuarantineRecord } from '../../lambdas/shared/bronze.ts';
+import { mskBatch } from '../helpers/msk-batch.ts';
 
 const BUCKET = 'bronze-test';
 
@@ -24,23 +25,6 @@ async function fixture(name: string): Promise<MskEvent> {
   return JSON.parse(
     await readFile(path.join(import.meta.dirname, '..', 'fixtures', name), 'utf8'),
   ) as MskEvent;
-}
-
-/** A valid event (as the contract has it) stamped at `timestamp`. */
-function validEvent(n: number, timestamp: string): Record<string, unknown> {
-  return {
-    event_id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-    user_id: 'user_0001',
-    song_id: 'song_1',
-    artist_name: 'Daft Punk',
-    song_name: 'One More Time',
-    event_type: 'play',
-    device_type: 'mobile',
-    country: 'US',
-    timestamp,
-    duration_ms: 1000,
-    schema_version: 1,
-  };
 }
 
 function lines(body: Uint8Array): Record<string, unknown>[] {
@@ -236,21 +220,11 @@ describe('planBatch', () => {
       '2026-11-23T12:00:00.001Z', // beyond it
       '9999-12-31T23:59:59.000Z', // a placeholder date
     ];
-    const records = stamps.map((timestamp, offset) => ({
-      topic: 't',
-      partition: 0,
-      offset,
-      timestamp: produced,
-      timestampType: 'CREATE_TIME' as const,
-      value: Buffer.from(JSON.stringify(validEvent(offset, timestamp))).toString('base64'),
-    }));
+    const event = mskBatch(stamps, { produced, topic: 't' });
 
     // Act
-    const plan = planBatch({ eventSource: 'aws:kafka', records: { 't-0': records } });
-    const narrower = planBatch(
-      { eventSource: 'aws:kafka', records: { 't-0': records } },
-      { eventTimeEarliest: '2026-01-01T00:00:00Z', maxEventAheadMinutes: 0 },
-    );
+    const plan = planBatch(event);
+    const narrower = planBatch(event, { eventTimeEarliest: '2026-01-01T00:00:00Z', maxEventAheadMinutes: 0 });
 
     // Assess
     expect(plan).toMatchObject({ recordsIn: 5, landed: 2, quarantined: 3 });

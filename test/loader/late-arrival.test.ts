@@ -17,6 +17,7 @@ import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { bronzeRows, expectedRows, putBronze, records, type PutObject } from './bronze-fixtures.ts';
 import { loadInSteps } from './continuation.ts';
+import { mskBatch } from '../helpers/msk-batch.ts';
 
 const BUCKET = 'bronze-late';
 const HOUR_MS = 3_600_000;
@@ -44,37 +45,12 @@ async function withWarehouse<T>(name: string, fn: (wh: Warehouse) => Promise<T>)
   }
 }
 
-/** A Kafka batch of `count` valid events of `eventHour`, produced (Kafka timestamp) at `produced`. */
-function batch(eventHour: Date, count: number, produced: number, firstOffset: number): MskEvent {
-  const recs = Array.from({ length: count }, (_, i) => ({
-    topic: 'spotify-events',
-    partition: i % 2,
-    offset: firstOffset + i,
-    timestamp: produced,
-    timestampType: 'CREATE_TIME' as const,
-    value: Buffer.from(
-      JSON.stringify({
-        event_id: `00000000-0000-4000-8000-${String(firstOffset + i).padStart(12, '0')}`,
-        user_id: `user_${i % 7}`,
-        song_id: `song_${i % 11}`,
-        artist_name: 'Daft Punk',
-        song_name: 'One More Time',
-        event_type: 'play',
-        device_type: 'mobile',
-        country: 'US',
-        timestamp: new Date(eventHour.getTime() + i * 1000).toISOString(),
-        duration_ms: 1000,
-        schema_version: 1,
-      }),
-    ).toString('base64'),
-  }));
-  return {
-    eventSource: 'aws:kafka',
-    records: {
-      'spotify-events-0': recs.filter((r) => r.partition === 0),
-      'spotify-events-1': recs.filter((r) => r.partition === 1),
-    },
-  };
+/** A Kafka batch of `count` valid events of `eventHour` on two partitions, produced at `produced`. */
+function batch(eventHour: Date, count: number, produced: number): MskEvent {
+  const times = Array.from({ length: count }, (_, i) =>
+    new Date(eventHour.getTime() + i * 1000).toISOString(),
+  );
+  return mskBatch(times, { produced, partitions: 2 });
 }
 
 describe('late objects, found by arrival', () => {
@@ -82,7 +58,7 @@ describe('late objects, found by arrival', () => {
     // Prepare: the consumer lands, at 10:20, events of 10:00 three days earlier (a producer's backlog).
     const landed = Date.parse('2031-03-04T10:20:00Z');
     const eventHour = new Date(landed - 3 * 24 * HOUR_MS - 20 * 60_000);
-    const result = await landBatch(s3, BUCKET, batch(eventHour, 500, landed - 60_000, 0), {}, () => landed);
+    const result = await landBatch(s3, BUCKET, batch(eventHour, 500, landed - 60_000), {}, () => landed);
     expect(result).toMatchObject({ landed: 500, quarantined: 0, markersWritten: 2 });
     const next: LoadRequest = {
       windowStart: '2031-03-04T10:00:00Z',

@@ -15,6 +15,7 @@ import { arrivalKey } from '../../lambdas/shared/bronze.ts';
 import { putObjectBytes } from '../../lambdas/shared/s3.ts';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
 import { runDbt } from '../../localstack/dbt/index.ts';
+import { mskBatch } from '../helpers/msk-batch.ts';
 import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 
@@ -44,29 +45,8 @@ afterAll(async () => {
 });
 
 function batch(count: number): MskEvent {
-  const records = Array.from({ length: count }, (_, i) => ({
-    topic: 'spotify-events',
-    partition: 0,
-    offset: i,
-    timestamp: LANDED - 60_000,
-    timestampType: 'CREATE_TIME' as const,
-    value: Buffer.from(
-      JSON.stringify({
-        event_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
-        user_id: 'user_1',
-        song_id: 'song_1',
-        artist_name: 'Daft Punk',
-        song_name: 'One More Time',
-        event_type: 'play',
-        device_type: 'mobile',
-        country: 'US',
-        timestamp: new Date(EVENT_HOUR + i * 1000).toISOString(),
-        duration_ms: 1000,
-        schema_version: 1,
-      }),
-    ).toString('base64'),
-  }));
-  return { eventSource: 'aws:kafka', records: { 'spotify-events-0': records } };
+  const times = Array.from({ length: count }, (_, i) => new Date(EVENT_HOUR + i * 1000).toISOString());
+  return mskBatch(times, { produced: LANDED - 60_000 });
 }
 
 /** A bucket with one late object landed (and marked) during the window, loaded into a fresh warehouse. */
