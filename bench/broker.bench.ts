@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { produceRecords } from '../lambdas/producer/produce.ts';
-import { createKafka, createProducer } from '../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../lambdas/core/kafka.ts';
 import { PROJECT_ROOT } from '../localstack/paths.ts';
 
 const EVENTS = 1_000_000;

@@ -6,9 +6,9 @@
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { DEFAULT_GZIP_LEVEL, planBatch, type MskEvent, type MskRecord } from '../lambdas/consumer/land.ts';
-import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, type ListeningEvent } from '../lambdas/shared/contract.ts';
+import { COUNTRY_CODES, DEVICE_TYPES, EVENT_TYPES, type ListeningEvent } from '../lambdas/core/contract.ts';
 import { ESM_DEFAULTS } from '../localstack/esm/index.ts';
-import { Prng } from '../lambdas/shared/simulator/prng.ts';
+import { Prng } from '../lambdas/core/simulator/prng.ts';
 
 const TOPIC = 'spotify-events';
 const PARTITIONS = 3;

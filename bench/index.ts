@@ -2,7 +2,7 @@
  * `npm run bench [-- name ...]`: runs every bench/*.bench.ts (or the named ones) one after the other,
  * each printing its figures and ratios. Benchmarks run sequentially so they do not share the two cores.
  */
-import '../lambdas/shared/polyfills.ts';
+import '../lambdas/core/polyfills.ts';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -11,10 +11,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomUUID } from 'node:crypto';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadBronze } from '../lambdas/loader/load.ts';
-import { bronzeKey, type BronzeRecord } from '../lambdas/shared/bronze.ts';
-import { putObjectBytes } from '../lambdas/shared/s3.ts';
-import { openDuckDbWarehouse } from '../lambdas/shared/warehouse/duckdb.ts';
-import { BRONZE_COLUMNS, EVENT_COLUMNS } from '../lambdas/shared/warehouse/types.ts';
+import { bronzeKey, type BronzeRecord } from '../lambdas/core/bronze.ts';
+import { putObjectBytes } from '../lambdas/core/s3.ts';
+import { openDuckDbWarehouse } from '../lambdas/core/warehouse/duckdb.ts';
+import { BRONZE_COLUMNS, EVENT_COLUMNS } from '../lambdas/core/warehouse/types.ts';
 import { startLocalS3 } from '../localstack/s3-server.ts';
 
 const EVENTS = 1_000_000;

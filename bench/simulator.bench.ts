@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { simulate, type SimulatorOptions } from '../lambdas/shared/simulator/index.ts';
+import { simulate, type SimulatorOptions } from '../lambdas/core/simulator/index.ts';
 
 const TARGET = 200_000;
 const N = 1_000_000;

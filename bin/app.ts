@@ -6,7 +6,7 @@
 import { App } from 'aws-cdk-lib';
 import { loadConfig } from '../lib/config/environments.ts';
 import { buildApp } from '../lib/app.ts';
-import { ConfigError } from '../lambdas/shared/errors.ts';
+import { ConfigError } from '../lambdas/core/errors.ts';
 
 const app = new App();
 const envName = app.node.tryGetContext('env') ?? 'dev';

@@ -2,9 +2,9 @@
  * `mds`: the command-line interface of the Spotify modern data stack.
  * Each command lives in bin/commands/<name>.ts and registers itself on the program.
  */
-import '../lambdas/shared/polyfills.ts';
+import '../lambdas/core/polyfills.ts';
 import { Command, CommanderError } from 'commander';
-import { UsageError, errorMessage } from '../lambdas/shared/errors.ts';
+import { UsageError, errorMessage } from '../lambdas/core/errors.ts';
 import { registerConsume } from './commands/consume.ts';
 import { registerBroker } from './commands/broker.ts';
 import { registerProduce } from './commands/produce.ts';

@@ -3,7 +3,7 @@
  * (CAST, COUNT, SUM, POSITION; date bounds computed here rather than with dialect date functions).
  * Every function takes the warehouse as an argument and returns plain rows with numbers as numbers.
  */
-import { MAX_ID_LENGTH } from '../lambdas/shared/contract.ts';
+import { MAX_ID_LENGTH } from '../lambdas/core/contract.ts';
 import type { GoldWarehouse } from './warehouse.ts';
 
 /** The Gold tables the page reads; all of them exist once dbt has built the marts. */

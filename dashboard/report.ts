@@ -5,7 +5,7 @@
  * ECharts would add about 1.1 MB to every hourly report for three simple charts; SVG keeps a report at a
  * few kilobytes, opens from S3, a file or a mail attachment, and renders even where scripts are blocked.
  */
-import type { RunSummary } from '../lambdas/shared/run-summary.ts';
+import type { RunSummary } from '../lambdas/core/run-summary.ts';
 import {
   formatCount,
   formatDateTime,

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, TransientError, errorMessage } from '../lambdas/shared/errors.ts';
+import { ConfigError, TransientError, errorMessage } from '../lambdas/core/errors.ts';
 import {
   InputError,
   NotFoundError,

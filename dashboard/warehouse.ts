@@ -4,9 +4,9 @@
  * locked file turned into an error whose message tells the user what to do.
  */
 import { access } from 'node:fs/promises';
-import { ConfigError, TransientError, errorMessage } from '../lambdas/shared/errors.ts';
-import { openDuckDbWarehouse } from '../lambdas/shared/warehouse/duckdb.ts';
-import type { Warehouse } from '../lambdas/shared/warehouse/types.ts';
+import { ConfigError, TransientError, errorMessage } from '../lambdas/core/errors.ts';
+import { openDuckDbWarehouse } from '../lambdas/core/warehouse/duckdb.ts';
+import type { Warehouse } from '../lambdas/core/warehouse/types.ts';
 
 export type GoldWarehouse = Pick<Warehouse, 'query'> & Partial<Pick<Warehouse, 'close'>>;
 

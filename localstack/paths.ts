@@ -5,7 +5,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../lambdas/shared/errors.ts';
+import { UsageError } from '../lambdas/core/errors.ts';
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, '.mds-data');

@@ -9,8 +9,8 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import S3rver from 's3rver';
 import { S3Client } from '@aws-sdk/client-s3';
-import { localS3ClientConfig } from '../lambdas/shared/s3.ts';
-import { MdsError } from '../lambdas/shared/errors.ts';
+import { localS3ClientConfig } from '../lambdas/core/s3.ts';
+import { MdsError } from '../lambdas/core/errors.ts';
 import { ensureDirectory } from './paths.ts';
 
 export interface LocalS3Options {

@@ -6,8 +6,8 @@ import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { open, readFile, readdir, rm, stat, utimes, writeFile, rename } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { MdsError } from '../lambdas/shared/errors.ts';
-import type { RunSummary } from '../lambdas/shared/run-summary.ts';
+import { MdsError } from '../lambdas/core/errors.ts';
+import type { RunSummary } from '../lambdas/core/run-summary.ts';
 import { ensureDirectory, localPaths } from './paths.ts';
 
 export interface ServicesState {

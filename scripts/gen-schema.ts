@@ -1,5 +1,5 @@
 /**
- * Writes docs/event.schema.json from the zod contract (lambdas/shared/contract.ts), the one source of truth.
+ * Writes docs/event.schema.json from the zod contract (lambdas/core/contract.ts), the one source of truth.
  * `--check` writes nothing and exits 1 when the checked-in file is out of date.
  *
  *   npx tsx scripts/gen-schema.ts [--check]
@@ -7,7 +7,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { eventJsonSchema } from '../lambdas/shared/contract.ts';
+import { eventJsonSchema } from '../lambdas/core/contract.ts';
 
 export const SCHEMA_PATH = path.join(
   path.dirname(fileURLToPath(import.meta.url)),

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildApp, stackName } from '../lib/app.ts';
 import { loadConfig, type EnvironmentName } from '../lib/config/environments.ts';
-import { MdsError } from '../lambdas/shared/errors.ts';
+import { MdsError } from '../lambdas/core/errors.ts';
 
 export const LOCAL_REGION = 'local';
 export const LOCAL_ACCOUNT = '000000000000';

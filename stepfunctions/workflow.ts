@@ -23,7 +23,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { RUNS_PREFIX } from '../lambdas/shared/bronze.ts';
+import { RUNS_PREFIX } from '../lambdas/core/bronze.ts';
 
 /** State names: the local runner maps Task states to local handlers by these names; keep them stable. */
 export const STATE = {
@@ -41,7 +41,7 @@ export const STATE = {
   failed: 'RunFailed',
 } as const;
 
-/** The error name of TransientError (lambdas/shared/errors.ts): Lambda reports a thrown error by its name. */
+/** The error name of TransientError (lambdas/core/errors.ts): Lambda reports a thrown error by its name. */
 export const TRANSIENT_ERROR = 'TransientError';
 
 /**

@@ -1,1 +1,1 @@
-import '../lambdas/shared/polyfills.ts';
+import '../lambdas/core/polyfills.ts';

@@ -3,7 +3,7 @@
  * then closes it cleanly (pending writes finished, logs synced, offsets saved).
  */
 import { Command } from 'commander';
-import { UsageError } from '../../lambdas/shared/errors.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
 import { startBroker } from '../../localstack/broker/index.ts';
 import { LOCAL_DEFAULTS, localPaths } from '../../localstack/paths.ts';
 import { parseInteger } from './cli-util.ts';

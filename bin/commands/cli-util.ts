@@ -6,7 +6,7 @@
 import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
-import { UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
+import { UsageError, errorMessage } from '../../lambdas/core/errors.ts';
 
 /** An integer >= `min` (default 0); rejects "1.5", "1e3", "", "12abc". */
 export function parseInteger(value: string, flag: string, min = 0): number {

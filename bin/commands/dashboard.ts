@@ -4,7 +4,7 @@
  * after it, so the pipeline can still write between requests.
  */
 import type { Command } from 'commander';
-import { UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
+import { UsageError, errorMessage } from '../../lambdas/core/errors.ts';
 import { LOCAL_DEFAULTS, localPaths } from '../../localstack/paths.ts';
 import { consoleLog, createDashboardServer } from '../../dashboard/server.ts';
 import { openGoldReader } from '../../dashboard/warehouse.ts';

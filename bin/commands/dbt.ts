@@ -7,8 +7,8 @@ import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { Command } from 'commander';
 import YAML from 'yaml';
-import { UsageError } from '../../lambdas/shared/errors.ts';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
+import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { runDbt, runSourceFreshness } from '../../localstack/dbt/index.ts';
 import { DEFAULT_DATA_DIR, PROJECT_ROOT, localPaths } from '../../localstack/paths.ts';
 

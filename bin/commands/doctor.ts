@@ -4,19 +4,19 @@
  * can read the key secret; without them it fails naming every missing setting.
  */
 import { Command } from 'commander';
-import { MdsError, UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
-import { warehouseConfigFromEnv, type WarehouseConfig } from '../../lambdas/shared/warehouse/config.ts';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
-import { openPostgresWarehouse } from '../../lambdas/shared/warehouse/postgres.ts';
-import { openSnowflakeWarehouse, type SnowflakeWarehouse } from '../../lambdas/shared/warehouse/snowflake.ts';
+import { MdsError, UsageError, errorMessage } from '../../lambdas/core/errors.ts';
+import { warehouseConfigFromEnv, type WarehouseConfig } from '../../lambdas/core/warehouse/config.ts';
+import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
+import { openPostgresWarehouse } from '../../lambdas/core/warehouse/postgres.ts';
+import { openSnowflakeWarehouse, type SnowflakeWarehouse } from '../../lambdas/core/warehouse/snowflake.ts';
 import {
   bronzeTableName,
   databaseName,
   manifestTableName,
   qualified,
   stageName,
-} from '../../lambdas/shared/warehouse/snowflake-sql.ts';
-import { BRONZE_SCHEMAS, type Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+} from '../../lambdas/core/warehouse/snowflake-sql.ts';
+import { BRONZE_SCHEMAS, type Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { DEFAULT_DATA_DIR, localPaths } from '../../localstack/paths.ts';
 
 const TARGETS = ['snowflake', 'postgres', 'duckdb'] as const;

@@ -8,8 +8,8 @@
 import path from 'node:path';
 import { rm } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { MdsError, UsageError } from '../../lambdas/shared/errors.ts';
-import type { RunWindow } from '../../lambdas/shared/run-summary.ts';
+import { MdsError, UsageError } from '../../lambdas/core/errors.ts';
+import type { RunWindow } from '../../lambdas/core/run-summary.ts';
 import { LOCAL_DEFAULTS, DEFAULT_DATA_DIR, localPaths } from '../../localstack/paths.ts';
 import { acquireLock, listRuns, liveHolder, type Lock } from '../../localstack/state.ts';
 // The pipeline modules pull in Kafka, DuckDB, the AWS SDK and the CDK: they are loaded when a command runs,
@@ -20,7 +20,7 @@ import type { HistoryEvent } from '../../localstack/workflow/executor.ts';
 import { addSimulationOptions, resolveSimulation, type SimulationFlags } from './simulate.ts';
 import { formatTable, parseInteger, parsePort, progressBar, startOfHour } from './cli-util.ts';
 import { assertDashboardPortFree, assertPlannableWindow } from './preflight.ts';
-import { HOUR_MS } from '../../lambdas/shared/window.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 
 const LOCAL_UP_EVENTS = 300_000;
 
@@ -220,7 +220,7 @@ async function localUp(flags: UpFlags): Promise<void> {
     if (flags.once) return;
 
     const { createDashboardServer, consoleLog } = await import('../../dashboard/server.ts');
-    const { openDuckDbWarehouse } = await import('../../lambdas/shared/warehouse/duckdb.ts');
+    const { openDuckDbWarehouse } = await import('../../lambdas/core/warehouse/duckdb.ts');
     const dashboard = await createDashboardServer({
       // A connection of its own on the open database, so page queries never interleave with a workflow run's.
       warehouse: () => openDuckDbWarehouse({ path: services.paths.warehouse }),

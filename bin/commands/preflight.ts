@@ -3,7 +3,7 @@
  * event is produced or a file written: the window as the workflow's PlanWindow step will judge it (the
  * planner's own validation, not a copy of its rules) and the dashboard port.
  */
-import { UsageError, ValidationError } from '../../lambdas/shared/errors.ts';
+import { UsageError, ValidationError } from '../../lambdas/core/errors.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
 import { assertPortFree } from '../../localstack/s3-server.ts';
 

@@ -7,9 +7,9 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { Producer } from 'kafkajs';
 import { kafkaFailure, produceRecords } from '../../lambdas/producer/produce.ts';
-import { UsageError } from '../../lambdas/shared/errors.ts';
-import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
-import { simulate, type SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
+import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
+import { simulate, type SimulatedRecord } from '../../lambdas/core/simulator/index.ts';
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
 import { addPopulationOptions, simulationOptions, type SimulationFlags } from './simulate.ts';
 import {

@@ -3,14 +3,14 @@
  * optional duplicates, late events and invalid records, and a summary on stderr. Same flags, same output.
  */
 import type { Command } from 'commander';
-import { ConfigError, UsageError } from '../../lambdas/shared/errors.ts';
+import { ConfigError, UsageError } from '../../lambdas/core/errors.ts';
 import {
   DEFAULT_SONGS,
   DEFAULT_USERS,
   simulate,
   type SimulationSummary,
   type SimulatorOptions,
-} from '../../lambdas/shared/simulator/index.ts';
+} from '../../lambdas/core/simulator/index.ts';
 import {
   openOutput,
   parseDuration,

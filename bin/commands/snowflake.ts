@@ -5,12 +5,12 @@
  * administrator runs the output (docs/deploy.md, "First deploy, step by step").
  */
 import { Command } from 'commander';
-import { ConfigError, UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
+import { ConfigError, UsageError, errorMessage } from '../../lambdas/core/errors.ts';
 import {
   WAREHOUSE_SIZES,
   snowflakeSetupSql,
   type WarehouseSize,
-} from '../../lambdas/shared/warehouse/snowflake-sql.ts';
+} from '../../lambdas/core/warehouse/snowflake-sql.ts';
 import { ENVIRONMENT_NAMES, loadConfig } from '../../lib/config/environments.ts';
 
 export interface SetupSqlOptions {

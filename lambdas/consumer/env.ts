@@ -1,6 +1,6 @@
 /** The consumer's environment: written by the ingest stack, read by the handler on its first invocation. */
-import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../shared/bronze.ts';
-import { BUCKET_NAME, envContract, envFolderPrefix, envInstant, envInt } from '../shared/env.ts';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../core/bronze.ts';
+import { BUCKET_NAME, envContract, envFolderPrefix, envInstant, envInt } from '../core/env.ts';
 import { DEFAULT_EVENT_TIME_EARLIEST, DEFAULT_GZIP_LEVEL, DEFAULT_MAX_EVENT_AHEAD_MINUTES } from './land.ts';
 
 export const consumerEnv = envContract('the consumer function', {

@@ -13,7 +13,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { errorMessage } from '../shared/errors.ts';
+import { errorMessage } from '../core/errors.ts';
 import { consumerEnv } from './env.ts';
 import { landBatch, type LandOptions } from './land.ts';
 import type { MskEvent } from './msk-event.ts';

@@ -17,7 +17,7 @@
 import { isUtf8 } from 'node:buffer';
 import { gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { MAX_EVENT_BYTES, validateEvent, type Problem } from '../shared/contract.ts';
+import { MAX_EVENT_BYTES, validateEvent, type Problem } from '../core/contract.ts';
 import {
   BRONZE_PREFIX,
   QUARANTINE_PREFIX,
@@ -25,10 +25,10 @@ import {
   batchObjectName,
   hourOfKey,
   type QuarantineRecord,
-} from '../shared/bronze.ts';
-import { putObjectBytes } from '../shared/s3.ts';
-import { HOUR_MS } from '../shared/window.ts';
-import { TransientError, errorMessage } from '../shared/errors.ts';
+} from '../core/bronze.ts';
+import { putObjectBytes } from '../core/s3.ts';
+import { HOUR_MS } from '../core/window.ts';
+import { TransientError, errorMessage } from '../core/errors.ts';
 import type { MskEvent, MskRecord } from './msk-event.ts';
 
 export type { MskEvent, MskRecord, MskRecordHeader } from './msk-event.ts';

@@ -10,7 +10,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
-import { openWarehouse, warehouseConfigFromEnv } from '../shared/warehouse/config.ts';
+import { openWarehouse, warehouseConfigFromEnv } from '../core/warehouse/config.ts';
 import { loaderEnv } from './env.ts';
 import { loadBronze, type LoadResult } from './load.ts';
 

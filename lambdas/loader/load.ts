@@ -23,9 +23,9 @@ import {
   bronzeKeyOfArrival,
   hourOfKey,
   hourPartition,
-} from '../shared/bronze.ts';
-import { UsageError } from '../shared/errors.ts';
-import { getObjectBytes, headObject, listObjects, type ObjectSummary } from '../shared/s3.ts';
+} from '../core/bronze.ts';
+import { UsageError } from '../core/errors.ts';
+import { getObjectBytes, headObject, listObjects, type ObjectSummary } from '../core/s3.ts';
 import {
   LoadConflictError,
   ON_ERROR_POLICIES,
@@ -34,7 +34,7 @@ import {
   type ObjectToLoad,
   type OnErrorPolicy,
   type Warehouse,
-} from '../shared/warehouse/types.ts';
+} from '../core/warehouse/types.ts';
 
 export interface LoadRequest {
   readonly windowStart: string;

@@ -1,5 +1,5 @@
 /** The planner's environment (PlanWindow): written by the pipeline stack from `workflow`, read by the handler. */
-import { envContract, envInt } from '../shared/env.ts';
+import { envContract, envInt } from '../core/env.ts';
 
 export const plannerEnv = envContract('the planner function', {
   MAX_WINDOW_DAYS: envInt(

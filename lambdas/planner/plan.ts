@@ -7,9 +7,9 @@
  *   {"window": {"start": ISO, "end": ISO}} any whole hours, for a backfill or a re-run
  */
 import { randomUUID } from 'node:crypto';
-import { ValidationError } from '../shared/errors.ts';
-import type { RunWindow } from '../shared/run-summary.ts';
-import { floorHour, HOUR_MS } from '../shared/window.ts';
+import { ValidationError } from '../core/errors.ts';
+import type { RunWindow } from '../core/run-summary.ts';
+import { floorHour, HOUR_MS } from '../core/window.ts';
 
 export interface PlanEvent {
   /** The execution's input, as passed by Step Functions. */

@@ -1,6 +1,6 @@
 /** The simulated producer's environment: written by the ingest stack, read on every invocation. */
-import { envContract, envInt, envString } from '../shared/env.ts';
-import { KAFKA_AUTH } from '../shared/kafka.ts';
+import { envContract, envInt, envString } from '../core/env.ts';
+import { KAFKA_AUTH } from '../core/kafka.ts';
 
 export const producerEnv = envContract('the producer function', {
   KAFKA_BROKERS: envString('the comma-separated host:port list of the brokers'),

@@ -9,10 +9,10 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Kafka, Producer } from 'kafkajs';
-import { ConfigError } from '../shared/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 import { producerEnv } from './env.ts';
-import { createKafka, createProducer } from '../shared/kafka.ts';
-import { simulate } from '../shared/simulator/index.ts';
+import { createKafka, createProducer } from '../core/kafka.ts';
+import { simulate } from '../core/simulator/index.ts';
 import { kafkaFailure, produceRecords, type ProduceResult } from './produce.ts';
 
 export interface ProducerConfig {

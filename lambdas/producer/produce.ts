@@ -4,7 +4,7 @@
  * send time. Used by the scheduled producer Lambda, `mds produce` and `mds local up`.
  */
 import { CompressionTypes, type Message, type Producer } from 'kafkajs';
-import { TransientError, errorMessage } from '../shared/errors.ts';
+import { TransientError, errorMessage } from '../core/errors.ts';
 
 export interface ProduceResult {
   readonly sent: number;

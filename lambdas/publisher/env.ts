@@ -1,5 +1,5 @@
 /** The publisher's environment (PublishSummary / RecordFailure). */
-import { BUCKET_NAME, envContract, envString } from '../shared/env.ts';
+import { BUCKET_NAME, envContract, envString } from '../core/env.ts';
 
 export const publisherEnv = envContract('the publisher function', {
   BUCKET_NAME,

@@ -5,9 +5,9 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import { RUNS_PREFIX } from '../shared/bronze.ts';
-import type { RunSummary, RunWindow } from '../shared/run-summary.ts';
-import { getObjectBytes, parseS3Uri, putObjectBytes } from '../shared/s3.ts';
+import { RUNS_PREFIX } from '../core/bronze.ts';
+import type { RunSummary, RunWindow } from '../core/run-summary.ts';
+import { getObjectBytes, parseS3Uri, putObjectBytes } from '../core/s3.ts';
 import { renderRunReport } from '../../dashboard/report.ts';
 
 /** What the workflow hands to the publish step: whatever the run produced before it ended. */

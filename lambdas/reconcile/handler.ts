@@ -1,8 +1,8 @@
 /** Reconcile: the window's checks, object by object, event by event; a mismatch fails the run. */
 import { S3Client } from '@aws-sdk/client-s3';
 import { reconcileEnv } from './env.ts';
-import type { RunWindow } from '../shared/run-summary.ts';
-import { openWarehouse, warehouseConfigFromEnv } from '../shared/warehouse/config.ts';
+import type { RunWindow } from '../core/run-summary.ts';
+import { openWarehouse, warehouseConfigFromEnv } from '../core/warehouse/config.ts';
 import {
   ReconciliationError,
   reconcileWindow,

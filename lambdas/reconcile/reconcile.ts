@@ -17,12 +17,12 @@
  * The counts (landed, quarantined, loaded, modelled) go into the run summary, with a glimpse of Gold.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { BRONZE_PREFIX, bronzeKeyOfArrival, hourPartition } from '../shared/bronze.ts';
-import { DataError } from '../shared/errors.ts';
-import type { ReconcileCheck, RunSummary, RunWindow } from '../shared/run-summary.ts';
-import { headObject, headObjectMetadata, listObjects, type ObjectSummary } from '../shared/s3.ts';
-import type { Warehouse } from '../shared/warehouse/types.ts';
-import { arrivalPrefixes, bronzePrefixes, quarantinePrefixes, sqlTimestamp } from '../shared/window.ts';
+import { BRONZE_PREFIX, bronzeKeyOfArrival, hourPartition } from '../core/bronze.ts';
+import { DataError } from '../core/errors.ts';
+import type { ReconcileCheck, RunSummary, RunWindow } from '../core/run-summary.ts';
+import { headObject, headObjectMetadata, listObjects, type ObjectSummary } from '../core/s3.ts';
+import type { Warehouse } from '../core/warehouse/types.ts';
+import { arrivalPrefixes, bronzePrefixes, quarantinePrefixes, sqlTimestamp } from '../core/window.ts';
 
 export interface ReconcileRequest {
   readonly runId: string;

@@ -3,8 +3,8 @@
  * adds partitions when the setting grows, and keeps the topic (and its data) when the stack is deleted.
  */
 import type { CloudFormationCustomResourceEvent } from 'aws-lambda';
-import { envContract, envString } from '../shared/env.ts';
-import { createKafka, KAFKA_AUTH } from '../shared/kafka.ts';
+import { envContract, envString } from '../core/env.ts';
+import { createKafka, KAFKA_AUTH } from '../core/kafka.ts';
 import { applyTopic } from './topic.ts';
 
 /** KAFKA_AUTH as for the producer; the brokers come in the resource's properties. */

@@ -3,7 +3,7 @@
  * The decision (create, add partitions, leave alone) is pure; `applyTopic` runs it on a kafkajs admin.
  */
 import type { Admin } from 'kafkajs';
-import { ConfigError } from '../shared/errors.ts';
+import { ConfigError } from '../core/errors.ts';
 
 export interface TopicSpec {
   readonly topic: string;

@@ -7,7 +7,7 @@
  * the allowed values. Stacks never read configuration themselves: they receive these values as props.
  */
 import { z } from 'zod';
-import { ConfigError } from '../../lambdas/shared/errors.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];

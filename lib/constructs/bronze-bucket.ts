@@ -1,12 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import {
-  ARRIVALS_PREFIX,
-  BRONZE_PREFIX,
-  QUARANTINE_PREFIX,
-  RUNS_PREFIX,
-} from '../../lambdas/shared/bronze.ts';
+import { ARRIVALS_PREFIX, BRONZE_PREFIX, QUARANTINE_PREFIX, RUNS_PREFIX } from '../../lambdas/core/bronze.ts';
 import { acknowledge } from './acknowledge.ts';
 
 export interface BronzeBucketProps {

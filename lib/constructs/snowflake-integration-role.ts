@@ -1,7 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { BRONZE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { BRONZE_PREFIX } from '../../lambdas/core/bronze.ts';
 
 export interface SnowflakeIntegrationRoleProps {
   readonly bucket: s3.IBucket;

@@ -8,7 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ARRIVALS_PREFIX, BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { ARRIVALS_PREFIX, BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/core/bronze.ts';
 import { consumerEnv } from '../../lambdas/consumer/env.ts';
 import { producerEnv } from '../../lambdas/producer/env.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';

@@ -11,7 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { BRONZE_PREFIX, QUARANTINE_PREFIX, RUNS_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX, RUNS_PREFIX } from '../../lambdas/core/bronze.ts';
 import { loaderEnv } from '../../lambdas/loader/env.ts';
 import { plannerEnv } from '../../lambdas/planner/env.ts';
 import { publisherEnv } from '../../lambdas/publisher/env.ts';
@@ -20,7 +20,7 @@ import {
   snowflakeConnectionEnvironment,
   snowflakeFunctionEnvironment,
   type SnowflakeSettings as SnowflakeConnectionSettings,
-} from '../../lambdas/shared/warehouse/config.ts';
+} from '../../lambdas/core/warehouse/config.ts';
 import { buildWorkflow, longestRun } from '../../stepfunctions/workflow.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { DbtTask } from '../constructs/dbt-task.ts';

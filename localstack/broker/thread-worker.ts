@@ -1,6 +1,6 @@
 /** Runs startBroker inside the worker thread of thread.ts and relays its log, start and close. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { errorMessage } from '../../lambdas/shared/errors.ts';
+import { errorMessage } from '../../lambdas/core/errors.ts';
 import { startBroker, type BrokerOptions } from './index.ts';
 
 const port = parentPort;

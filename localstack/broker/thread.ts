@@ -5,7 +5,7 @@
  * answers at once, and producing, brokering and landing use the two cores together.
  */
 import { Worker } from 'node:worker_threads';
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import type { BrokerOptions, RunningBroker } from './index.ts';
 
 type FromWorker =

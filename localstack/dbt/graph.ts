@@ -5,7 +5,7 @@
  */
 import { DbtCompilationError } from './jinja.ts';
 import type { ExecNode, ModelNode, Project, TestNode } from './project.ts';
-import { UsageError } from '../../lambdas/shared/errors.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
 
 export type Command = 'build' | 'run' | 'test';
 

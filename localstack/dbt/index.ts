@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { errorMessage } from '../../lambdas/shared/errors.ts';
+import { errorMessage } from '../../lambdas/core/errors.ts';
 import { runModel, runTest, type NodeOutcome } from './execute.ts';
 import { checkCycles, plan, select, type Command } from './graph.ts';
 import { loadProject, type ExecNode, type FreshnessRule, type Project } from './project.ts';

@@ -7,7 +7,7 @@
  * produces SQL that dbt would have rendered differently.
  */
 import nunjucks from 'nunjucks';
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 
 /** A Jinja construct the runner cannot render exactly as dbt would, or a template that does not render. */
 export class DbtCompilationError extends MdsError {

@@ -28,7 +28,7 @@ const codec =
   });
 
 const codecs = kafkajs.CompressionCodecs as Record<number, KafkaCodec>;
-// gzip stays as lambdas/shared/kafka.ts registers it (the producer's level); the rest are added here.
+// gzip stays as lambdas/core/kafka.ts registers it (the producer's level); the rest are added here.
 codecs[kafkajs.CompressionTypes.Snappy] = codec(Codec.SNAPPY);
 codecs[kafkajs.CompressionTypes.LZ4] = codec(Codec.LZ4);
 codecs[kafkajs.CompressionTypes.ZSTD] = codec(Codec.ZSTD);

@@ -22,8 +22,8 @@ import type { Admin, KafkaMessage } from 'kafkajs';
 import { undecodableBatchOf, type UndecodableBatch } from './codecs.ts';
 import type { FailedBatch } from './on-failure.ts';
 import type { MskEvent, MskRecord, MskRecordHeader } from '../../lambdas/consumer/msk-event.ts';
-import { MdsError, TransientError, UsageError, errorMessage } from '../../lambdas/shared/errors.ts';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { MdsError, TransientError, UsageError, errorMessage } from '../../lambdas/core/errors.ts';
+import { createKafka } from '../../lambdas/core/kafka.ts';
 
 export type { MskEvent } from '../../lambdas/consumer/msk-event.ts';
 

@@ -4,8 +4,8 @@
  * (records still base64), so it can be inspected and replayed.
  */
 import type { S3Client } from '@aws-sdk/client-s3';
-import { putObjectBytes } from '../../lambdas/shared/s3.ts';
-import { errorMessage } from '../../lambdas/shared/errors.ts';
+import { putObjectBytes } from '../../lambdas/core/s3.ts';
+import { errorMessage } from '../../lambdas/core/errors.ts';
 import type { MskEvent } from '../../lambdas/consumer/msk-event.ts';
 
 export const ESM_FAILURES_PREFIX = 'esm-failures/';

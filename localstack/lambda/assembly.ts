@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 
 /** A CloudFormation template, as far as the local runtime reads it. */

@@ -5,7 +5,7 @@
  * and a short, visible list of overrides that point the AWS SDK at the local servers and the warehouse at
  * the DuckDB file. Nothing else differs from what deploys.
  */
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import { LocalResolver } from '../../stepfunctions/local.ts';
 import type { CloudAssembly, LambdaFunctionSpec } from './assembly.ts';
 import type { LocalFunctionSetup, LocalLayer } from './runtime.ts';

@@ -21,7 +21,7 @@ import { cp, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import { PROJECT_ROOT } from '../paths.ts';
 import type { LambdaFunctionSpec } from './assembly.ts';
 

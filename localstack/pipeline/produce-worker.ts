@@ -3,12 +3,12 @@
  * about 20 µs per event) and the broker, event source mapping and consumer on the main thread use two cores.
  * Receives the simulation and the broker address; posts progress, then the result or the error.
  */
-import '../../lambdas/shared/polyfills.ts';
+import '../../lambdas/core/polyfills.ts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
 import { produceRecords } from '../../lambdas/producer/produce.ts';
-import { simulate } from '../../lambdas/shared/simulator/index.ts';
-import { errorMessage } from '../../lambdas/shared/errors.ts';
+import { simulate } from '../../lambdas/core/simulator/index.ts';
+import { errorMessage } from '../../lambdas/core/errors.ts';
 
 export interface ProduceWorkerInput {
   readonly bootstrap: string;

@@ -6,23 +6,23 @@
  * their offsets, so an earlier run's records do not count), and the simulated events against Silver.
  */
 import { Worker } from 'node:worker_threads';
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import type { ProduceWorkerInput, ProduceWorkerMessage } from './produce-worker.ts';
 import {
   simulate,
   type SimulationSummary,
   type SimulatorOptions,
-} from '../../lambdas/shared/simulator/index.ts';
+} from '../../lambdas/core/simulator/index.ts';
 import { gunzipSync } from 'node:zlib';
-import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/shared/bronze.ts';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
-import { getObjectBytes, listObjects, type ObjectSummary } from '../../lambdas/shared/s3.ts';
+import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/core/bronze.ts';
+import { createKafka } from '../../lambdas/core/kafka.ts';
+import { getObjectBytes, listObjects, type ObjectSummary } from '../../lambdas/core/s3.ts';
 import { check, goldGlimpse, recordCounts, type ReconcileResult } from '../../lambdas/reconcile/reconcile.ts';
 import { LambdaInvocationError, type FunctionReport } from '../lambda/runtime.ts';
-import type { ReconcileCheck, RunSummary, RunWindow } from '../../lambdas/shared/run-summary.ts';
-import { bronzePrefixes, HOUR_MS, sqlTimestamp } from '../../lambdas/shared/window.ts';
+import type { ReconcileCheck, RunSummary, RunWindow } from '../../lambdas/core/run-summary.ts';
+import { bronzePrefixes, HOUR_MS, sqlTimestamp } from '../../lambdas/core/window.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import type { HistoryEvent } from '../workflow/executor.ts';
 import type { LocalServices } from './services.ts';

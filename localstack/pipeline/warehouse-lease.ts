@@ -5,8 +5,8 @@
  * invocations (around each invocation), the embedded dbt runner, and the CLI's own queries. Each use opens the
  * file and closes it again, so the next holder reads what the last one committed.
  */
-import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
-import type { Row } from '../../lambdas/shared/warehouse/types.ts';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
+import type { Row } from '../../lambdas/core/warehouse/types.ts';
 
 export class WarehouseLease {
   private tail: Promise<unknown> = Promise.resolve();

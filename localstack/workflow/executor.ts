@@ -5,9 +5,9 @@
  * becomes the Lambda error (`Error` = the error's name, `Cause` = `{"errorType","errorMessage"}`), so Retry and
  * Catch rules match exactly as they do in AWS.
  */
-import '../../lambdas/shared/polyfills.ts';
+import '../../lambdas/core/polyfills.ts';
 import { StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
-import { MdsError } from '../../lambdas/shared/errors.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 
 /** A local task: receives what the Task sends (the Lambda payload, or the service request) and returns its result. */
 export type LocalTask = (input: unknown) => Promise<unknown>;

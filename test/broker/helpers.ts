@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { afterAll, beforeAll } from 'vitest';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { createKafka } from '../../lambdas/core/kafka.ts';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
 
 export function tempDir(prefix: string): { dir: string; remove: () => void } {

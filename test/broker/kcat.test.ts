@@ -4,7 +4,7 @@
  */
 import { CompressionTypes } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { createProducer, partitionForKey } from '../../lambdas/shared/kafka.ts';
+import { createProducer, partitionForKey } from '../../lambdas/core/kafka.ts';
 import { suiteBroker, testKafka } from './helpers.ts';
 import { kcat } from './kcat.ts';
 

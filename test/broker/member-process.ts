@@ -2,7 +2,7 @@
  * A kafkajs consumer group member in its own process, so a test can kill it without a LeaveGroup.
  * Usage: member-process.ts <bootstrap> <topic> <group>; prints "assigned p,p,..." after every join.
  */
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { createKafka } from '../../lambdas/core/kafka.ts';
 
 const [bootstrap, topic, group] = process.argv.slice(2) as [string, string, string];
 const kafka = createKafka({ brokers: [bootstrap], clientId: 'member-process' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lambdas/shared/errors.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
 import { deepMerge, ENVIRONMENTS, loadConfig } from '../../lib/config/environments.ts';
 
 /** The ConfigError loadConfig throws for these overrides of dev. */

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
-import { ConfigError } from '../../lambdas/shared/errors.ts';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { createKafka } from '../../lambdas/core/kafka.ts';
 import { applyTopic, planTopicChange } from '../../lambdas/topic-admin/topic.ts';
 
 describe('planTopicChange (the topic custom resource)', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UsageError } from '../../lambdas/shared/errors.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
 import {
   LineWriter,
   formatTable,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../lambdas/shared/errors.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
 import { resolveSimulation, type SimulationFlags } from '../../bin/commands/simulate.ts';
 
 const flags: SimulationFlags = {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validateEvent } from '../../lambdas/shared/contract.ts';
+import { validateEvent } from '../../lambdas/core/contract.ts';
 
 const run = promisify(execFile);
 const MDS = path.resolve('bin/mds.mjs');

@@ -16,7 +16,7 @@ import {
   manifestTableName,
   qualified,
   storageIntegrationName,
-} from '../../lambdas/shared/warehouse/snowflake-sql.ts';
+} from '../../lambdas/core/warehouse/snowflake-sql.ts';
 
 const run = promisify(execFile);
 const MDS = path.resolve('bin/mds.mjs');

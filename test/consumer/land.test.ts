@@ -10,10 +10,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { landBatch, planBatch, type MskEvent } from '../../lambdas/consumer/land.ts';
 import { consumerConfigFromEnv, createConsumerHandler } from '../../lambdas/consumer/handler.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
-import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambdas/shared/s3.ts';
-import { ConfigError, TransientError } from '../../lambdas/shared/errors.ts';
-import { ListeningEventSchema } from '../../lambdas/shared/contract.ts';
-import { bronzeKeyOfArrival, type QuarantineRecord } from '../../lambdas/shared/bronze.ts';
+import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambdas/core/s3.ts';
+import { ConfigError, TransientError } from '../../lambdas/core/errors.ts';
+import { ListeningEventSchema } from '../../lambdas/core/contract.ts';
+import { bronzeKeyOfArrival, type QuarantineRecord } from '../../lambdas/core/bronze.ts';
 import { mskBatch } from '../helpers/msk-batch.ts';
 
 const BUCKET = 'bronze-test';

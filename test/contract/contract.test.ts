@@ -15,7 +15,7 @@ import {
   eventJsonSchema,
   validateEvent,
   type ListeningEvent,
-} from '../../lambdas/shared/contract.ts';
+} from '../../lambdas/core/contract.ts';
 import { SCHEMA_PATH, renderSchema } from '../../scripts/gen-schema.ts';
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderRunReport } from '../../dashboard/report.ts';
-import type { RunSummary } from '../../lambdas/shared/run-summary.ts';
+import type { RunSummary } from '../../lambdas/core/run-summary.ts';
 import { failed, succeeded } from './run-summaries.ts';
 import { launchChromium, watchErrors } from './browser.ts';
 

@@ -1,5 +1,5 @@
 // Run summaries for the report tests: one clean run, one failed run whose strings try to inject HTML.
-import type { RunSummary } from '../../lambdas/shared/run-summary.ts';
+import type { RunSummary } from '../../lambdas/core/run-summary.ts';
 
 export const succeeded: RunSummary = {
   runId: 'local-2026-11-23T14-00-00Z',

@@ -7,9 +7,9 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { validateEvent, type ListeningEvent } from '../../lambdas/shared/contract.ts';
-import { simulate, type SimulatorOptions } from '../../lambdas/shared/simulator/index.ts';
-import { bronzeDdl } from '../../lambdas/shared/warehouse/sql.ts';
+import { validateEvent, type ListeningEvent } from '../../lambdas/core/contract.ts';
+import { simulate, type SimulatorOptions } from '../../lambdas/core/simulator/index.ts';
+import { bronzeDdl } from '../../lambdas/core/warehouse/sql.ts';
 
 export const TOPIC = 'spotify-events';
 const PARTITIONS = 3;

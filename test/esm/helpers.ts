@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Partitioners, type Producer } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
-import { createKafka } from '../../lambdas/shared/kafka.ts';
+import { createKafka } from '../../lambdas/core/kafka.ts';
 import { produceRecords } from '../../lambdas/producer/produce.ts';
 
 export const quietKafkaLogger = { warn: () => {}, error: () => {} };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEventSourceMapping, type MskEvent } from '../../localstack/esm/index.ts';
-import { UsageError } from '../../lambdas/shared/errors.ts';
+import { UsageError } from '../../lambdas/core/errors.ts';
 import { plainRecords, startTestBroker, type TestBroker } from './helpers.ts';
 
 let kafka: TestBroker;

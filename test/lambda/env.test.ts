@@ -13,8 +13,8 @@ import { producerEnv } from '../../lambdas/producer/env.ts';
 import { publisherEnv } from '../../lambdas/publisher/env.ts';
 import { reconcileEnv } from '../../lambdas/reconcile/env.ts';
 import { topicAdminEnv } from '../../lambdas/topic-admin/handler.ts';
-import { ConfigError } from '../../lambdas/shared/errors.ts';
-import { SNOWFLAKE_ENV } from '../../lambdas/shared/warehouse/config.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { SNOWFLAKE_ENV } from '../../lambdas/core/warehouse/config.ts';
 import { buildApp } from '../../lib/app.ts';
 import { loadConfig, type EnvironmentName } from '../../lib/config/environments.ts';
 

@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { bronzeKey, type BronzeRecord } from '../../lambdas/shared/bronze.ts';
-import { putObjectBytes } from '../../lambdas/shared/s3.ts';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import { bronzeKey, type BronzeRecord } from '../../lambdas/core/bronze.ts';
+import { putObjectBytes } from '../../lambdas/core/s3.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 
 export const TOPIC = 'spotify-events';
 let nextOffset = 0;

@@ -17,10 +17,10 @@ import {
   type LoadRequest,
   type LoadResult,
 } from '../../lambdas/loader/load.ts';
-import { bronzeKey, hourPartition } from '../../lambdas/shared/bronze.ts';
-import { localS3ClientConfig, putObjectBytes } from '../../lambdas/shared/s3.ts';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import { bronzeKey, hourPartition } from '../../lambdas/core/bronze.ts';
+import { localS3ClientConfig, putObjectBytes } from '../../lambdas/core/s3.ts';
+import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { TOPIC, bronzeRows, putBronze, records, type PutObject } from './bronze-fixtures.ts';
 import { loadInSteps } from './continuation.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze } from '../../lambdas/loader/load.ts';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { bronzeRows, expectedRows, putBronze, records, type PutObject } from './bronze-fixtures.ts';
 
@@ -26,8 +26,8 @@ afterAll(async () => {
 async function loadAndKillAfter(batches: number, file: string, req: object): Promise<number> {
   const modules = {
     load: fileURLToPath(new URL('../../lambdas/loader/load.ts', import.meta.url)),
-    duckdb: fileURLToPath(new URL('../../lambdas/shared/warehouse/duckdb.ts', import.meta.url)),
-    s3: fileURLToPath(new URL('../../lambdas/shared/s3.ts', import.meta.url)),
+    duckdb: fileURLToPath(new URL('../../lambdas/core/warehouse/duckdb.ts', import.meta.url)),
+    s3: fileURLToPath(new URL('../../lambdas/core/s3.ts', import.meta.url)),
   };
   const child = spawn(
     process.execPath,

@@ -10,9 +10,9 @@ import { gzipSync } from 'node:zlib';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze, type LoadRequest } from '../../lambdas/loader/load.ts';
-import { bronzeKey } from '../../lambdas/shared/bronze.ts';
-import { putObjectBytes } from '../../lambdas/shared/s3.ts';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import { bronzeKey } from '../../lambdas/core/bronze.ts';
+import { putObjectBytes } from '../../lambdas/core/s3.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import {
   TOPIC,

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { describeLoaderContract } from './loader-contract.ts';
 
 describeLoaderContract('DuckDB', {

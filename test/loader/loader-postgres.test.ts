@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { openPostgresWarehouse } from '../../lambdas/shared/warehouse/postgres.ts';
+import { openPostgresWarehouse } from '../../lambdas/core/warehouse/postgres.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { describeLoaderContract } from './loader-contract.ts';
 

@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze } from '../../lambdas/loader/load.ts';
-import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
-import { localS3ClientConfig } from '../../lambdas/shared/s3.ts';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
+import { localS3ClientConfig } from '../../lambdas/core/s3.ts';
 import { putBronze, records } from './bronze-fixtures.ts';
 
 const BUCKET = 'bronze-pages';

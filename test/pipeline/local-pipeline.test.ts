@@ -19,11 +19,11 @@ import {
 } from '../../localstack/pipeline/up.ts';
 import { RECONCILE_CHECKS } from '../../lambdas/reconcile/reconcile.ts';
 import { runWorkflowLocally } from '../../localstack/pipeline/workflow.ts';
-import { BRONZE_PREFIX } from '../../lambdas/shared/bronze.ts';
+import { BRONZE_PREFIX } from '../../lambdas/core/bronze.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
-import { createKafka, createProducer } from '../../lambdas/shared/kafka.ts';
+import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
 import { produceRecords } from '../../lambdas/producer/produce.ts';
-import { simulate } from '../../lambdas/shared/simulator/index.ts';
+import { simulate } from '../../lambdas/core/simulator/index.ts';
 
 const END = new Date('2026-11-20T04:00:00.000Z');
 const START = new Date(END.getTime() - 4 * 3_600_000);

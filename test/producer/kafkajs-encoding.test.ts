@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import fc from 'fast-check';
 import { Partitioners, type PartitionerArgs } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { keyPartitioner, partitionForKey } from '../../lambdas/shared/kafka.ts';
+import { keyPartitioner, partitionForKey } from '../../lambdas/core/kafka.ts';
 
 const require = createRequire(import.meta.url);
 interface EncoderLike {

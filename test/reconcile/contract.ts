@@ -13,8 +13,8 @@ import {
   ReconciliationError,
   type ReconcileResult,
 } from '../../lambdas/reconcile/reconcile.ts';
-import type { RunWindow } from '../../lambdas/shared/run-summary.ts';
-import { BRONZE_COLUMNS, type Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import type { RunWindow } from '../../lambdas/core/run-summary.ts';
+import { BRONZE_COLUMNS, type Warehouse } from '../../lambdas/core/warehouse/types.ts';
 
 export interface ReconcileFixture {
   readonly s3: S3Client;

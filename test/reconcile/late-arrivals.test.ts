@@ -11,12 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { landBatch, type MskEvent } from '../../lambdas/consumer/land.ts';
 import { loadBronze } from '../../lambdas/loader/load.ts';
 import { lateArrivalsCheck, reconcileWindow } from '../../lambdas/reconcile/reconcile.ts';
-import { arrivalKey } from '../../lambdas/shared/bronze.ts';
-import { putObjectBytes } from '../../lambdas/shared/s3.ts';
-import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { arrivalKey } from '../../lambdas/core/bronze.ts';
+import { putObjectBytes } from '../../lambdas/core/s3.ts';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { runDbt } from '../../localstack/dbt/index.ts';
 import { mskBatch } from '../helpers/msk-batch.ts';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 
 const HOUR_MS = 3_600_000;

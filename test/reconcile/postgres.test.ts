@@ -7,8 +7,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze } from '../../lambdas/loader/load.ts';
-import { openPostgresWarehouse } from '../../lambdas/shared/warehouse/postgres.ts';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import { openPostgresWarehouse } from '../../lambdas/core/warehouse/postgres.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import { buildDataset, type Dataset } from './dataset.ts';
 import { reconcileContract } from './contract.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ListeningEvent } from '../../lambdas/shared/contract.ts';
-import { DAILY_RHYTHM, HOME_COUNTRIES } from '../../lambdas/shared/simulator/catalog.ts';
-import { simulate } from '../../lambdas/shared/simulator/index.ts';
+import type { ListeningEvent } from '../../lambdas/core/contract.ts';
+import { DAILY_RHYTHM, HOME_COUNTRIES } from '../../lambdas/core/simulator/catalog.ts';
+import { simulate } from '../../lambdas/core/simulator/index.ts';
 import { END, eventOf, hoursBefore } from './helpers.ts';
 
 // One realistic run shared by the checks below: 100k events over two days, the default population and catalog.

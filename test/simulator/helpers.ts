@@ -1,5 +1,5 @@
-import { validateEvent, type ListeningEvent } from '../../lambdas/shared/contract.ts';
-import type { SimulatedRecord } from '../../lambdas/shared/simulator/index.ts';
+import { validateEvent, type ListeningEvent } from '../../lambdas/core/contract.ts';
+import type { SimulatedRecord } from '../../lambdas/core/simulator/index.ts';
 
 export const END = new Date('2026-11-23T12:00:00.000Z');
 export const hoursBefore = (hours: number, end = END): Date => new Date(end.getTime() - hours * 3_600_000);

@@ -1,11 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lambdas/shared/errors.ts';
-import {
-  simulate,
-  type SimulatedRecord,
-  type SimulatorOptions,
-} from '../../lambdas/shared/simulator/index.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
+import { simulate, type SimulatedRecord, type SimulatorOptions } from '../../lambdas/core/simulator/index.ts';
 import { END, eventOf, failureReason, hoursBefore } from './helpers.ts';
 
 const ISO_MS_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../lambdas/shared/errors.ts';
+import { ValidationError } from '../../lambdas/core/errors.ts';
 import { compact, planWindow } from '../../lambdas/planner/plan.ts';
 
 const options = { maxWindowDays: 7, lookbackHours: 24 };

@@ -1,7 +1,7 @@
-import '../../lambdas/shared/polyfills.ts';
+import '../../lambdas/core/polyfills.ts';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TransientError } from '../../lambdas/shared/errors.ts';
+import { TransientError } from '../../lambdas/core/errors.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
 import { assertReconciled } from '../../lambdas/reconcile/handler.ts';
 import type { ReconcileResult } from '../../lambdas/reconcile/reconcile.ts';

@@ -1,6 +1,6 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { decodeObject, validateLines } from '../../lambdas/shared/warehouse/bronze-lines.ts';
+import { decodeObject, validateLines } from '../../lambdas/core/warehouse/bronze-lines.ts';
 
 const line = JSON.stringify({
   event_id: 'e',

@@ -2,12 +2,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../lambdas/shared/errors.ts';
+import { ConfigError } from '../../lambdas/core/errors.ts';
 import {
   openWarehouse,
   parseWarehouseConfig,
   warehouseConfigFromEnv,
-} from '../../lambdas/shared/warehouse/config.ts';
+} from '../../lambdas/core/warehouse/config.ts';
 
 const SNOWFLAKE_ENV = {
   WAREHOUSE: 'snowflake',

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MdsError } from '../../lambdas/shared/errors.ts';
-import { openDuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
+import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { queryContract } from './query-contract.ts';
 
 let dir: string;

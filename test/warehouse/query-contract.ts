@@ -1,6 +1,6 @@
 /** The Warehouse.query value contract, checked on every engine that runs here. */
 import { expect, it } from 'vitest';
-import type { Warehouse } from '../../lambdas/shared/warehouse/types.ts';
+import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 
 export function queryContract(open: () => Promise<Warehouse>): void {
   it('returns numbers, ISO timestamps, dates and nulls, with $n parameters', async () => {

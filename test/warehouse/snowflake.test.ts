@@ -3,12 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { loadBronze } from '../../lambdas/loader/load.ts';
-import { ConfigError, DataError, TransientError } from '../../lambdas/shared/errors.ts';
+import { ConfigError, DataError, TransientError } from '../../lambdas/core/errors.ts';
 import {
   privateKeyFromSecret,
   snowflakeWarehouse,
   type SnowflakeBind,
-} from '../../lambdas/shared/warehouse/snowflake.ts';
+} from '../../lambdas/core/warehouse/snowflake.ts';
 import {
   copyIntoStatement,
   bronzeObjectStatements,
@@ -16,8 +16,8 @@ import {
   parseCopyResult,
   snowflakePlaceholders,
   stageName,
-} from '../../lambdas/shared/warehouse/snowflake-sql.ts';
-import { LoadConflictError, type Row } from '../../lambdas/shared/warehouse/types.ts';
+} from '../../lambdas/core/warehouse/snowflake-sql.ts';
+import { LoadConflictError, type Row } from '../../lambdas/core/warehouse/types.ts';
 
 const names = { database: 'spotify_mds', stage: 'bronze_stage' };
 const fixture = JSON.parse(

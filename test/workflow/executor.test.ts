@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { executeLocally, type LocalTask } from '../../localstack/workflow/executor.ts';
-import { TransientError } from '../../lambdas/shared/errors.ts';
+import { TransientError } from '../../lambdas/core/errors.ts';
 
 // A definition in the shape the CDK emits for LambdaInvoke and EcsRunTask(.sync) tasks.
 const definition = {

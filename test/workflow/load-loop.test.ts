@@ -10,7 +10,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze, type LoadRequest, type LoadResult } from '../../lambdas/loader/load.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
-import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/shared/warehouse/duckdb.ts';
+import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { executeLocally, type LocalTask } from '../../localstack/workflow/executor.ts';
 import { synthesizeLocalWorkflow } from '../../stepfunctions/local.ts';
