@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { buildApp } from '../lib/app.ts';
 import { loadConfig } from '../lib/config/environments.ts';
-import { synthesizeLocalWorkflow } from '../stepfunctions/local.ts';
+import { synthesizeLocalWorkflow } from '../localstack/workflow/definition.ts';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

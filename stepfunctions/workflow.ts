@@ -1,7 +1,7 @@
 /**
  * The hourly workflow, built once in TypeScript: the pipeline stack deploys it, and the local runner
- * executes the same synthesized definition (see local.ts), mapping each Task state by name to the
- * same handler code.
+ * executes the same synthesized definition (localstack/workflow/definition.ts), mapping each Task state
+ * by name to the same handler code.
  *
  *   PlanWindow -> StartLoad -> LoadBronze -> LoadComplete? -> RunDbt -> Reconcile -> PublishSummary -> Succeeded
  *                                 ^                 | not complete
@@ -47,7 +47,7 @@ export const TRANSIENT_ERROR = 'TransientError';
 /**
  * The most LoadBronze calls one run makes. Every call makes progress and a long load uses each Lambda's
  * 15 minutes, so this allows about 45 hours of loading: a 92-day backfill at production density is
- * estimated at 60 to 125 calls (README, "Long windows"). A loader that keeps answering `complete: false`
+ * estimated at 60 to 125 calls (docs/warehouse.md, "Long windows"). A loader that keeps answering `complete: false`
  * fails the run with LoadIncomplete after it.
  */
 export const MAX_LOAD_INVOCATIONS = 200;

@@ -6,7 +6,7 @@
  * the DuckDB file. Nothing else differs from what deploys.
  */
 import { MdsError } from '../../lambdas/core/errors.ts';
-import { LocalResolver } from '../../stepfunctions/local.ts';
+import { LocalResolver } from '../workflow/definition.ts';
 import type { CloudAssembly, LambdaFunctionSpec } from './assembly.ts';
 import type { LocalFunctionSetup, LocalLayer } from './runtime.ts';
 import { LocalLambdaRuntime } from './runtime.ts';

@@ -14,7 +14,7 @@ import { RUNS_PREFIX } from '../../lambdas/core/bronze.ts';
 import { getObjectBytes, putObjectBytes } from '../../lambdas/core/s3.ts';
 import type { RunSummary, RunWindow } from '../../lambdas/core/run-summary.ts';
 import { MdsError } from '../../lambdas/core/errors.ts';
-import { LocalResolver, workflowFromTemplates } from '../../stepfunctions/local.ts';
+import { LocalResolver, workflowFromTemplates } from '../workflow/definition.ts';
 import { runDbt } from '../dbt/index.ts';
 import type { CloudAssembly } from '../lambda/assembly.ts';
 import { stackName } from '../../lib/app.ts';

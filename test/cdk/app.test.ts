@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../lib/app.ts';
 import { loadConfig } from '../../lib/config/environments.ts';
-import { synthesizeLocalWorkflow } from '../../stepfunctions/local.ts';
+import { synthesizeLocalWorkflow } from '../../localstack/workflow/definition.ts';
 import { DBT_RETRIES, DBT_TASK_TIMEOUT, MAX_LOAD_INVOCATIONS } from '../../stepfunctions/workflow.ts';
 import { only, synthesize, type SynthesizedApp } from './synth-helpers.ts';
 

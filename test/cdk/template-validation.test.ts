@@ -8,7 +8,7 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config/environments.ts';
-import { synthesizeLocalWorkflow } from '../../stepfunctions/local.ts';
+import { synthesizeLocalWorkflow } from '../../localstack/workflow/definition.ts';
 import { synthesize } from './synth-helpers.ts';
 
 /** The parts of @aws/cloudformation-validate's API used here (its index.d.ts has the rest). */

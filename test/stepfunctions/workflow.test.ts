@@ -6,7 +6,7 @@ import { planWindow } from '../../lambdas/planner/plan.ts';
 import { assertReconciled } from '../../lambdas/reconcile/handler.ts';
 import type { ReconcileResult } from '../../lambdas/reconcile/reconcile.ts';
 import { publishRequestFromEvent, type PublisherEvent } from '../../lambdas/publisher/publish.ts';
-import { synthesizeLocalWorkflow, type LocalWorkflow } from '../../stepfunctions/local.ts';
+import { synthesizeLocalWorkflow, type LocalWorkflow } from '../../localstack/workflow/definition.ts';
 import { LOAD_INCOMPLETE_ERROR, MAX_LOAD_INVOCATIONS, STATE } from '../../stepfunctions/workflow.ts';
 import { only, synthesize, type SynthesizedApp } from '../cdk/synth-helpers.ts';
 

@@ -13,7 +13,7 @@ import { planWindow } from '../../lambdas/planner/plan.ts';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { executeLocally, type LocalTask } from '../../localstack/workflow/executor.ts';
-import { synthesizeLocalWorkflow } from '../../stepfunctions/local.ts';
+import { synthesizeLocalWorkflow } from '../../localstack/workflow/definition.ts';
 import { STATE } from '../../stepfunctions/workflow.ts';
 import { bronzeRows, expectedRows, putBronze, records, type PutObject } from '../loader/bronze-fixtures.ts';
 

@@ -2,16 +2,18 @@
  * The state machine that the CDK app synthesizes, as a local definition: the app is synthesized
  * in-process (without bundling the functions and without cdk-nag, to be fast), and every CloudFormation
  * expression in the DefinitionString becomes a local placeholder, e.g.
- * arn:aws:lambda:local:000000000000:function:<LogicalId>. The local runner executes this very
- * definition, mapping Task states by name to local handlers.
+ * arn:aws:lambda:local:000000000000:function:<LogicalId>. The local runner (executor.ts) executes this
+ * very definition, mapping Task states by name to local handlers. It lives with the local stand-ins, not in
+ * stepfunctions/, because it synthesizes the whole CDK app: stepfunctions/ holds only the definition CDK
+ * deploys.
  */
 import { App } from 'aws-cdk-lib';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { buildApp, stackName } from '../lib/app.ts';
-import { loadConfig, type EnvironmentName } from '../lib/config/environments.ts';
-import { MdsError } from '../lambdas/core/errors.ts';
+import { buildApp, stackName } from '../../lib/app.ts';
+import { loadConfig, type EnvironmentName } from '../../lib/config/environments.ts';
+import { MdsError } from '../../lambdas/core/errors.ts';
 
 export const LOCAL_REGION = 'local';
 export const LOCAL_ACCOUNT = '000000000000';
