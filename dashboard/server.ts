@@ -51,6 +51,8 @@ export interface DashboardServer {
 }
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
+/** The chart definitions and formatting the page shares with the run report (lambdas/core/charts). */
+const CHARTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'lambdas', 'core', 'charts');
 // echarts' package exports do not expose dist/ files; its CommonJS entry is dist/echarts.js, next to the min build.
 const ECHARTS_MIN = path.join(
   path.dirname(createRequire(import.meta.url).resolve('echarts')),
@@ -61,7 +63,8 @@ const ECHARTS_MIN = path.join(
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(PUBLIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   '/app.js': { file: path.join(PUBLIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
-  '/format.js': { file: path.join(PUBLIC_DIR, 'format.js'), type: 'text/javascript; charset=utf-8' },
+  '/charts/format.js': { file: path.join(CHARTS_DIR, 'format.js'), type: 'text/javascript; charset=utf-8' },
+  '/charts/options.js': { file: path.join(CHARTS_DIR, 'options.js'), type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: path.join(PUBLIC_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
   '/vendor/echarts.min.js': { file: ECHARTS_MIN, type: 'text/javascript; charset=utf-8' },
 };

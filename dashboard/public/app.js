@@ -1,31 +1,13 @@
 // The dashboard page: fetches the JSON API, draws ECharts charts and tables, and keeps the state in the URL
-// (?from=&to=&user=). Every chart instance is exposed as window.__charts[name] so tests can compare what
-// is drawn with Gold.
-import {
-  formatCount,
-  formatDate,
-  formatDateTime,
-  formatHourLabel,
-  formatMinutes,
-  formatPercent,
-} from './format.js';
+// (?from=&to=&user=). The charts are the definitions of charts/options.js, the ones the run report renders
+// to SVG. Every chart instance is exposed as window.__charts[name] so tests can compare what is drawn with
+// Gold.
+import { formatCount, formatDate, formatDateTime, formatMinutes, formatPercent } from './charts/format.js';
+import * as define from './charts/options.js';
 
 const echarts = window.echarts;
 const charts = {};
 window.__charts = charts;
-
-const COLOURS = [
-  '#1db954',
-  '#2e77d0',
-  '#f59b23',
-  '#e8115b',
-  '#8d67ab',
-  '#148a08',
-  '#509bf5',
-  '#b49bc8',
-  '#777',
-];
-const MAX_COUNTRIES = 15;
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -110,63 +92,14 @@ function noData(name, text) {
   el.replaceChildren(h('div', { class: 'none', 'data-none': name }, text));
 }
 
-// The grid's left/right/top/bottom bound everything an axis draws, its labels included: ECharts shrinks the
-// plot until every axis label fits inside that box. `containLabel` would not do: it only makes room for the
-// labels' height and width, so a label centred on the first or last tick of a time axis (a short range that
-// ends on the hour) hung half outside the chart and was cut off by the canvas edge.
-const GRID = {
-  left: 16,
-  right: 16,
-  top: 32,
-  bottom: 8,
-  outerBoundsMode: 'same',
-  outerBoundsContain: 'axisLabel',
-};
-
+/** Draws a chart definition (charts/options.js) into its element on the page. */
 function draw(name, option) {
   const el = $(`chart-${name}`);
   if (!charts[name]) {
     el.replaceChildren();
     charts[name] = echarts.init(el, null, { renderer: 'canvas' });
   }
-  const { grid, ...rest } = option;
-  charts[name].setOption(
-    {
-      useUTC: true,
-      color: COLOURS,
-      animation: false,
-      textStyle: { fontFamily: 'system-ui, sans-serif' },
-      grid: { ...GRID, ...grid },
-      tooltip: { trigger: 'item' },
-      ...rest,
-    },
-    true,
-  );
-}
-
-/** Horizontal ranked bars, rank 1 on top. `rows` carry name/value and anything else the tooltip needs. */
-function rankedBars(name, rows, { valueText = formatCount, axisText = valueText, colour = COLOURS[0] } = {}) {
-  // Category labels get a fixed width and are truncated to it, so long names never push past the card's edge.
-  const labelWidth = Math.min(210, Math.max(40, ...rows.map((r) => r.name.length * 7)));
-  draw(name, {
-    grid: { left: labelWidth + 16, right: 56, top: 8, bottom: 24, outerBoundsMode: 'none' },
-    xAxis: { type: 'value', axisLabel: { formatter: (v) => axisText(v), hideOverlap: true } },
-    yAxis: {
-      type: 'category',
-      inverse: true,
-      data: rows.map((r) => r.name),
-      axisLabel: { width: labelWidth, overflow: 'truncate' },
-    },
-    tooltip: { trigger: 'item', formatter: (p) => `${p.name}<br><b>${valueText(p.value)}</b>` },
-    series: [
-      {
-        type: 'bar',
-        data: rows,
-        itemStyle: { color: colour, borderRadius: [0, 4, 4, 0] },
-        label: { show: true, position: 'right', formatter: (p) => valueText(p.value) },
-      },
-    ],
-  });
+  charts[name].setOption(option, true);
 }
 
 function renderKpis(o) {
@@ -183,123 +116,27 @@ function renderKpis(o) {
 
 function renderPlaysPerHour(rows) {
   if (rows.length === 0) return noData('playsPerHour', 'No plays in these dates.');
-  draw('playsPerHour', {
-    tooltip: {
-      trigger: 'axis',
-      formatter: (ps) =>
-        `${formatDateTime(ps[0].value[0])}<br>` +
-        ps.map((p) => `${p.marker}${p.seriesName}: <b>${formatCount(p.value[1])}</b>`).join('<br>'),
-    },
-    legend: { top: 0, right: 8 },
-    xAxis: {
-      type: 'time',
-      axisLabel: { formatter: (v) => formatHourLabel(new Date(v).toISOString()), hideOverlap: true },
-    },
-    yAxis: { type: 'value', axisLabel: { formatter: (v) => formatCount(v) } },
-    series: [
-      {
-        name: 'Plays',
-        type: 'line',
-        showSymbol: rows.length < 50,
-        areaStyle: { opacity: 0.12 },
-        data: rows.map((r) => [r.hour_start, r.plays]),
-      },
-      {
-        name: 'Skips',
-        type: 'line',
-        showSymbol: rows.length < 50,
-        data: rows.map((r) => [r.hour_start, r.skips]),
-      },
-    ],
-  });
+  draw('playsPerHour', define.playsPerHour(rows));
 }
 
 function renderDeviceMix(rows) {
   if (rows.length === 0) return noData('deviceMix', 'No events in these dates.');
-  draw('deviceMix', {
-    tooltip: {
-      trigger: 'item',
-      formatter: (p) =>
-        `${p.name}: <b>${formatCount(p.value)}</b> events (${formatPercent(p.percent / 100)})`,
-    },
-    legend: { orient: 'vertical', left: 0, top: 'middle' },
-    series: [
-      {
-        type: 'pie',
-        radius: ['40%', '70%'],
-        center: ['60%', '50%'],
-        label: { formatter: (p) => `${p.name} ${formatPercent(p.data.share)}` },
-        data: rows.map((r) => ({ name: r.device_type, value: r.events, share: r.share_of_events })),
-      },
-    ],
-  });
+  draw('deviceMix', define.deviceMix(rows));
 }
 
 function renderCountryMix(rows) {
   if (rows.length === 0) return noData('countryMix', 'No events in these dates.');
-  rankedBars(
-    'countryMix',
-    rows.slice(0, MAX_COUNTRIES).map((r) => ({ name: r.country, value: r.events, share: r.share_of_events })),
-    { valueText: formatCount, colour: COLOURS[1] },
-  );
+  draw('countryMix', define.countryMix(rows));
 }
 
 function renderHourly(rows) {
   if (rows.length === 0) return noData('hourlyPreferences', 'No plays yet.');
-  draw('hourlyPreferences', {
-    legend: { top: 0, right: 8 },
-    tooltip: { trigger: 'axis' },
-    grid: { left: 8, right: 8 },
-    xAxis: { type: 'category', data: rows.map((r) => String(r.hour_of_day).padStart(2, '0')) },
-    yAxis: [
-      { type: 'value', axisLabel: { formatter: (v) => formatCount(v) } },
-      { type: 'value', axisLabel: { formatter: (v) => formatPercent(v) }, splitLine: { show: false } },
-    ],
-    series: [
-      {
-        name: 'Plays',
-        type: 'bar',
-        data: rows.map((r) => r.plays),
-        tooltip: { valueFormatter: (v) => formatCount(v) },
-      },
-      {
-        name: 'Skip rate',
-        type: 'line',
-        yAxisIndex: 1,
-        data: rows.map((r) => r.skip_rate),
-        tooltip: { valueFormatter: (v) => formatPercent(v) },
-      },
-    ],
-  });
+  draw('hourlyPreferences', define.hourlyPreferences(rows));
 }
 
 function renderPopularity(rows) {
   if (rows.length === 0) return noData('popularity', 'No plays yet.');
-  draw('popularity', {
-    tooltip: {
-      trigger: 'item',
-      formatter: (p) =>
-        `${p.name} plays per song<br><b>${formatCount(p.value)}</b> songs, ${formatPercent(p.data.share)} of plays`,
-    },
-    xAxis: {
-      type: 'category',
-      name: 'plays per song',
-      nameLocation: 'middle',
-      nameGap: 26,
-      data: rows.map((r) => r.bucket),
-    },
-    yAxis: { type: 'value', name: 'songs', axisLabel: { formatter: (v) => formatCount(v) } },
-    // The axis names count too, so "plays per song" below the labels gets its room.
-    grid: { left: 8, outerBoundsContain: 'all' },
-    series: [
-      {
-        type: 'bar',
-        itemStyle: { color: COLOURS[4], borderRadius: [4, 4, 0, 0] },
-        label: { show: true, position: 'top', formatter: (p) => formatCount(p.value) },
-        data: rows.map((r) => ({ name: r.bucket, value: r.songs, plays: r.plays, share: r.share_of_plays })),
-      },
-    ],
-  });
+  draw('popularity', define.popularity(rows));
 }
 
 function table(id, columns, rows, emptyText) {
@@ -367,38 +204,15 @@ function renderOverview(o) {
   renderKpis(o);
   renderPlaysPerHour(o.playsPerHour);
   if (o.topTracks.length === 0) noData('topTracks', 'No plays in these dates.');
-  else
-    rankedBars(
-      'topTracks',
-      o.topTracks.map((r) => ({
-        name: `${r.song_name} — ${r.artist_name}`,
-        value: r.plays,
-        song_id: r.song_id,
-      })),
-    );
+  else draw('topTracks', define.topTracks(o.topTracks));
   if (o.topArtists.length === 0) noData('topArtists', 'No plays in these dates.');
-  else
-    rankedBars(
-      'topArtists',
-      o.topArtists.map((r) => ({ name: r.artist_name, value: r.plays })),
-      { colour: COLOURS[1] },
-    );
+  else draw('topArtists', define.topArtists(o.topArtists));
   renderDeviceMix(o.deviceMix);
   renderCountryMix(o.countryMix);
   renderSessions(o);
   renderHourly(o.hourlyPreferences);
   if (o.artistSkipRates.length === 0) noData('artistSkipRates', 'No artist has five plays yet.');
-  else
-    rankedBars(
-      'artistSkipRates',
-      o.artistSkipRates.map((r) => ({
-        name: r.artist_name,
-        value: r.skip_rate,
-        plays: r.plays,
-        skips: r.skips,
-      })),
-      { valueText: formatPercent, axisText: formatPercent, colour: COLOURS[3] },
-    );
+  else draw('artistSkipRates', define.artistSkipRates(o.artistSkipRates));
   renderSongSkips(o.songSkipRates);
   renderPopularity(o.popularity);
 }
@@ -540,9 +354,9 @@ async function loadWrapped(userId) {
   );
   charts.wrappedTopArtists?.dispose();
   delete charts.wrappedTopArtists;
-  rankedBars(
+  draw(
     'wrappedTopArtists',
-    w.topArtists.map((r) => ({ name: r.artist_name, value: r.plays })),
+    define.rankedBars(w.topArtists.map((r) => ({ name: r.artist_name, value: r.plays }))),
   );
   table(
     'table-wrappedTopTracks',

@@ -8,7 +8,7 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { RUNS_PREFIX } from '../core/bronze.ts';
 import type { RunSummary, RunWindow } from '../core/run-summary.ts';
 import { getObjectBytes, parseS3Uri, putObjectBytes } from '../core/s3.ts';
-import { renderRunReport } from '../../dashboard/report.ts';
+import { renderRunReport } from '../core/report.ts';
 
 /** What the workflow hands to the publish step: whatever the run produced before it ended. */
 export interface PublishRequest {

@@ -7,7 +7,7 @@ import {
   formatMinutes,
   formatPercent,
   formatSeconds,
-} from '../../dashboard/public/format.js';
+} from '../../lambdas/core/charts/format.js';
 
 describe('formatting for people', () => {
   it('separates thousands and marks missing numbers', () => {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
-import { formatCount, formatMinutes, formatPercent } from '../../dashboard/public/format.js';
+import { formatCount, formatMinutes, formatPercent } from '../../lambdas/core/charts/format.js';
 import { launchChromium, watchErrors } from './browser.ts';
 import { AWKWARD_USER } from './gold-fixture.ts';
 import { startHarness, type Harness } from './helpers.ts';

@@ -1,4 +1,4 @@
-// Number and date formatting for people, shared by the page (loaded as an ES module) and the static
+// Number and date formatting for people, shared by the dashboard page (served as an ES module) and the static
 // run report (imported from TypeScript through format.d.ts), so both say the same thing the same way.
 
 const integer = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

@@ -1,4 +1,4 @@
-// Types of format.js for the TypeScript side (the static run report and the tests).
+// Types of format.js for the TypeScript side (the run report and the tests).
 export function formatCount(value: number | null | undefined): string;
 export function formatMinutes(minutes: number | null | undefined): string;
 export function formatPercent(ratio: number | null | undefined): string;
