@@ -14,6 +14,8 @@ import { registerDbt } from './commands/dbt.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerSnowflake } from './commands/snowflake.ts';
+import { diskFullFailure } from './commands/disk-full.ts';
+import { heldDataDirs } from '../localstack/state.ts';
 
 const program = new Command('mds')
   .description('Spotify modern data stack: simulate, stream, land, load, model and show listening events.')
@@ -32,6 +34,16 @@ registerDbt(program);
 registerDoctor(program);
 registerLocal(program);
 registerSnowflake(program);
+
+// An error no command caught (a stand-in's stream failing, say) ends the process with one line, as every other
+// error does; locks this process holds are removed on exit (localstack/state.ts). MDS_DEBUG shows the stack.
+process.on('uncaughtException', (err) => {
+  const dir = heldDataDirs()[0];
+  const failure = (dir && diskFullFailure(err, dir, 'the command')) || err;
+  if (process.env.MDS_DEBUG) console.error(err);
+  else console.error(`mds: ${errorMessage(failure)}`);
+  process.exit(1);
+});
 
 try {
   await program.parseAsync(process.argv);

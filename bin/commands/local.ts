@@ -20,6 +20,7 @@ import type { HistoryEvent } from '../../localstack/workflow/executor.ts';
 import { addSimulationOptions, resolveSimulation, type SimulationFlags } from './simulate.ts';
 import { formatTable, parseInteger, parsePort, progressBar, startOfHour } from './cli-util.ts';
 import { assertDashboardPortFree, assertPlannableWindow } from './preflight.ts';
+import { diskFullFailure } from './disk-full.ts';
 import { HOUR_MS } from '../../lambdas/core/window.ts';
 
 const LOCAL_UP_EVENTS = 300_000;
@@ -152,6 +153,8 @@ async function withServices<T>(
     });
     await lock.update({ broker: services.broker.bootstrap, s3: services.s3Server.endpoint });
     return await fn(services, lock);
+  } catch (err) {
+    throw diskFullFailure(err, localPaths(flags.data).root, what) ?? err;
   } finally {
     await services?.close();
     await lock.release();

@@ -2,11 +2,14 @@
  * A full disk. The S3 server on a 1 MiB tmpfs: a PUT that does not fit is refused (500), leaves no object
  * (no zero-byte file, no object without metadata) and the server keeps serving. Needs root to mount a tmpfs;
  * skipped with the reason otherwise. And on any disk: an object being written is not visible until it is whole.
+ * `mds local up` with --data on a 30 MB tmpfs: one line naming the full disk and the fix, no stale lock, no
+ * partial object.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -19,6 +22,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
+import { PROJECT_ROOT } from '../../localstack/paths.ts';
 
 /** Mounts a tmpfs of `size` at a new directory; the reason when that is not possible here. */
 export async function mountTmpfs(size: string): Promise<{ dir: string } | { skip: string }> {
@@ -48,8 +52,9 @@ export async function files(dir: string): Promise<string[]> {
 }
 
 const mount = await mountTmpfs('1m');
+const pipelineMount = await mountTmpfs('30m');
 afterAll(async () => {
-  if ('dir' in mount) await unmount(mount.dir);
+  for (const m of [mount, pipelineMount]) if ('dir' in m) await unmount(m.dir);
 });
 
 describe.skipIf('skip' in mount)(
@@ -161,3 +166,60 @@ describe('an object being written', () => {
     expect((await s3.send(new ListObjectsV2Command({ Bucket: 'b' }))).KeyCount).toBe(1);
   });
 });
+
+describe.skipIf('skip' in pipelineMount)(
+  `mds local up with --data on a 30 MB disk${'skip' in pipelineMount ? ` (${pipelineMount.skip})` : ''}`,
+  () => {
+    const dir = 'dir' in pipelineMount ? pipelineMount.dir : '';
+
+    it('stops with one line naming the full disk and the fix, leaving no lock and no partial object', async () => {
+      const res = await new Promise<{ code: number | null; signal: string | null; stderr: string }>(
+        (resolve) => {
+          const child = spawn(process.execPath, [
+            path.join(PROJECT_ROOT, 'bin/mds.mjs'),
+            'local',
+            'up',
+            '--once',
+            '--data',
+            dir,
+            '--broker-port',
+            '0',
+            '--s3-port',
+            '0',
+          ]);
+          let stderr = '';
+          child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+          child.stdout.resume();
+          child.on('close', (code, signal) => resolve({ code, signal, stderr }));
+        },
+      );
+      expect(res.stderr).not.toMatch(/Unhandled 'error' event|\n\s+at /);
+      const errors = res.stderr.split('\n').filter((l) => l.startsWith('mds: '));
+      expect(errors, `${res.code} ${res.signal} ${res.stderr.slice(-3000)}`).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^mds: disk full at ${dir} \\([\\d,]+ KiB free\\): .+\\. Free space there or pass another --data directory, then run mds local up again$`,
+          ),
+        ),
+      ]);
+      expect(res.stderr.trim().split('\n').at(-1)).toBe(errors[0]);
+      expect(res.code).toBe(1);
+
+      // No stale lock: the next run is not refused.
+      await expect(stat(path.join(dir, 'local-up.lock'))).rejects.toThrow(/ENOENT/);
+      // Every object is whole: it has its metadata, no temporary file is left, and each Bronze or quarantine
+      // object decompresses to records that parse (the arrival markers are empty by design).
+      const all = await files(path.join(dir, 's3'));
+      expect(all.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+      const objects = all.filter((f) => f.endsWith('._S3rver_object'));
+      for (const o of objects) expect(all).toContain(o.replace(/_object$/, '_metadata.json'));
+      const data = objects.filter((o) => !o.startsWith('mds-local/arrivals/'));
+      for (const o of data) {
+        const bytes = await readFile(path.join(dir, 's3', o));
+        expect(bytes.length, o).toBeGreaterThan(0);
+        const text = o.includes('.gz.') ? gunzipSync(bytes).toString() : bytes.toString();
+        for (const line of text.split('\n').filter(Boolean)) expect(() => JSON.parse(line), o).not.toThrow();
+      }
+    }, 300_000);
+  },
+);
