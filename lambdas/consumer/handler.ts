@@ -15,26 +15,16 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import { errorMessage } from '../core/errors.ts';
 import { consumerEnv } from './env.ts';
-import { landBatch, type LandOptions } from './land.ts';
+import { landBatch, type ConsumerSummary, type LandOptions } from './land.ts';
 import type { MskEvent } from './msk-event.ts';
 
 export type { MskEvent, MskRecord, MskRecordHeader } from './msk-event.ts';
+export type { ConsumerSummary } from './land.ts';
 
 export type ConsumerConfig = LandOptions &
   Required<Pick<LandOptions, 'bronzePrefix' | 'quarantinePrefix' | 'gzipLevel'>> & {
     readonly bucket: string;
   };
-
-/** What one invocation did; the event source mapping ignores it, the local emulator and CLI report it. */
-export interface ConsumerSummary {
-  readonly recordsIn: number;
-  readonly landed: number;
-  readonly quarantined: number;
-  readonly objectsWritten: number;
-  /** Arrival markers, one per object whose events are not of the hour it landed in. */
-  readonly markersWritten: number;
-  readonly bytesWritten: number;
-}
 
 export function consumerConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ConsumerConfig {
   const c = consumerEnv.read(env);

@@ -88,6 +88,17 @@ export interface LandResult extends LandPlan {
   readonly bytesWritten: number;
 }
 
+/** What one invocation did; the event source mapping ignores it, the local emulator and CLI report it. */
+export interface ConsumerSummary {
+  readonly recordsIn: number;
+  readonly landed: number;
+  readonly quarantined: number;
+  readonly objectsWritten: number;
+  /** Arrival markers, one per object whose events are not of the hour it landed in. */
+  readonly markersWritten: number;
+  readonly bytesWritten: number;
+}
+
 /**
  * One output object being filled: its NDJSON bytes, in offset order. Lines are written straight into a
  * growing Buffer (UTF-8), which gzip then reads as is: no array of line strings, no join, and no second

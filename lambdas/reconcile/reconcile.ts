@@ -376,6 +376,23 @@ export async function reconcileWindow(
   };
 }
 
+/** What the function does once its dependencies are open: reconcile, and fail with ReconciliationError on a mismatch. */
+export async function reconcileOrFail(
+  deps: ReconcileDeps,
+  request: ReconcileRequest,
+): Promise<ReconcileResult> {
+  return assertReconciled(await reconcileWindow(deps, request));
+}
+
+/** Fails with every mismatching check named, so the run's cause says what did not add up. */
+export function assertReconciled(result: ReconcileResult): ReconcileResult {
+  if (result.ok) return result;
+  const bad = result.checks
+    .filter((c) => !c.ok)
+    .map((c) => `${c.name}: expected ${c.expected}, got ${c.actual}${c.detail ? ` (${c.detail})` : ''}`);
+  throw new ReconciliationError(`reconciliation failed: ${bad.join('; ')}`);
+}
+
 /** One exact check; the detail (what differs) is kept only when it fails. */
 export function check(name: string, expected: number, actual: number, detail?: string): ReconcileCheck {
   return result(name, expected, actual, expected === actual, () => detail ?? '');

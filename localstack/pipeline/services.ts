@@ -7,7 +7,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
-import type { ConsumerSummary } from '../../lambdas/consumer/handler.ts';
+import type { ConsumerSummary } from '../../lambdas/consumer/land.ts';
 import { createKafka } from '../../lambdas/core/kafka.ts';
 import type { RunningBroker } from '../broker/index.ts';
 import { startBrokerThread } from '../broker/thread.ts';

@@ -7,7 +7,7 @@
  */
 import type { S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { reconcileOrFail } from '../../lambdas/reconcile/handler.ts';
+import { reconcileOrFail } from '../../lambdas/reconcile/reconcile.ts';
 import {
   RECONCILE_CHECKS,
   ReconciliationError,
