@@ -206,100 +206,30 @@ export interface Overview {
   }[];
 }
 
-/** Everything the overview charts show for a date range (inclusive days, UTC). */
-export async function overview(wh: GoldWarehouse, range: DateRange): Promise<Overview> {
-  const startTs = `${range.from} 00:00:00`;
-  const endTs = `${dayAfter(range.to)} 00:00:00`;
-  const days = [range.from, range.to];
-  const [
-    hours,
-    tracks,
-    artists,
-    devices,
-    countries,
-    sessions,
-    streaks,
-    songSkips,
-    artistSkips,
-    hourly,
-    popularity,
-  ] = await inSequence([
-    () =>
-      wh.query<Row>(
-        `SELECT hour_start, events, plays, skips, listeners, minutes_listened FROM gold.plays_per_hour
-         WHERE hour_start >= CAST($1 AS TIMESTAMP) AND hour_start < CAST($2 AS TIMESTAMP) ORDER BY hour_start`,
-        [startTs, endTs],
-      ),
-    // Summing the daily top 100 over several days ranks by those days' plays; a song outside a day's
-    // top 100 contributes nothing that day, which does not change the top 10 on realistic data.
-    () =>
-      wh.query<Row>(
-        `SELECT song_id, MIN(song_name) AS song_name, MIN(artist_name) AS artist_name, CAST(SUM(plays) AS BIGINT) AS plays
-         FROM gold.top_tracks_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
-         GROUP BY song_id ORDER BY plays DESC, song_name, song_id LIMIT ${TOP_N}`,
-        days,
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT artist_name, CAST(SUM(plays) AS BIGINT) AS plays
-         FROM gold.top_artists_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
-         GROUP BY artist_name ORDER BY plays DESC, artist_name LIMIT ${TOP_N}`,
-        days,
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT device_type, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(plays) AS BIGINT) AS plays
-         FROM gold.device_mix WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
-         GROUP BY device_type ORDER BY events DESC, device_type`,
-        days,
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT country, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(plays) AS BIGINT) AS plays
-         FROM gold.country_mix WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
-         GROUP BY country ORDER BY events DESC, country`,
-        days,
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT COUNT(*) AS sessions, COUNT(DISTINCT user_id) AS users, AVG(minutes_listened) AS avg_minutes,
-                AVG(events) AS avg_events, MAX(minutes_listened) AS max_minutes
-         FROM gold.listening_sessions
-         WHERE session_start >= CAST($1 AS TIMESTAMP) AND session_start < CAST($2 AS TIMESTAMP)`,
-        [startTs, endTs],
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT user_id, artist_name, streak_start, streak_end, streak_length FROM gold.artist_streaks
-         WHERE streak_start >= CAST($1 AS TIMESTAMP) AND streak_start < CAST($2 AS TIMESTAMP)
-         ORDER BY streak_length DESC, streak_start, user_id LIMIT ${TOP_N}`,
-        [startTs, endTs],
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT song_id, song_name, artist_name, plays, skips, skip_rate FROM gold.song_skip_rates
-         WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, song_id LIMIT ${TOP_N}`,
-        [MIN_PLAYS_FOR_SKIP_RATE],
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT artist_name, plays, skips, skip_rate FROM gold.artist_skip_rates
-         WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, artist_name LIMIT ${TOP_N}`,
-        [MIN_PLAYS_FOR_SKIP_RATE],
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT hour_of_day, plays, skips, listeners, skip_rate, minutes_listened
-         FROM gold.hourly_listening_preferences ORDER BY hour_of_day`,
-      ),
-    () =>
-      wh.query<Row>(
-        `SELECT bucket, bucket_order, songs, plays, share_of_plays FROM gold.song_popularity_distribution
-         ORDER BY bucket_order`,
-      ),
-  ]);
+/** A date range as the overview's queries bound it: timestamps for hourly marts, days for daily ones. */
+interface Bounds {
+  /** First instant of the range and first instant after it, 'YYYY-MM-DD 00:00:00'. */
+  readonly startTs: string;
+  readonly endTs: string;
+  /** First and last day, inclusive. */
+  readonly days: readonly [string, string];
+}
 
-  const playsPerHour = hours.map((r) => ({
+function bounds(range: DateRange): Bounds {
+  return {
+    startTs: `${range.from} 00:00:00`,
+    endTs: `${dayAfter(range.to)} 00:00:00`,
+    days: [range.from, range.to],
+  };
+}
+
+async function playsPerHour(wh: GoldWarehouse, b: Bounds): Promise<Overview['playsPerHour']> {
+  const rows = await wh.query<Row>(
+    `SELECT hour_start, events, plays, skips, listeners, minutes_listened FROM gold.plays_per_hour
+     WHERE hour_start >= CAST($1 AS TIMESTAMP) AND hour_start < CAST($2 AS TIMESTAMP) ORDER BY hour_start`,
+    [b.startTs, b.endTs],
+  );
+  return rows.map((r) => ({
     hour_start: str(r.hour_start),
     events: num(r.events),
     plays: num(r.plays),
@@ -307,78 +237,201 @@ export async function overview(wh: GoldWarehouse, range: DateRange): Promise<Ove
     listeners: num(r.listeners),
     minutes_listened: num(r.minutes_listened),
   }));
-  const share = <T extends { events: number }>(rows: T[]) => {
-    const total = rows.reduce((s, r) => s + r.events, 0);
-    return rows.map((r) => ({ ...r, share_of_events: total ? r.events / total : 0 }));
+}
+
+// Summing the daily top 100 over several days ranks by those days' plays; a song outside a day's top 100
+// contributes nothing that day, which does not change the top 10 on realistic data.
+async function topTracks(wh: GoldWarehouse, b: Bounds): Promise<Overview['topTracks']> {
+  const rows = await wh.query<Row>(
+    `SELECT song_id, MIN(song_name) AS song_name, MIN(artist_name) AS artist_name, CAST(SUM(plays) AS BIGINT) AS plays
+     FROM gold.top_tracks_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+     GROUP BY song_id ORDER BY plays DESC, song_name, song_id LIMIT ${TOP_N}`,
+    [...b.days],
+  );
+  return rows.map((r) => ({
+    song_id: str(r.song_id),
+    song_name: str(r.song_name),
+    artist_name: str(r.artist_name),
+    plays: num(r.plays),
+  }));
+}
+
+async function topArtists(wh: GoldWarehouse, b: Bounds): Promise<Overview['topArtists']> {
+  const rows = await wh.query<Row>(
+    `SELECT artist_name, CAST(SUM(plays) AS BIGINT) AS plays
+     FROM gold.top_artists_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+     GROUP BY artist_name ORDER BY plays DESC, artist_name LIMIT ${TOP_N}`,
+    [...b.days],
+  );
+  return rows.map((r) => ({ artist_name: str(r.artist_name), plays: num(r.plays) }));
+}
+
+/** Each row's share of the rows' events. */
+function withShares<T extends { events: number }>(rows: T[]): (T & { share_of_events: number })[] {
+  const total = rows.reduce((s, r) => s + r.events, 0);
+  return rows.map((r) => ({ ...r, share_of_events: total ? r.events / total : 0 }));
+}
+
+async function deviceMix(wh: GoldWarehouse, b: Bounds): Promise<Overview['deviceMix']> {
+  const rows = await wh.query<Row>(
+    `SELECT device_type, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(plays) AS BIGINT) AS plays
+     FROM gold.device_mix WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+     GROUP BY device_type ORDER BY events DESC, device_type`,
+    [...b.days],
+  );
+  return withShares(
+    rows.map((r) => ({ device_type: str(r.device_type), events: num(r.events), plays: num(r.plays) })),
+  );
+}
+
+async function countryMix(wh: GoldWarehouse, b: Bounds): Promise<Overview['countryMix']> {
+  const rows = await wh.query<Row>(
+    `SELECT country, CAST(SUM(events) AS BIGINT) AS events, CAST(SUM(plays) AS BIGINT) AS plays
+     FROM gold.country_mix WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+     GROUP BY country ORDER BY events DESC, country`,
+    [...b.days],
+  );
+  return withShares(
+    rows.map((r) => ({ country: str(r.country), events: num(r.events), plays: num(r.plays) })),
+  );
+}
+
+async function sessionStats(wh: GoldWarehouse, b: Bounds): Promise<Overview['sessionStats']> {
+  const [s = {}] = await wh.query<Row>(
+    `SELECT COUNT(*) AS sessions, COUNT(DISTINCT user_id) AS users, AVG(minutes_listened) AS avg_minutes,
+            AVG(events) AS avg_events, MAX(minutes_listened) AS max_minutes
+     FROM gold.listening_sessions
+     WHERE session_start >= CAST($1 AS TIMESTAMP) AND session_start < CAST($2 AS TIMESTAMP)`,
+    [b.startTs, b.endTs],
+  );
+  return {
+    sessions: num(s.sessions),
+    users: num(s.users),
+    avgMinutes: num(s.avg_minutes),
+    avgEvents: num(s.avg_events),
+    maxMinutes: num(s.max_minutes),
   };
-  const s = sessions[0] ?? {};
+}
+
+async function streaks(wh: GoldWarehouse, b: Bounds): Promise<Overview['streaks']> {
+  const rows = await wh.query<Row>(
+    `SELECT user_id, artist_name, streak_start, streak_end, streak_length FROM gold.artist_streaks
+     WHERE streak_start >= CAST($1 AS TIMESTAMP) AND streak_start < CAST($2 AS TIMESTAMP)
+     ORDER BY streak_length DESC, streak_start, user_id LIMIT ${TOP_N}`,
+    [b.startTs, b.endTs],
+  );
+  return rows.map((r) => ({
+    user_id: str(r.user_id),
+    artist_name: str(r.artist_name),
+    streak_start: str(r.streak_start),
+    streak_end: str(r.streak_end),
+    streak_length: num(r.streak_length),
+  }));
+}
+
+async function songSkipRates(wh: GoldWarehouse): Promise<Overview['songSkipRates']> {
+  const rows = await wh.query<Row>(
+    `SELECT song_id, song_name, artist_name, plays, skips, skip_rate FROM gold.song_skip_rates
+     WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, song_id LIMIT ${TOP_N}`,
+    [MIN_PLAYS_FOR_SKIP_RATE],
+  );
+  return rows.map((r) => ({
+    song_id: str(r.song_id),
+    song_name: str(r.song_name),
+    artist_name: str(r.artist_name),
+    plays: num(r.plays),
+    skips: num(r.skips),
+    skip_rate: numOrNull(r.skip_rate),
+  }));
+}
+
+async function artistSkipRates(wh: GoldWarehouse): Promise<Overview['artistSkipRates']> {
+  const rows = await wh.query<Row>(
+    `SELECT artist_name, plays, skips, skip_rate FROM gold.artist_skip_rates
+     WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, artist_name LIMIT ${TOP_N}`,
+    [MIN_PLAYS_FOR_SKIP_RATE],
+  );
+  return rows.map((r) => ({
+    artist_name: str(r.artist_name),
+    plays: num(r.plays),
+    skips: num(r.skips),
+    skip_rate: numOrNull(r.skip_rate),
+  }));
+}
+
+async function hourlyPreferences(wh: GoldWarehouse): Promise<Overview['hourlyPreferences']> {
+  const rows = await wh.query<Row>(
+    `SELECT hour_of_day, plays, skips, listeners, skip_rate, minutes_listened
+     FROM gold.hourly_listening_preferences ORDER BY hour_of_day`,
+  );
+  return rows.map((r) => ({
+    hour_of_day: num(r.hour_of_day),
+    plays: num(r.plays),
+    skips: num(r.skips),
+    listeners: num(r.listeners),
+    skip_rate: numOrNull(r.skip_rate),
+    minutes_listened: num(r.minutes_listened),
+  }));
+}
+
+async function popularity(wh: GoldWarehouse): Promise<Overview['popularity']> {
+  const rows = await wh.query<Row>(
+    `SELECT bucket, bucket_order, songs, plays, share_of_plays FROM gold.song_popularity_distribution
+     ORDER BY bucket_order`,
+  );
+  return rows.map((r) => ({
+    bucket: str(r.bucket),
+    bucket_order: num(r.bucket_order),
+    songs: num(r.songs),
+    plays: num(r.plays),
+    share_of_plays: num(r.share_of_plays),
+  }));
+}
+
+/** The headline numbers: sums over the hours in range, sessions and listeners from the session stats. */
+function totals(hours: Overview['playsPerHour'], sessions: Overview['sessionStats']): Overview['totals'] {
+  return {
+    plays: hours.reduce((a, r) => a + r.plays, 0),
+    skips: hours.reduce((a, r) => a + r.skips, 0),
+    events: hours.reduce((a, r) => a + r.events, 0),
+    minutesListened: hours.reduce((a, r) => a + r.minutes_listened, 0),
+    sessions: sessions.sessions,
+    activeListeners: sessions.users,
+  };
+}
+
+/**
+ * Everything the overview charts show for a date range (inclusive days, UTC): one named read per chart or
+ * table, run one after the other (an embedded DuckDB connection runs one statement at a time).
+ */
+export async function overview(wh: GoldWarehouse, range: DateRange): Promise<Overview> {
+  const b = bounds(range);
+  const hours = await playsPerHour(wh, b);
+  const tracks = await topTracks(wh, b);
+  const artists = await topArtists(wh, b);
+  const devices = await deviceMix(wh, b);
+  const countries = await countryMix(wh, b);
+  const sessions = await sessionStats(wh, b);
+  const topStreaks = await streaks(wh, b);
+  // The next four are all-time marts (Gold has no date on them).
+  const songSkips = await songSkipRates(wh);
+  const artistSkips = await artistSkipRates(wh);
+  const hourly = await hourlyPreferences(wh);
+  const buckets = await popularity(wh);
   return {
     range,
-    totals: {
-      plays: playsPerHour.reduce((a, r) => a + r.plays, 0),
-      skips: playsPerHour.reduce((a, r) => a + r.skips, 0),
-      events: playsPerHour.reduce((a, r) => a + r.events, 0),
-      minutesListened: playsPerHour.reduce((a, r) => a + r.minutes_listened, 0),
-      sessions: num(s.sessions),
-      activeListeners: num(s.users),
-    },
-    playsPerHour,
-    topTracks: tracks.map((r) => ({
-      song_id: str(r.song_id),
-      song_name: str(r.song_name),
-      artist_name: str(r.artist_name),
-      plays: num(r.plays),
-    })),
-    topArtists: artists.map((r) => ({ artist_name: str(r.artist_name), plays: num(r.plays) })),
-    deviceMix: share(
-      devices.map((r) => ({ device_type: str(r.device_type), events: num(r.events), plays: num(r.plays) })),
-    ),
-    countryMix: share(
-      countries.map((r) => ({ country: str(r.country), events: num(r.events), plays: num(r.plays) })),
-    ),
-    sessionStats: {
-      sessions: num(s.sessions),
-      users: num(s.users),
-      avgMinutes: num(s.avg_minutes),
-      avgEvents: num(s.avg_events),
-      maxMinutes: num(s.max_minutes),
-    },
-    streaks: streaks.map((r) => ({
-      user_id: str(r.user_id),
-      artist_name: str(r.artist_name),
-      streak_start: str(r.streak_start),
-      streak_end: str(r.streak_end),
-      streak_length: num(r.streak_length),
-    })),
-    songSkipRates: songSkips.map((r) => ({
-      song_id: str(r.song_id),
-      song_name: str(r.song_name),
-      artist_name: str(r.artist_name),
-      plays: num(r.plays),
-      skips: num(r.skips),
-      skip_rate: numOrNull(r.skip_rate),
-    })),
-    artistSkipRates: artistSkips.map((r) => ({
-      artist_name: str(r.artist_name),
-      plays: num(r.plays),
-      skips: num(r.skips),
-      skip_rate: numOrNull(r.skip_rate),
-    })),
-    hourlyPreferences: hourly.map((r) => ({
-      hour_of_day: num(r.hour_of_day),
-      plays: num(r.plays),
-      skips: num(r.skips),
-      listeners: num(r.listeners),
-      skip_rate: numOrNull(r.skip_rate),
-      minutes_listened: num(r.minutes_listened),
-    })),
-    popularity: popularity.map((r) => ({
-      bucket: str(r.bucket),
-      bucket_order: num(r.bucket_order),
-      songs: num(r.songs),
-      plays: num(r.plays),
-      share_of_plays: num(r.share_of_plays),
-    })),
+    totals: totals(hours, sessions),
+    playsPerHour: hours,
+    topTracks: tracks,
+    topArtists: artists,
+    deviceMix: devices,
+    countryMix: countries,
+    sessionStats: sessions,
+    streaks: topStreaks,
+    songSkipRates: songSkips,
+    artistSkipRates: artistSkips,
+    hourlyPreferences: hourly,
+    popularity: buckets,
   };
 }
 
