@@ -3,6 +3,7 @@
  * (a test passes when its query returns no rows; severity decides between fail and warn).
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { withRenderScope } from './context.ts';
 import { DbtCompilationError } from './jinja.ts';
 import { Relation, type ModelNode, type Project, type TestNode } from './project.ts';
 
@@ -59,19 +60,13 @@ export async function compileModel(
   fullRefresh: boolean,
 ): Promise<{ sql: string; existing: 'table' | 'view' | undefined }> {
   const existing = await relationType(conn, model.relation);
-  const { state, jinja } = project;
-  state.node = model;
-  state.execute = true;
   // dbt: true only when the model is incremental, its relation exists as a table, and this is no full refresh.
-  state.isIncremental = model.config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
-  jinja.setGlobal('execute', true);
-  jinja.setGlobal('this', model.relation);
-  try {
-    return { sql: jinja.render(model.file, model.template).trim(), existing };
-  } finally {
-    state.isIncremental = false;
-    state.node = undefined;
-  }
+  const isIncremental = model.config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
+  const scope = { node: model, execute: true, this: model.relation, isIncremental };
+  const sql = withRenderScope(project.jinja, project.state, scope, () =>
+    project.jinja.render(model.file, model.template),
+  );
+  return { sql: sql.trim(), existing };
 }
 
 export async function runModel(
@@ -171,16 +166,7 @@ async function runIncremental(
 }
 
 export function compileTest(project: Project, test: TestNode): string {
-  const { state, jinja } = project;
-  state.node = test;
-  state.execute = true;
-  jinja.setGlobal('execute', true);
-  jinja.setGlobal('this', undefined);
-  try {
-    return test.render().trim();
-  } finally {
-    state.node = undefined;
-  }
+  return withRenderScope(project.jinja, project.state, { node: test, execute: true }, test.render).trim();
 }
 
 export async function runTest(
