@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { errorMessage } from '../../lambdas/core/errors.ts';
 import { runModel, runTest, type NodeOutcome } from './execute.ts';
-import { checkCycles, plan, select, type Command } from './graph.ts';
+import { checkCycles, plan, select, type Command, type Plan } from './graph.ts';
 import { loadProject, type ExecNode, type FreshnessRule, type Project } from './project.ts';
 
 export { DbtCompilationError } from './jinja.ts';
@@ -100,6 +100,31 @@ export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
   const started = performance.now();
   const invocationId = randomUUID();
   line(log, `Running with dbt=${DBT_VERSION} (embedded runner, DuckDB)`);
+  const { project, nodes, upstream } = await prepare(options, log);
+  const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
+  const run: Run = { project, options, log, targetDir };
+  const results = await executeAll(run, nodes, upstream);
+  const elapsed = (performance.now() - started) / 1000;
+  await mkdir(targetDir, { recursive: true });
+  const runResults = runResultsDocument(options, invocationId, results, elapsed);
+  await writeFile(path.join(targetDir, 'run_results.json'), `${JSON.stringify(runResults, null, 2)}\n`);
+  const { errors } = logSummary(log, project, results, nodes.length, elapsed);
+  return { success: errors === 0, runResults };
+}
+
+/** One invocation: what every node's execution needs. */
+interface Run {
+  readonly project: Project;
+  readonly options: DbtRunOptions;
+  readonly log: (line: string) => void;
+  readonly targetDir: string;
+}
+
+/** Parses the project, rejects cycles, selects and plans the nodes of the command. */
+async function prepare(
+  options: DbtRunOptions,
+  log: (line: string) => void,
+): Promise<{ project: Project } & Plan> {
   const project = await loadProject({ projectDir: options.projectDir, vars: options.vars, log });
   checkCycles(project);
   line(log, summaryCounts(project));
@@ -108,88 +133,123 @@ export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
   if (nodes.length === 0)
     line(log, 'Nothing to do. Try checking your model configs and model specification args');
   line(log, '');
+  return { project, nodes, upstream };
+}
 
-  const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
+/** Executes the plan in order; a node whose upstream errored, failed or was skipped is skipped. */
+async function executeAll(run: Run, nodes: Plan['nodes'], upstream: Plan['upstream']): Promise<RunResult[]> {
   const results: RunResult[] = [];
   const failed = new Set<string>();
-  const total = nodes.length;
-  let index = 0;
-  for (const node of nodes) {
-    index += 1;
-    const label = describe(node);
-    const blockedBy = [...(upstream.get(node.uniqueId) ?? [])].filter((d) => failed.has(d));
-    if (blockedBy.length > 0) {
+  for (const [i, node] of nodes.entries()) {
+    const progress = `${i + 1} of ${nodes.length}`;
+    const blocked = [...(upstream.get(node.uniqueId) ?? [])].some((d) => failed.has(d));
+    const result = blocked ? skipNode(run, node, progress) : await executeNode(run, node, progress);
+    if (result.status === 'skipped' || result.status === 'error' || result.status === 'fail')
       failed.add(node.uniqueId);
-      line(log, dots(`${index} of ${total} SKIP relation ${label}`, '[SKIP]'));
-      results.push(skipped(node));
-      continue;
-    }
-    line(log, dots(`${index} of ${total} START ${label}`, '[RUN]'));
-    const compileStart = new Date().toISOString();
-    const t0 = performance.now();
-    let outcome: NodeOutcome | undefined;
-    let error: string | undefined;
-    try {
-      outcome =
-        node.resourceType === 'model'
-          ? await runModel(project, options.connection, node, options.fullRefresh ?? false)
-          : await runTest(project, options.connection, node);
-    } catch (err) {
-      error = errorMessage(err);
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    const completed = new Date().toISOString();
-    const took = `in ${seconds.toFixed(2)}s`;
-    const timing: TimingInfo[] = [
-      { name: 'compile', started_at: compileStart, completed_at: compileStart },
-      { name: 'execute', started_at: compileStart, completed_at: completed },
-    ];
-    if (!outcome) {
-      failed.add(node.uniqueId);
-      line(
-        log,
-        dots(
-          `${index} of ${total} ERROR ${node.resourceType === 'model' ? 'creating ' : ''}${label}`,
-          `[ERROR ${took}]`,
-        ),
-      );
-      results.push({
-        ...base(node, timing, seconds),
-        status: 'error',
-        message: `${node.resourceType === 'model' ? 'Runtime Error in model' : 'Error in test'} ${node.name} (${node.file})\n  ${error}`,
-        adapter_response: {},
-      });
-      continue;
-    }
-    await writeCompiled(targetDir, project.name, node, outcome.compiledCode);
-    if (outcome.status === 'fail') failed.add(node.uniqueId);
-    const tag =
-      outcome.status === 'success'
-        ? `[OK${outcome.rowsAffected === null ? '' : ` ${outcome.rowsAffected}`} ${took}]`
-        : `[${outcome.status.toUpperCase()}${outcome.failures ? ` ${outcome.failures}` : ''} ${took}]`;
-    const verb =
-      outcome.status === 'success'
-        ? 'OK created'
-        : outcome.status === 'pass'
-          ? 'PASS'
-          : outcome.status.toUpperCase();
-    line(log, dots(`${index} of ${total} ${verb} ${label}`, tag));
-    results.push({
-      ...base(node, timing, seconds),
-      status: outcome.status,
-      message: outcome.status === 'success' ? 'OK' : outcome.message || null,
-      failures: node.resourceType === 'test' ? outcome.failures : null,
-      compiled_code: outcome.compiledCode,
-      adapter_response:
-        outcome.rowsAffected === null
-          ? { _message: 'OK' }
-          : { _message: 'OK', rows_affected: outcome.rowsAffected },
-    });
+    results.push(result);
   }
+  return results;
+}
 
-  const elapsed = (performance.now() - started) / 1000;
-  await mkdir(targetDir, { recursive: true });
-  const runResults: RunResults = {
+function skipNode(run: Run, node: ExecNode, progress: string): RunResult {
+  line(run.log, dots(`${progress} SKIP relation ${describe(node)}`, '[SKIP]'));
+  return skipped(node);
+}
+
+/** What executing one node gave: its outcome, or the error it threw; and when. */
+interface Attempt {
+  readonly outcome?: NodeOutcome;
+  readonly error?: string;
+  readonly timing: TimingInfo[];
+  readonly seconds: number;
+}
+
+async function attempt(run: Run, node: ExecNode): Promise<Attempt> {
+  const { project, options } = run;
+  const compileStart = new Date().toISOString();
+  const t0 = performance.now();
+  let outcome: NodeOutcome | undefined;
+  let error: string | undefined;
+  try {
+    outcome =
+      node.resourceType === 'model'
+        ? await runModel(project, options.connection, node, options.fullRefresh ?? false)
+        : await runTest(project, options.connection, node);
+  } catch (err) {
+    error = errorMessage(err);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const completed = new Date().toISOString();
+  const timing: TimingInfo[] = [
+    { name: 'compile', started_at: compileStart, completed_at: compileStart },
+    { name: 'execute', started_at: compileStart, completed_at: completed },
+  ];
+  return { outcome, error, timing, seconds };
+}
+
+/** Runs one node, logs its start and end lines, writes its compiled SQL; its entry in run_results. */
+async function executeNode(run: Run, node: ExecNode, progress: string): Promise<RunResult> {
+  const label = describe(node);
+  line(run.log, dots(`${progress} START ${label}`, '[RUN]'));
+  const result = await attempt(run, node);
+  const took = `in ${result.seconds.toFixed(2)}s`;
+  const { outcome } = result;
+  if (!outcome) {
+    const verb = `ERROR ${node.resourceType === 'model' ? 'creating ' : ''}`;
+    line(run.log, dots(`${progress} ${verb}${label}`, `[ERROR ${took}]`));
+    return errorResult(node, result);
+  }
+  await writeCompiled(run.targetDir, run.project.name, node, outcome.compiledCode);
+  line(run.log, dots(`${progress} ${verbOf(outcome)} ${label}`, tagOf(outcome, took)));
+  return outcomeResult(node, result, outcome);
+}
+
+/** dbt's word for a finished node: OK created, PASS, WARN, FAIL. */
+function verbOf(outcome: NodeOutcome): string {
+  if (outcome.status === 'success') return 'OK created';
+  if (outcome.status === 'pass') return 'PASS';
+  return outcome.status.toUpperCase();
+}
+
+/** The right-hand tag of a finished node's line: [OK 12 in 0.10s], [FAIL 3 in 0.02s], ... */
+function tagOf(outcome: NodeOutcome, took: string): string {
+  if (outcome.status === 'success')
+    return `[OK${outcome.rowsAffected === null ? '' : ` ${outcome.rowsAffected}`} ${took}]`;
+  return `[${outcome.status.toUpperCase()}${outcome.failures ? ` ${outcome.failures}` : ''} ${took}]`;
+}
+
+function errorResult(node: ExecNode, result: Attempt): RunResult {
+  const what = node.resourceType === 'model' ? 'Runtime Error in model' : 'Error in test';
+  return {
+    ...base(node, result.timing, result.seconds),
+    status: 'error',
+    message: `${what} ${node.name} (${node.file})\n  ${result.error}`,
+    adapter_response: {},
+  };
+}
+
+function outcomeResult(node: ExecNode, result: Attempt, outcome: NodeOutcome): RunResult {
+  return {
+    ...base(node, result.timing, result.seconds),
+    status: outcome.status,
+    message: outcome.status === 'success' ? 'OK' : outcome.message || null,
+    failures: node.resourceType === 'test' ? outcome.failures : null,
+    compiled_code: outcome.compiledCode,
+    adapter_response:
+      outcome.rowsAffected === null
+        ? { _message: 'OK' }
+        : { _message: 'OK', rows_affected: outcome.rowsAffected },
+  };
+}
+
+/** target/run_results.json, in dbt's run-results v6 shape. */
+function runResultsDocument(
+  options: DbtRunOptions,
+  invocationId: string,
+  results: RunResult[],
+  elapsed: number,
+): RunResults {
+  return {
     metadata: {
       dbt_schema_version: 'https://schemas.getdbt.com/dbt/run-results/v6.json',
       dbt_version: DBT_VERSION,
@@ -208,24 +268,26 @@ export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
       target: 'duckdb',
     },
   };
-  await writeFile(path.join(targetDir, 'run_results.json'), `${JSON.stringify(runResults, null, 2)}\n`);
+}
 
+/** dbt's closing lines: the totals, each error, failure and warning, and the PASS/WARN/ERROR/SKIP counts. */
+function logSummary(
+  log: (line: string) => void,
+  project: Project,
+  results: readonly RunResult[],
+  total: number,
+  elapsed: number,
+): { errors: number } {
   const count = (s: RunResult['status']): number => results.filter((r) => r.status === s).length;
   const errors = count('error') + count('fail');
   const warns = count('warn');
+  const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
   line(log, '');
   line(log, `Finished running ${total} nodes in ${elapsed.toFixed(2)} seconds.`);
   line(log, '');
   if (errors === 0)
-    line(
-      log,
-      warns > 0 ? `Completed with ${warns} warning${warns === 1 ? '' : 's'}:` : 'Completed successfully',
-    );
-  else
-    line(
-      log,
-      `Completed with ${errors} error${errors === 1 ? '' : 's'} and ${warns} warning${warns === 1 ? '' : 's'}:`,
-    );
+    line(log, warns > 0 ? `Completed with ${plural(warns, 'warning')}:` : 'Completed successfully');
+  else line(log, `Completed with ${plural(errors, 'error')} and ${plural(warns, 'warning')}:`);
   for (const r of results) {
     if (r.status === 'error') line(log, r.message ?? '');
     if (r.status === 'fail' || r.status === 'warn') {
@@ -240,7 +302,7 @@ export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
     log,
     `Done. PASS=${count('success') + count('pass')} WARN=${warns} ERROR=${errors} SKIP=${count('skipped')} TOTAL=${results.length}`,
   );
-  return { success: errors === 0, runResults };
+  return { errors };
 }
 
 /** target/compiled/<project>/<file>[/<test>.sql], as dbt writes it, for reading what actually ran. */
