@@ -1,5 +1,5 @@
 /**
- * Takes the README screenshot from the real page: starts the dashboard on a free port over Gold (a generated
+ * Takes the screenshot of docs/dashboard.md from the real page: starts the dashboard on a free port over Gold (a generated
  * fixture, or with --data DIR the warehouse a pipeline run built), opens it in Chromium at a laptop's size
  * and saves a PNG.
  * Usage: npx tsx test/dashboard/screenshot.ts [out.png] [--full] [--data DIR] [--width PX]

@@ -26,7 +26,7 @@ describe('mds doctor', () => {
     expect(result.stderr.trim()).toBe(
       'mds: SNOWFLAKE_ACCOUNT, SNOWFLAKE_USER, SNOWFLAKE_ROLE, SNOWFLAKE_WAREHOUSE, SNOWFLAKE_DATABASE, ' +
         'SNOWFLAKE_STAGE, SNOWFLAKE_SECRET_ARN: are not set, so the Snowflake warehouse is not configured. ' +
-        'Set them as described in the README, section "Warehouse and the Bronze loader" (one-time account setup: docs/snowflake-setup.sql)',
+        'Set them as described in docs/warehouse.md, section "Configuration" (one-time account setup: docs/snowflake-setup.sql)',
     );
   });
 

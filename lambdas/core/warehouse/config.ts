@@ -72,7 +72,7 @@ export function parseWarehouseConfig(input: unknown): WarehouseConfig {
   throw new ConfigError(
     setting,
     issue?.message ?? 'invalid',
-    'See the README, section "Warehouse and the Bronze loader" for the settings',
+    'See docs/warehouse.md, section "Configuration", for the settings',
   );
 }
 
@@ -92,7 +92,7 @@ export async function openWarehouse(config: WarehouseConfigInput | WarehouseConf
   }
 }
 
-/** The environment variables of each engine (documented in the README, section "Warehouse and the Bronze loader"). */
+/** The environment variables of each engine (documented in docs/warehouse.md, section "Configuration"). */
 export const SNOWFLAKE_ENV = {
   account: 'SNOWFLAKE_ACCOUNT',
   user: 'SNOWFLAKE_USER',
@@ -179,7 +179,7 @@ export function warehouseConfigFromEnv(
         throw new ConfigError(
           missing.join(', '),
           `${missing.length === 1 ? 'is' : 'are'} not set, so the Snowflake warehouse is not configured`,
-          'Set them as described in the README, section "Warehouse and the Bronze loader" (one-time account setup: docs/snowflake-setup.sql)',
+          'Set them as described in docs/warehouse.md, section "Configuration" (one-time account setup: docs/snowflake-setup.sql)',
         );
       }
       input = {
@@ -204,6 +204,6 @@ export function warehouseConfigFromEnv(
   throw new ConfigError(
     envNames[field] ?? `warehouse.${field}`,
     issue?.message ?? 'invalid',
-    'See the README, section "Warehouse and the Bronze loader"',
+    'See docs/warehouse.md, section "Configuration"',
   );
 }
