@@ -21,7 +21,11 @@ export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
     .description('Serve the listening dashboard over Gold on 127.0.0.1 (Ctrl+C stops it).')
-    .option('--port <port>', 'port to listen on (0 picks a free one)', String(LOCAL_DEFAULTS.dashboardPort))
+    .option(
+      '--port <port>',
+      'port on 127.0.0.1 to listen on (0 picks a free one; the log prints the URL)',
+      String(LOCAL_DEFAULTS.dashboardPort),
+    )
     .option('--data <dir>', 'local data directory holding warehouse.duckdb (default: .mds-data)')
     .action(async (opts: { port: string; data?: string }) => {
       const port = parsePort(opts.port);

@@ -116,20 +116,29 @@ export function registerDbt(program: Command): void {
     dbt
       .command(command)
       .description(
-        command === 'freshness'
+        (command === 'freshness'
           ? 'dbt source freshness: how long ago Bronze was last loaded, against the warn/error thresholds'
-          : `dbt ${command}${command === 'build' ? ': models and their tests in DAG order' : ''}`,
+          : `dbt ${command}${command === 'build' ? ': models and their tests in DAG order' : ''}`) +
+          '. Exit code 0 when everything passed, 1 when anything failed, 2 for bad flags',
       )
       .option(
         '-s, --select <selector...>',
-        'nodes: name, +name, name+, tag:x, path:models/marts, source:bronze',
+        'nodes: name, +name, name+, tag:x, path:models/marts, source:bronze, resource_type:model, ' +
+          'test_type:singular; several selectors are a union, commas intersect (a,b)',
       )
       .option('--full-refresh', 'rebuild incremental models from scratch')
       .option('--vars <yaml>', "project variables, e.g. '{silver_lookback_hours: 6}'")
       .option('--data <dir>', 'local data directory holding warehouse.duckdb', DEFAULT_DATA_DIR)
       .option('--project-dir <dir>', 'the dbt project', path.join(PROJECT_ROOT, 'dbt'))
-      .option('--target-dir <dir>', 'where run_results.json goes (default <project-dir>/target)')
-      .option('--runner <kind>', 'auto (dbt CLI when on PATH), embedded or dbt', 'auto')
+      .option(
+        '--target-dir <dir>',
+        'where run_results.json and compiled/ (the compiled SQL) go (default <project-dir>/target)',
+      )
+      .option(
+        '--runner <kind>',
+        'auto (the dbt CLI when on PATH, with dbt-duckdb; else embedded), embedded or dbt',
+        'auto',
+      )
       .action((flags: DbtFlags) => action(command, flags));
   }
 }

@@ -1,6 +1,6 @@
 /**
  * `mds doctor --target snowflake|postgres|duckdb`: checks a warehouse's setup and prints one line per
- * check. For Snowflake it needs the SNOWFLAKE_* settings (the README, section "Warehouse and the Bronze loader") and AWS credentials that
+ * check. For Snowflake it needs the SNOWFLAKE_* settings (docs/warehouse.md, section "Configuration") and AWS credentials that
  * can read the key secret; without them it fails naming every missing setting.
  */
 import { Command } from 'commander';
@@ -30,8 +30,14 @@ interface Check {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check a warehouse setup (Snowflake: account, key-pair login, schemas, tables, stage)')
-    .option('--target <kind>', `warehouse to check: ${TARGETS.join(', ')}`, 'duckdb')
+    .description(
+      'check a warehouse setup (Snowflake: account, key-pair login, schemas, tables, stage); one ok/FAIL line per check, exit 1 if any fails',
+    )
+    .option(
+      '--target <kind>',
+      `warehouse to check: ${TARGETS.join(', ')} (snowflake reads the SNOWFLAKE_* settings, postgres POSTGRES_URL)`,
+      'duckdb',
+    )
     .option('--data <dir>', 'local data directory (DuckDB target)', DEFAULT_DATA_DIR)
     .action(async (flags: { target: string; data: string }) => {
       if (!TARGETS.includes(flags.target as Target)) {

@@ -50,8 +50,10 @@ export function registerProduce(program: Command): void {
     .option('--duration <d>', 'how long to send at --rate, like 90s, 10m, 1h', (v) =>
       parseDuration(v, '--duration'),
     )
-    .option('--start <iso>', 'with --events: event-time window start (default --end minus 6h)', (v) =>
-      parseIsoDate(v, '--start'),
+    .option(
+      '--start <iso>',
+      'with --events: event-time window start, ISO-8601 or a date (default --end minus 6h)',
+      (v) => parseIsoDate(v, '--start'),
     )
     .option('--end <iso>', 'with --events: event-time window end (default: start of the current hour)', (v) =>
       parseIsoDate(v, '--end'),

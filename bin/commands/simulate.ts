@@ -69,14 +69,18 @@ export function addSimulationOptions(
     )
     .option(
       '--duration <d>',
-      'window length like 90s, 10m, 2h, ending at --end; events = rate x duration',
+      'window length like 90s, 10m, 2h or 1h30m, ending at --end; events = rate x duration',
       (v) => parseDuration(v, '--duration'),
     )
-    .option('--start <iso>', 'event-time window start (default: --end minus 6h)', (v) =>
-      parseIsoDate(v, '--start'),
+    .option(
+      '--start <iso>',
+      'event-time window start: ISO-8601 in UTC (Z) or with an offset, or a date (default: --end minus 6h)',
+      (v) => parseIsoDate(v, '--start'),
     )
-    .option('--end <iso>', 'event-time window end, exclusive (default: start of the current hour)', (v) =>
-      parseIsoDate(v, '--end'),
+    .option(
+      '--end <iso>',
+      'event-time window end, exclusive, in the same form (default: start of the current hour)',
+      (v) => parseIsoDate(v, '--end'),
     );
   return addPopulationOptions(command);
 }
@@ -119,7 +123,7 @@ export function registerSimulate(program: Command): void {
       'Write simulated listening events as NDJSON; the same --seed and flags give byte-identical output.',
     );
   addSimulationOptions(command)
-    .option('--out <file>', 'output file, or - for stdout', '-')
+    .option('--out <file>', 'output file, or - for stdout (which then carries only the NDJSON)', '-')
     .option('--json', 'print the summary on stderr as one JSON object instead of a table')
     .option('--quiet', 'print no summary')
     .addHelpText(
@@ -127,6 +131,8 @@ export function registerSimulate(program: Command): void {
       `
 Records come in send order (the Kafka timestamp); late ones and re-sent duplicates come after their event time.
 Invalid records are malformed JSON, miss a field, have a wrong type, an unknown enum value or an oversize field.
+The summary goes to stderr, with a progress bar for 200,000 records or more when stderr is a terminal.
+Bad input stops the command with a one-line message naming the flag and exit code 2, before anything is written.
 
 Examples:
   mds simulate --events 100000 --seed 7 --out events.ndjson
