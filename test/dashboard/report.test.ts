@@ -226,5 +226,17 @@ describe('static run report', () => {
     expect(await page.textContent('h1')).toContain('run-<script>alert(1)</script>');
     expect(await page.$$eval('script, img', (els) => els.length)).toBe(0);
     expect(await page.textContent('[data-section="dbt"]')).toContain('Binder Error: <x>');
+
+    // Act: names in Gold reach the charts' SVG text
+    const artist = '<img src=x onerror=alert(1)>';
+    const named = await openReport({
+      ...succeeded,
+      gold: { ...succeeded.gold!, topArtists: [{ artist_name: artist, plays: 5 }] },
+    });
+
+    // Assess
+    expect(named.errors).toEqual([]);
+    expect(categories(await drawn(named.page, 'topArtists'))).toEqual([artist]);
+    expect(await named.page.$$eval('script, img', (els) => els.length)).toBe(0);
   });
 });
