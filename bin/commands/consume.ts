@@ -15,7 +15,7 @@ import { kafkaChatter } from './cli-util.ts';
 import { localS3ClientConfig } from '../../lambdas/core/s3.ts';
 import { ESM_DEFAULTS, startEventSourceMapping } from '../../localstack/esm/index.ts';
 import { ESM_FAILURES_PREFIX, s3OnFailure } from '../../localstack/esm/on-failure.ts';
-import { DEFAULT_DATA_DIR, LOCAL_DEFAULTS, localPaths } from '../../localstack/paths.ts';
+import { DEFAULT_DATA_DIR, LOCAL_DEFAULTS, ensureDirectory, localPaths } from '../../localstack/paths.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 
 interface ConsumeFlags {
@@ -105,6 +105,7 @@ async function consume(flags: ConsumeFlags): Promise<void> {
     s3 = new S3Client(localS3ClientConfig(flags.s3Endpoint));
     await ensureBucket(s3, flags.bucket);
   } else {
+    await ensureDirectory(localPaths(flags.dataDir).root, '--data-dir');
     local = await startLocalS3({
       directory: localPaths(flags.dataDir).s3,
       port: s3Port,

@@ -152,6 +152,16 @@ describe('--data under /proc', () => {
   });
 });
 
+describe('mds consume --data-dir under /proc', () => {
+  it('a clear error naming the flag, no hang', async () => {
+    await refused(
+      ['consume', '--until-drained', '--s3-port', '0', '--data-dir', '/proc/mds-no-such-dir/data'],
+      2,
+      /^mds: --data-dir \/proc\/mds-no-such-dir\/data: cannot create it: \/proc does not take new directories/,
+    );
+  });
+});
+
 describe('assertPlannableWindow', () => {
   const now = new Date('2026-11-23T12:34:00Z');
   const names = { start: '--start', end: '--end' };

@@ -108,10 +108,10 @@ describe('a lock naming pid 1, which is alive here but is not an mds process', (
 });
 
 describe('a lock held by a live mds process', () => {
-  async function holder(dir: string): Promise<ChildProcess> {
+  async function holder(dir: string, mode = ''): Promise<ChildProcess> {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/faults/hold-lock.ts'), dir],
+      ['--import', 'tsx', path.join(PROJECT_ROOT, 'test/faults/hold-lock.ts'), dir, mode],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     children.push(child);
@@ -157,6 +157,16 @@ describe('a lock held by a live mds process', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.stdin!.end();
     expect(await exited).toBe(0);
+    await expect(stat(lockPath(dir))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('is removed when the holder ends on an uncaught error', async () => {
+    const dir = await dataDir();
+    const child = await holder(dir, 'crash');
+    expect((await stat(lockPath(dir))).isFile()).toBe(true);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin!.end();
+    expect(await exited).toBe(1);
     await expect(stat(lockPath(dir))).rejects.toThrow(/ENOENT/);
   });
 });
