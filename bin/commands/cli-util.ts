@@ -7,6 +7,7 @@ import { open } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import cliProgress from 'cli-progress';
 import { UsageError, errorMessage } from '../../lambdas/core/errors.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 
 /** An integer >= `min` (default 0); rejects "1.5", "1e3", "", "12abc". */
 export function parseInteger(value: string, flag: string, min = 0): number {
@@ -62,8 +63,8 @@ const DURATION_UNITS: Readonly<Record<string, number>> = {
   ms: 1,
   s: 1000,
   m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
+  h: HOUR_MS,
+  d: 24 * HOUR_MS,
 };
 
 /** A duration like `90s`, `10m`, `2h`, `1d`, `500ms` or `1h30m`, in milliseconds (> 0). */
@@ -77,10 +78,11 @@ export function parseDuration(value: string, flag: string): number {
   return Math.round(ms);
 }
 
-/** The start of the UTC hour containing `date`. */
-export function startOfHour(date: Date): Date {
-  return new Date(Math.floor(date.getTime() / 3_600_000) * 3_600_000);
-}
+/**
+ * @deprecated The start of the UTC hour is `floorHour` (lambdas/core/window.ts); this name stays only until
+ * bin/commands/local.ts imports that.
+ */
+export { floorHour as startOfHour } from '../../lambdas/core/window.ts';
 
 export interface Progress {
   increment(by: number): void;

@@ -19,11 +19,11 @@ import {
   parseIsoDate,
   parseNumber,
   printSummary,
-  startOfHour,
 } from './cli-util.ts';
+import { floorHour, HOUR_MS } from '../../lambdas/core/window.ts';
 
 const DEFAULT_EVENTS = 10_000;
-const DEFAULT_WINDOW_MS = 6 * 3_600_000;
+const DEFAULT_WINDOW_MS = 6 * HOUR_MS;
 
 interface ProduceFlags extends SimulationFlags {
   readonly brokers: string;
@@ -98,7 +98,7 @@ function plan(
     const events = Math.round((flags.rate * flags.duration) / 1000);
     return { events, start: now, end: new Date(now.getTime() + flags.duration), rate: flags.rate };
   }
-  const end = flags.end ?? startOfHour(now);
+  const end = flags.end ?? floorHour(now);
   const start = flags.start ?? new Date(end.getTime() - DEFAULT_WINDOW_MS);
   if (start.getTime() >= end.getTime()) {
     throw new UsageError(`--end ${end.toISOString()} is not after --start ${start.toISOString()}`);

@@ -20,11 +20,11 @@ import {
   parseNumber,
   printSummary,
   progressBar,
-  startOfHour,
 } from './cli-util.ts';
+import { floorHour, HOUR_MS } from '../../lambdas/core/window.ts';
 
 const DEFAULT_EVENTS = 10_000;
-const DEFAULT_WINDOW_MS = 6 * 3_600_000;
+const DEFAULT_WINDOW_MS = 6 * HOUR_MS;
 /** Below this many events a run takes well under a second: no progress bar. */
 const PROGRESS_MIN_EVENTS = 200_000;
 const PROGRESS_STEP = 10_000;
@@ -168,7 +168,7 @@ export function resolveSimulation(
       );
     }
   }
-  const end = flags.end ?? startOfHour(now);
+  const end = flags.end ?? floorHour(now);
   const start = flags.start ?? new Date(end.getTime() - (flags.duration ?? DEFAULT_WINDOW_MS));
   if (start.getTime() >= end.getTime()) {
     throw new UsageError(`--end ${end.toISOString()} is not after --start ${start.toISOString()}`);

@@ -25,6 +25,7 @@ import {
   hourPartition,
 } from '../core/bronze.ts';
 import { UsageError } from '../core/errors.ts';
+import { HOUR_MS } from '../core/window.ts';
 import { getObjectBytes, headObject, listObjects, type ObjectSummary } from '../core/s3.ts';
 import {
   LoadConflictError,
@@ -95,7 +96,6 @@ export interface LoadDeps {
 }
 
 export const DEFAULT_LOOKBACK_HOURS = 48;
-const HOUR_MS = 3_600_000;
 const MAX_CONFLICT_RETRIES = 5;
 /** Errors listed in a result; the Step Functions payload limit is 256 KB. The manifest keeps the rest. */
 export const MAX_REPORTED_ERRORS = 200;

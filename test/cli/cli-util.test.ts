@@ -4,6 +4,7 @@ import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../lambdas/core/errors.ts';
+import { floorHour } from '../../lambdas/core/window.ts';
 import {
   LineWriter,
   formatTable,
@@ -14,7 +15,6 @@ import {
   parseIsoDate,
   parseNumber,
   progressBar,
-  startOfHour,
 } from '../../bin/commands/cli-util.ts';
 
 let dir: string;
@@ -90,8 +90,8 @@ describe('flag parsers', () => {
     }
   });
 
-  it('finds the start of the UTC hour', () => {
-    expect(startOfHour(new Date('2026-11-23T08:59:59.999Z')).toISOString()).toBe('2026-11-23T08:00:00.000Z');
+  it('finds the start of the UTC hour (the default END of simulate and produce)', () => {
+    expect(floorHour(new Date('2026-11-23T08:59:59.999Z')).toISOString()).toBe('2026-11-23T08:00:00.000Z');
   });
 });
 

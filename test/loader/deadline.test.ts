@@ -21,12 +21,12 @@ import { bronzeKey, hourPartition } from '../../lambdas/core/bronze.ts';
 import { localS3ClientConfig, putObjectBytes } from '../../lambdas/core/s3.ts';
 import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { TOPIC, bronzeRows, putBronze, records, type PutObject } from './bronze-fixtures.ts';
 import { loadInSteps } from './continuation.ts';
 
 const BUCKET = 'bronze-deadline';
-const HOUR_MS = 3_600_000;
 let dir: string;
 let s3server: LocalS3;
 let s3: S3Client;

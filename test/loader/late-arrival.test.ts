@@ -14,13 +14,13 @@ import { arrivalKey, hourPartition } from '../../lambdas/core/bronze.ts';
 import { listAllObjects, putObjectBytes } from '../../lambdas/core/s3.ts';
 import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { bronzeRows, expectedRows, putBronze, records, type PutObject } from './bronze-fixtures.ts';
 import { loadInSteps } from './continuation.ts';
 import { mskBatch } from '../helpers/msk-batch.ts';
 
 const BUCKET = 'bronze-late';
-const HOUR_MS = 3_600_000;
 let dir: string;
 let server: LocalS3;
 let s3: S3Client;

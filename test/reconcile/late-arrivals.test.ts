@@ -17,9 +17,9 @@ import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/wa
 import { runDbt } from '../../localstack/dbt/index.ts';
 import { mskBatch } from '../helpers/msk-batch.ts';
 import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 
-const HOUR_MS = 3_600_000;
 const WINDOW = { start: '2032-02-02T10:00:00.000Z', end: '2032-02-02T11:00:00.000Z' };
 /** The consumer lands, during the window, events of an hour five days earlier. */
 const LANDED = Date.parse('2032-02-02T10:40:00Z');

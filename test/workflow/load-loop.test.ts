@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze, type LoadRequest, type LoadResult } from '../../lambdas/loader/load.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { executeLocally, type LocalTask } from '../../localstack/workflow/executor.ts';
 import { synthesizeLocalWorkflow } from '../../localstack/workflow/definition.ts';
@@ -18,7 +19,6 @@ import { STATE } from '../../stepfunctions/workflow.ts';
 import { bronzeRows, expectedRows, putBronze, records, type PutObject } from '../loader/bronze-fixtures.ts';
 
 const BUCKET = 'bronze-loop';
-const HOUR_MS = 3_600_000;
 let dir: string;
 let s3server: LocalS3;
 let s3: S3Client;
