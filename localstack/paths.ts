@@ -4,10 +4,10 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError } from '../lambdas/core/errors.ts';
+import { PROJECT_ROOT } from '../lib/constructs/project.ts';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export { PROJECT_ROOT };
 export const DEFAULT_DATA_DIR = path.join(PROJECT_ROOT, '.mds-data');
 
 export const LOCAL_DEFAULTS = {
