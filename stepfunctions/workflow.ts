@@ -24,6 +24,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { RUNS_PREFIX } from '../lambdas/core/bronze.ts';
+import type { RunSummary } from '../lambdas/core/run-summary.ts';
 
 /** State names: the local runner maps Task states to local handlers by these names; keep them stable. */
 export const STATE = {
@@ -85,16 +86,6 @@ export interface WorkflowProps {
   readonly reconcile: lambda.IFunction;
   readonly publisher: lambda.IFunction;
   readonly dbt: DbtTask;
-}
-
-/** What PublishSummary and RecordFailure send the publisher. */
-export interface PublisherEvent {
-  readonly status: 'SUCCEEDED' | 'FAILED';
-  readonly executionName: string;
-  /** ISO-8601 start of the execution. */
-  readonly startedAt: string;
-  /** The whole workflow state: input, plan?, load?, dbt?, reconcile?, failure? ({Error, Cause}). */
-  readonly run: Record<string, unknown>;
 }
 
 /** The workflow's definition, from the task constructs passed in (so the stack and the tests share it). */
@@ -265,7 +256,12 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
   return plan.next(startLoad).next(load).next(loadComplete);
 }
 
-function publisherPayload(status: PublisherEvent['status']): sfn.TaskInput {
+/**
+ * What PublishSummary and RecordFailure send the publisher: its PublisherEvent (lambdas/publisher/publish.ts),
+ * with the whole workflow state as `run`. test/stepfunctions/workflow.test.ts feeds what the states send to the
+ * publisher's publishRequestFromEvent.
+ */
+function publisherPayload(status: RunSummary['status']): sfn.TaskInput {
   return sfn.TaskInput.fromObject({
     status,
     executionName: sfn.JsonPath.executionName,
