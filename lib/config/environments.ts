@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../../lambdas/core/errors.ts';
+import { SnowflakeSettingsSchema } from '../../lambdas/core/warehouse/config.ts';
 
 export const ENVIRONMENT_NAMES = ['dev', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
@@ -169,13 +170,8 @@ export const environmentConfigSchema = z.strictObject({
   }),
   warehouse: z.strictObject({
     kind: z.literal('snowflake'),
-    account: z.string().min(1, { message: "must name the Snowflake account, e.g. 'xy12345.eu-west-1'" }),
-    user: z.string().min(1, { message: 'must name the Snowflake user' }),
-    role: z.string().min(1, { message: 'must name the Snowflake role' }),
-    warehouse: z.string().min(1, { message: 'must name the Snowflake warehouse' }),
-    database: z.string().min(1, { message: 'must name the Snowflake database' }),
-    schema: z.string().min(1, { message: 'must name the Snowflake schema of the Bronze tables' }),
-    stage: z.string().min(1, { message: 'must name the external stage over the Bronze bucket' }),
+    // account, user, role, warehouse, database, schema, stage: validated as the functions validate them.
+    ...SnowflakeSettingsSchema.shape,
     /**
      * The principal Snowflake's storage integration assumes the role with: STORAGE_AWS_IAM_USER_ARN and
      * STORAGE_AWS_EXTERNAL_ID from `DESC INTEGRATION`. Until they are known, the role trusts this account.

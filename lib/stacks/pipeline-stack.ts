@@ -19,18 +19,16 @@ import { reconcileEnv } from '../../lambdas/reconcile/env.ts';
 import {
   snowflakeConnectionEnvironment,
   snowflakeFunctionEnvironment,
-  type SnowflakeSettings as SnowflakeConnectionSettings,
 } from '../../lambdas/core/warehouse/config.ts';
+import type { EnvironmentConfig } from '../config/environments.ts';
 import { buildWorkflow, longestRun } from '../../stepfunctions/workflow.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { DbtTask } from '../constructs/dbt-task.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
 import { SnowflakeIntegrationRole } from '../constructs/snowflake-integration-role.ts';
 
-/** The warehouse settings, and the storage integration's trust (lib/config: `warehouse`). */
-export interface SnowflakeSettings extends SnowflakeConnectionSettings {
-  readonly storageIntegration: { readonly principalArn?: string; readonly externalId: string };
-}
+/** The warehouse settings, and the storage integration's trust: an environment's `warehouse` (lib/config). */
+export type SnowflakeSettings = EnvironmentConfig['warehouse'];
 
 export interface PipelineStackProps extends StackProps {
   readonly vpc: ec2.IVpc;

@@ -83,6 +83,12 @@ describe('loadConfig', () => {
     [{ alarmEmail: 'ops' }, 'alarmEmail', 'must be an e-mail address'],
     [{ shedule: {} }, 'shedule', 'is not a known setting'],
     [{ schedule: { enabled: 'yes' } }, 'schedule.enabled', 'expected boolean'],
+    // The Snowflake settings are checked as the functions check them (lambdas/core/warehouse/config.ts), so a
+    // value the Loader would refuse at its first run stops synth instead.
+    [{ warehouse: { account: 'my account' } }, 'warehouse.account', 'must be an account identifier'],
+    [{ warehouse: { role: 'MDS DEV' } }, 'warehouse.role', 'must be a plain SQL identifier'],
+    [{ warehouse: { schema: 'bronze-tables' } }, 'warehouse.schema', 'must be a plain SQL identifier'],
+    [{ warehouse: { stage: 'BRONZE.STAGE.X' } }, 'warehouse.stage', 'must be NAME or SCHEMA.NAME'],
   ])('rejects %j naming %s', (overrides, setting, problem) => {
     // Act
     const err = errorFor(overrides);

@@ -234,7 +234,11 @@ describe('mds snowflake setup-sql', () => {
     ]);
     expectUsageError(unknown, /^mds: --env: "staging" is not an environment; use --env dev or --env prod$/);
     expectUsageError(notJson, /^mds: --overrides: is not valid JSON; pass an object such as /);
-    expectUsageError(badRole, /^mds: warehouse\.role: "MDS-DEV" is not a plain SQL identifier\. /);
+    // lib/config checks the Snowflake settings as the functions do (lambdas/core/warehouse/config.ts).
+    expectUsageError(
+      badRole,
+      /^mds: warehouse\.role: "MDS-DEV" must be a plain SQL identifier .*\. Fix it in lib\/config or in the context key mds:dev\.$/,
+    );
     expectUsageError(badBucket, /^mds: --bucket: "Not_A_Bucket" is not an S3 bucket name/);
     expectUsageError(badArn, /^mds: --integration-role-arn: "role\/x" is not an IAM role ARN/);
     expectUsageError(badSize, /^mds: --warehouse-size: "HUGE" is not one of XSMALL, SMALL, /);

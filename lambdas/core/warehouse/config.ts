@@ -34,16 +34,31 @@ export const PostgresConfigSchema = z
     path: ['connectionString'],
   });
 
-export const SnowflakeConfigSchema = z.object({
-  kind: z.literal('snowflake'),
-  account: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be an account identifier such as myorg-myaccount'),
-  user: z.string().min(1),
+/**
+ * The Snowflake settings a stack has, the one source of truth for both places they are written: an environment's
+ * `warehouse` in lib/config is these plus the storage integration's trust, and a function's connection
+ * (SnowflakeConfigSchema, from the SNOWFLAKE_* variables) is these less `schema`, which qualifies the stage.
+ */
+export const SnowflakeSettingsSchema = z.object({
+  account: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'must be an account identifier such as myorg-myaccount or xy12345.eu-west-1'),
+  user: z.string().min(1, 'must name the Snowflake user'),
   role: identifier,
   warehouse: identifier,
   database: identifier,
+  /** The schema of the Bronze tables, and of an unqualified stage. */
+  schema: identifier,
   stage: z
     .string()
     .regex(/^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)?$/, 'must be NAME or SCHEMA.NAME'),
+});
+
+export type SnowflakeSettings = z.infer<typeof SnowflakeSettingsSchema>;
+
+export const SnowflakeConfigSchema = z.object({
+  kind: z.literal('snowflake'),
+  ...SnowflakeSettingsSchema.omit({ schema: true }).shape,
   stagePrefix: z
     .string()
     .regex(/^[A-Za-z0-9=_.-]+(\/[A-Za-z0-9=_.-]+)*\/$/)
@@ -102,17 +117,6 @@ export const SNOWFLAKE_ENV = {
   stage: 'SNOWFLAKE_STAGE',
   privateKeySecretArn: 'SNOWFLAKE_SECRET_ARN',
 } as const;
-
-/** The Snowflake settings a stack has (lib/config: `warehouse`). */
-export interface SnowflakeSettings {
-  readonly account: string;
-  readonly user: string;
-  readonly role: string;
-  readonly warehouse: string;
-  readonly database: string;
-  readonly schema: string;
-  readonly stage: string;
-}
 
 /**
  * The connection variables, named as `warehouseConfigFromEnv` reads them (SNOWFLAKE_ENV): for the dbt
