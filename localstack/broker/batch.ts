@@ -9,6 +9,7 @@
  *   21 attributes int16 | 23 lastOffsetDelta int32 | 27 baseTimestamp int64 | 35 maxTimestamp int64
  *   43 producerId int64 | 51 producerEpoch int16 | 53 baseSequence int32 | 57 recordCount int32 | 61 records
  */
+import { MdsError } from '../../lambdas/core/errors.ts';
 import { CODEC_NAMES, Codec, decompress, DecompressionError } from './codecs.ts';
 import { ErrorCode } from './protocol.ts';
 
@@ -26,7 +27,7 @@ const CODEC_MASK = 0x07;
 const CONTROL_FLAG = 0x20;
 
 /** A batch refused at produce: the Kafka error code for the response and the reason for the broker log. */
-export class RecordsError extends Error {
+export class RecordsError extends MdsError {
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -185,7 +186,12 @@ function hex(n: number): string {
   return `0x${n.toString(16).padStart(8, '0')}`;
 }
 
-class Truncated extends Error {}
+/** A record that runs past the end of its batch; the caller names the record. */
+class Truncated extends MdsError {
+  constructor() {
+    super('a record runs past the end of its batch');
+  }
+}
 
 /** Reads a zigzag varint (at most 5 bytes); returns [value, next position]. */
 function varint(buf: Buffer, at: number, end: number): [number, number] {

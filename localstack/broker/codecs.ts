@@ -7,6 +7,7 @@
 import { decompress as zstdDecompress } from 'fzstd';
 import lz4 from 'lz4js';
 import snappy from 'snappyjs';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import zlib from 'node:zlib';
 
 export const Codec = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
@@ -26,7 +27,7 @@ export const CODEC_NAMES: Readonly<Record<number, string>> = {
 export const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 /** Thrown when compressed bytes do not decode; the message says why. */
-export class DecompressionError extends Error {}
+export class DecompressionError extends MdsError {}
 
 /** The header the Java client (xerial snappy-java) writes before its snappy blocks. */
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);

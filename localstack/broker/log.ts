@@ -16,6 +16,7 @@ import {
 } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { MdsError } from '../../lambdas/core/errors.ts';
 import {
   BATCH_HEADER,
   LAST_OFFSET_DELTA_OFFSET,
@@ -31,7 +32,7 @@ import { ErrorCode } from './protocol.ts';
 /** Kafka's legal topic names; they are also safe directory names. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
 
-export class StorageError extends Error {
+export class StorageError extends MdsError {
   constructor(
     readonly code: number,
     message = `storage error ${code}`,

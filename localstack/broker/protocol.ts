@@ -3,9 +3,10 @@
  * Only the classic (non-flexible) encodings are needed: the broker advertises no flexible versions,
  * so every request it parses uses request header v1 and int16/int32 length prefixes.
  */
+import { MdsError } from '../../lambdas/core/errors.ts';
 
 /** Thrown when a request does not parse; the connection that sent it is closed. */
-export class ProtocolError extends Error {}
+export class ProtocolError extends MdsError {}
 
 export const ApiKey = {
   Produce: 0,

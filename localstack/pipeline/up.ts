@@ -414,9 +414,7 @@ function produceInWorker(
   });
 }
 
-export class PipelineRunError extends Error {
-  override name = 'PipelineRunError';
-}
+export class PipelineRunError extends MdsError {}
 
 function eventsOf(sim: SimulationSummary, landed: number, quarantined: number): PipelineReport['events'] {
   return {
