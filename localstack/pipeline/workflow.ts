@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { renderRunReport } from '../../dashboard/report.ts';
+import { renderRunReport } from '../../lambdas/core/report.ts';
 import { RUNS_PREFIX } from '../../lambdas/core/bronze.ts';
 import { getObjectBytes, putObjectBytes } from '../../lambdas/core/s3.ts';
 import type { RunSummary, RunWindow } from '../../lambdas/core/run-summary.ts';
