@@ -7,6 +7,7 @@
  */
 import crypto from 'node:crypto';
 import net from 'node:net';
+import type http from 'node:http';
 import S3rver from 's3rver';
 import { S3Client } from '@aws-sdk/client-s3';
 import { localS3ClientConfig } from '../lambdas/core/s3.ts';
@@ -47,7 +48,14 @@ export async function startLocalS3(options: LocalS3Options): Promise<LocalS3> {
     endpoint,
     port: address.port,
     client: () => new S3Client(localS3ClientConfig(endpoint)),
-    close: () => server.close() as Promise<void>,
+    // Closing waits for every connection to end; one whose request never finishes (a PUT that met a full
+    // disk) would hold it for ever, with nothing left to keep the process alive. The server is stopping:
+    // end them all.
+    close: async () => {
+      const closed = server.close() as Promise<void>;
+      (server as unknown as { httpServer: http.Server }).httpServer.closeAllConnections();
+      await closed;
+    },
   };
 }
 
