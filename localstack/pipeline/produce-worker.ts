@@ -24,7 +24,14 @@ export type ProduceWorkerMessage =
 
 const input = workerData as ProduceWorkerInput;
 const post = (m: ProduceWorkerMessage) => parentPort?.postMessage(m);
-const kafka = createKafka({ brokers: [input.bootstrap], clientId: 'mds-local-producer' });
+// A failed produce reaches the parent as one message, which `local up` reports on one line; kafkajs's own
+// retry lines before it (one per attempt) are shown only with MDS_DEBUG, as the CLI's are.
+const quiet = { warn: () => undefined, error: () => undefined };
+const kafka = createKafka({
+  brokers: [input.bootstrap],
+  clientId: 'mds-local-producer',
+  ...(process.env.MDS_DEBUG ? {} : { logger: quiet }),
+});
 const producer = createProducer(kafka);
 try {
   await producer.connect();
