@@ -387,11 +387,13 @@ function transitionLine(e: HistoryEvent): string | undefined {
   return undefined;
 }
 
-function renderReport(r: PipelineReport): string {
-  const checks = r.reconciliation.checks.map(
-    (c) =>
-      `  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.expected.toLocaleString('en-US')} vs ${c.actual.toLocaleString('en-US')}`,
-  );
+/** The summary `local up` prints: counts, then each check (what differs under a failed one), then Gold. */
+export function renderReport(r: PipelineReport): string {
+  const checks = r.reconciliation.checks.flatMap((c) => {
+    if (c.skipped !== undefined) return [`  – ${c.name}: skipped: ${c.skipped}`];
+    const line = `  ${c.ok ? '✔' : '✖'} ${c.name}: ${c.expected.toLocaleString('en-US')} vs ${c.actual.toLocaleString('en-US')}`;
+    return !c.ok && c.detail ? [line, `      ${c.detail}`] : [line];
+  });
   return [
     `pipeline ${r.window.start} .. ${r.window.end} (seed ${r.seed})`,
     formatTable([
