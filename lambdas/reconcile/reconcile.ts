@@ -225,39 +225,63 @@ export const silverEventsCheck: ReconcileCheckDefinition = {
     const { warehouse } = ctx.deps;
     const params = [...ctx.windowParams];
     const top = DETAIL_LIMIT;
-    const [bronzeDistinct] = await warehouse.query<{ n: number }>(
-      `select count(distinct event_id) as n from bronze.listening_events where ${IN_WINDOW('event_timestamp')}`,
+    // One pass over both sides: how many ids are missing, extra or doubled. The ids themselves are read
+    // only when some are, so a clean run pays for one aggregate query.
+    const [counts] = await warehouse.query<{
+      bronze_ids: number;
+      silver_rows: number | null;
+      missing: number | null;
+      extra: number | null;
+      doubled: number | null;
+    }>(
+      `select count(b.event_id) as bronze_ids, sum(s.n) as silver_rows,
+              sum(case when s.n is null then 1 else 0 end) as missing,
+              sum(case when b.event_id is null then 1 else 0 end) as extra,
+              sum(case when s.n > 1 then 1 else 0 end) as doubled
+         from (select distinct event_id from bronze.listening_events
+                where ${IN_WINDOW('event_timestamp')} and event_id is not null) b
+         full outer join (select event_id, count(*) as n from silver.stg_spotify__events
+                           where ${IN_WINDOW('event_timestamp')} group by event_id) s
+           on s.event_id = b.event_id`,
       params,
     );
-    const [silver] = await warehouse.query<{ n: number }>(
-      `select count(*) as n from silver.stg_spotify__events where ${IN_WINDOW('event_timestamp')}`,
-      params,
-    );
-    const missing = await warehouse.query<{ event_id: string; total: number }>(
-      `select event_id, count(*) over () as total from (
-         select distinct b.event_id from bronze.listening_events b
-          where ${IN_WINDOW('b.event_timestamp')} and b.event_id is not null
-            and not exists (select 1 from silver.stg_spotify__events s
-                             where s.event_id = b.event_id and ${IN_WINDOW('s.event_timestamp')})
-       ) x order by event_id limit ${top}`,
-      params,
-    );
-    const extra = await warehouse.query<{ event_id: string | null; total: number }>(
-      `select event_id, count(*) over () as total from (
-         select distinct s.event_id from silver.stg_spotify__events s
-          where ${IN_WINDOW('s.event_timestamp')}
-            and not exists (select 1 from bronze.listening_events b
-                             where b.event_id = s.event_id and ${IN_WINDOW('b.event_timestamp')})
-       ) x order by event_id limit ${top}`,
-      params,
-    );
-    const doubled = await warehouse.query<{ event_id: string | null; n: number; total: number }>(
-      `select event_id, n, count(*) over () as total from (
-         select event_id, count(*) as n from silver.stg_spotify__events
-          where ${IN_WINDOW('event_timestamp')} group by event_id having count(*) > 1
-       ) x order by event_id limit ${top}`,
-      params,
-    );
+    const flagged = {
+      missing: Number(counts?.missing ?? 0),
+      extra: Number(counts?.extra ?? 0),
+      doubled: Number(counts?.doubled ?? 0),
+    };
+    const none: { event_id: string | null; n: number; total: number }[] = [];
+    const missing = flagged.missing
+      ? await warehouse.query<{ event_id: string; total: number }>(
+          `select event_id, count(*) over () as total from (
+             select distinct b.event_id from bronze.listening_events b
+              where ${IN_WINDOW('b.event_timestamp')} and b.event_id is not null
+                and not exists (select 1 from silver.stg_spotify__events s
+                                 where s.event_id = b.event_id and ${IN_WINDOW('s.event_timestamp')})
+           ) x order by event_id limit ${top}`,
+          params,
+        )
+      : none;
+    const extra = flagged.extra
+      ? await warehouse.query<{ event_id: string | null; total: number }>(
+          `select event_id, count(*) over () as total from (
+             select distinct s.event_id from silver.stg_spotify__events s
+              where ${IN_WINDOW('s.event_timestamp')}
+                and not exists (select 1 from bronze.listening_events b
+                                 where b.event_id = s.event_id and ${IN_WINDOW('b.event_timestamp')})
+           ) x order by event_id limit ${top}`,
+          params,
+        )
+      : none;
+    const doubled = flagged.doubled
+      ? await warehouse.query<{ event_id: string | null; n: number; total: number }>(
+          `select event_id, n, count(*) over () as total from (
+             select event_id, count(*) as n from silver.stg_spotify__events
+              where ${IN_WINDOW('event_timestamp')} group by event_id having count(*) > 1
+           ) x order by event_id limit ${top}`,
+          params,
+        )
+      : none;
     const total = (rows: readonly { total: number }[]) => Number(rows[0]?.total ?? 0);
     const parts: string[] = [];
     if (total(missing)) {
@@ -270,12 +294,11 @@ export const silverEventsCheck: ReconcileCheckDefinition = {
       const ids = doubled.map((r) => `${r.event_id} (${Number(r.n)} times)`).join(', ');
       parts.push(`${total(doubled)} more than once in silver: ${ids}`);
     }
-    return result(
-      this.name,
-      Number(bronzeDistinct?.n ?? 0),
-      Number(silver?.n ?? 0),
-      parts.length === 0,
-      () => `${parts.join('; ')} (the first ${DETAIL_LIMIT} of each, by id)`,
+    const ok = parts.length === 0 && flagged.missing + flagged.extra + flagged.doubled === 0;
+    return result(this.name, Number(counts?.bronze_ids ?? 0), Number(counts?.silver_rows ?? 0), ok, () =>
+      parts.length > 0
+        ? `${parts.join('; ')} (the first ${DETAIL_LIMIT} of each, by id)`
+        : `${flagged.missing} missing from silver, ${flagged.extra} not in bronze, ${flagged.doubled} more than once`,
     );
   },
 };
