@@ -4,6 +4,7 @@
  * Every function takes the warehouse as an argument and returns plain rows with numbers as numbers.
  */
 import { MAX_ID_LENGTH } from '../lambdas/core/contract.ts';
+import { MdsError } from '../lambdas/core/errors.ts';
 import type { GoldWarehouse } from './warehouse.ts';
 
 /** The Gold tables the page reads; all of them exist once dbt has built the marts. */
@@ -31,19 +32,11 @@ export const MIN_PLAYS_FOR_SKIP_RATE = 5;
 
 export type Row = Record<string, unknown>;
 
-export class InputError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'InputError';
-  }
-}
+/** A request the API refuses (HTTP 400). */
+export class InputError extends MdsError {}
 
-export class NotFoundError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'NotFoundError';
-  }
-}
+/** A request for something Gold does not hold (HTTP 404). */
+export class NotFoundError extends MdsError {}
 
 export interface DateRange {
   /** Inclusive first day, 'YYYY-MM-DD' (UTC). */

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, TransientError, errorMessage } from '../lambdas/core/errors.ts';
+import { ConfigError, MdsError, TransientError, errorMessage } from '../lambdas/core/errors.ts';
 import {
   InputError,
   NotFoundError,
@@ -78,7 +78,7 @@ const SECURITY_HEADERS = {
 /** How many users the Wrapped picker lists. */
 const USER_LIST_LIMIT = 50;
 
-class HttpError extends Error {
+class HttpError extends MdsError {
   constructor(
     readonly status: number,
     readonly kind: string,
