@@ -78,12 +78,6 @@ export function parseDuration(value: string, flag: string): number {
   return Math.round(ms);
 }
 
-/**
- * @deprecated The start of the UTC hour is `floorHour` (lambdas/core/window.ts); this name stays only until
- * bin/commands/local.ts imports that.
- */
-export { floorHour as startOfHour } from '../../lambdas/core/window.ts';
-
 export interface Progress {
   increment(by: number): void;
   stop(): void;

@@ -4,6 +4,7 @@
  * planner's own validation, not a copy of its rules) and the dashboard port.
  */
 import { UsageError, ValidationError } from '../../lambdas/core/errors.ts';
+import type { RunWindow } from '../../lambdas/core/run-summary.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
 import { assertPortFree } from '../../localstack/s3-server.ts';
 
@@ -16,22 +17,22 @@ export interface WindowNames {
 }
 
 /**
- * Refuses a window PlanWindow would refuse: off the hour, not after its start, in the future (which, on whole
+ * The window as PlanWindow plans it, or its refusal: not an instant with a zone (given as text), off the hour, not after its start, in the future (which, on whole
  * hours, includes one ending inside the current hour), or longer than `maxWindowDays`. The planner's message
  * is kept, with its field names replaced by the flags the user typed.
  */
 export function assertPlannableWindow(
-  window: { readonly start: Date; readonly end: Date },
+  window: { readonly start: Date | string; readonly end: Date | string },
   now: Date,
   names: WindowNames,
   maxWindowDays = Number.POSITIVE_INFINITY,
-): void {
+): RunWindow {
+  const text = (t: Date | string) => (typeof t === 'string' ? t : t.toISOString());
   try {
-    planWindow(
-      { input: { window: { start: window.start.toISOString(), end: window.end.toISOString() } } },
-      now,
-      { maxWindowDays, lookbackHours: 0 },
-    );
+    return planWindow({ input: { window: { start: text(window.start), end: text(window.end) } } }, now, {
+      maxWindowDays,
+      lookbackHours: 0,
+    }).window;
   } catch (err) {
     if (!(err instanceof ValidationError)) throw err;
     const message = err.message

@@ -1,6 +1,6 @@
 /** What `mds local up` prints for its reconciliation: a failed check says what differs, a skipped one why. */
 import { describe, expect, it } from 'vitest';
-import { renderReport } from '../../bin/commands/local.ts';
+import { renderReport } from '../../bin/commands/local/render-report.ts';
 import type { LocalCheck, PipelineReport } from '../../localstack/pipeline/up.ts';
 
 function report(checks: LocalCheck[]): PipelineReport {

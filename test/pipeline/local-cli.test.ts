@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireLock } from '../../localstack/state.ts';
-import { parseWindow } from '../../bin/commands/local.ts';
+import { parseWindow } from '../../bin/commands/local/window.ts';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
 
 const mds = (args: string[]) =>
@@ -32,7 +32,7 @@ describe('mds run --window', () => {
     });
   });
   it.each([
-    ['2026-11-23T10:00:00Z/2026-11-23T08:00:00Z', /END .* is not after START/],
+    ['2026-11-23T10:00:00Z/2026-11-23T08:00:00Z', /^--window: END \S+ must be after START \S+\./],
     ['2026-11-23T10:00:00Z/2026-11-23T14:00:00Z', /in the future/],
     ['2026-11-23T10:30:00Z/2026-11-23T11:00:00Z', /not on an hour boundary/],
     ['2026-11-23T10:00:00/2026-11-23T11:00:00Z', /with a zone/],

@@ -1,0 +1,103 @@
+/**
+ * What `mds local up` does after its summary without --once: serves the dashboard, keeps the broker, S3 server
+ * and event source mapping running, and runs the workflow when the environment's schedule fires, until Ctrl-C.
+ */
+import type { LocalServices } from '../../../localstack/pipeline/services.ts';
+import type { Lock } from '../../../localstack/state.ts';
+import type { WorkflowSchedule } from '../../../localstack/workflow/schedule.ts';
+import { planWindow } from '../../../lambdas/planner/plan.ts';
+
+/** The window a run started at `scheduledTime` covers: the planner's, the hour before. */
+export function scheduledWindow(scheduledTime: Date): { start: string; end: string } {
+  return planWindow({ input: { scheduledTime: scheduledTime.toISOString() } }, scheduledTime, {
+    maxWindowDays: 1,
+    lookbackHours: 0,
+  }).window;
+}
+
+/** "next at <time>, for the window <start> .. <end>", or why nothing fires. */
+export function describeNextRun(schedule: WorkflowSchedule, next: Date | undefined): string {
+  const what = `${schedule.expression} (${schedule.timeZone})`;
+  if (!schedule.enabled) return `the schedule ${what} is paused (schedule.enabled false): no scheduled run`;
+  if (!next) return `the schedule ${what} fires no more`;
+  const w = scheduledWindow(next);
+  return `the workflow runs on the schedule ${what}: next at ${next.toISOString()}, for the window ${w.start} .. ${w.end}`;
+}
+
+export async function serveUntilSignal(
+  services: LocalServices,
+  lock: Lock,
+  dashboardPort: number,
+): Promise<void> {
+  const { createDashboardServer, consoleLog } = await import('../../../dashboard/server.ts');
+  const { openDuckDbWarehouse } = await import('../../../lambdas/core/warehouse/duckdb.ts');
+  const { runWorkflowLocally } = await import('../../../localstack/pipeline/workflow.ts');
+  const { evaluateSchedule, workflowScheduleOf } = await import('../../../localstack/workflow/schedule.ts');
+  const { runOnSchedule, systemClock } = await import('../../../localstack/workflow/scheduler.ts');
+  const { stackName } = await import('../../../lib/app.ts');
+  const { assembly } = services;
+  const schedule = evaluateSchedule(
+    workflowScheduleOf(
+      assembly.templates,
+      stackName(assembly.envName as Parameters<typeof stackName>[0], 'Pipeline'),
+    ),
+    new Date(systemClock.now()),
+  );
+
+  const dashboard = await createDashboardServer({
+    // A connection of its own on the open database, so page queries never interleave with a workflow run's.
+    warehouse: () => openDuckDbWarehouse({ path: services.paths.warehouse }),
+    release: (wh) => wh.close?.() ?? Promise.resolve(),
+    port: dashboardPort,
+    log: consoleLog(),
+  });
+  await lock.update({
+    broker: services.broker.bootstrap,
+    s3: services.s3Server.endpoint,
+    dashboard: dashboard.url,
+  });
+  const err = process.stderr;
+  err.write(
+    `\ndashboard: ${dashboard.url}\nthe broker, S3 server and event source mapping keep running; ` +
+      `${describeNextRun(schedule.schedule, schedule.next(new Date(systemClock.now() - 1)))}. Ctrl-C to stop.\n`,
+  );
+
+  const stop = new AbortController();
+  const onSignal = () => {
+    err.write('\nstopping...\n');
+    stop.abort();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    await runOnSchedule({
+      schedule,
+      clock: systemClock,
+      signal: stop.signal,
+      fire: async (scheduledTime) => {
+        const window = scheduledWindow(scheduledTime);
+        const run = await runWorkflowLocally(services, {
+          window,
+          executionName: `scheduled-${scheduledTime.toISOString().replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`,
+        }).catch((e: unknown) => {
+          err.write(`scheduled run failed to start: ${String(e)}\n`);
+          return undefined;
+        });
+        if (run) {
+          err.write(
+            `scheduled run ${run.summary?.runId ?? run.execution.executionName} (${window.start} .. ${window.end}): ${run.execution.status}\n`,
+          );
+        }
+        err.write(`${describeNextRun(schedule.schedule, schedule.next(scheduledTime))}\n`);
+      },
+      skipped: (first, count) =>
+        err.write(
+          `${count} fire time(s) from ${first.toISOString()} passed while the run was going: skipped\n`,
+        ),
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await dashboard.close();
+  }
+}
