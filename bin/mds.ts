@@ -1,6 +1,7 @@
 /**
  * `mds`: the command-line interface of the Spotify modern data stack.
- * Each command lives in bin/commands/<name>.ts and registers itself on the program.
+ * Each command lives in bin/commands/<name>.ts (the local pipeline's, one per module, under bin/commands/local/)
+ * and registers itself on the program.
  */
 import '../lambdas/core/polyfills.ts';
 import { Command, CommanderError } from 'commander';
