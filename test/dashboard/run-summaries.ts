@@ -1,5 +1,6 @@
 // Run summaries for the report tests: one clean run, one failed run whose strings try to inject HTML.
 import type { RunSummary } from '../../lambdas/core/run-summary.ts';
+import { GOLD_TABLES } from '../../dashboard/gold.ts';
 
 export const succeeded: RunSummary = {
   runId: 'local-2026-11-23T14-00-00Z',
@@ -77,22 +78,8 @@ export const failed: RunSummary = {
   },
 };
 
-const MARTS = [
-  'plays_per_hour',
-  'top_tracks_daily',
-  'top_artists_daily',
-  'song_skip_rates',
-  'artist_skip_rates',
-  'device_mix',
-  'country_mix',
-  'listening_sessions',
-  'artist_streaks',
-  'hourly_listening_preferences',
-  'song_popularity_distribution',
-  'user_wrapped',
-  'user_top_artists',
-  'user_top_tracks',
-];
+/** The project's marts: the Gold tables. */
+const MARTS = GOLD_TABLES;
 
 /**
  * An hourly run the size of the project's dbt build: 15 models and 87 data tests, all passing (the shape
