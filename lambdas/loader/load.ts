@@ -133,8 +133,11 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
   const now = deps.now ?? Date.now;
   const deadline = req.deadlineMs ?? Number.POSITIVE_INFINITY;
   const totals = startTotals(previous);
-  const arrived = await arrivedOutside(deps, listStart, end);
-  const startCursor = previous ? checkCursor(previous, listStart, end, arrived) : '';
+  // Listed only where a call needs them: before the listed hours, past them, or to check a cursor among
+  // them. A backfill continued over many calls then lists its arrival hours twice, not once per call.
+  let arrivals: Promise<ObjectSummary[]> | undefined;
+  const arrived = (): Promise<ObjectSummary[]> => (arrivals ??= arrivedOutside(deps, listStart, end));
+  const startCursor = previous ? await checkCursor(previous, listStart, end, arrived) : '';
   /** Every key at or before it is dealt with ('' = none). */
   let cursor = startCursor;
   let slowestBatchMs = previous?.slowestBatchMs ?? 0;
@@ -179,7 +182,10 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
   const firstHourKey = BRONZE_PREFIX + hourPartition(new Date(listStart));
   const lastHourKey = BRONZE_PREFIX + hourPartition(new Date(end));
   // Keys sort by hour: objects of hours before the listed ones first, the listed hours, then later hours.
-  if (!(await take(arrived.filter((o) => o.key < firstHourKey && o.key > cursor)))) return partial();
+  if (cursor < firstHourKey) {
+    const early = (await arrived()).filter((o) => o.key < firstHourKey && o.key > cursor);
+    if (!(await take(early))) return partial();
+  }
   const cursorHour = cursor ? (hourOfKey(cursor) as Date).getTime() : listStart;
   for (let t = Math.max(listStart, cursorHour); t < end; t += HOUR_MS) {
     if (stopHere()) return partial();
@@ -193,7 +199,8 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
     if (!(await take(listed))) return partial();
     if (pending.length === 0) cursor = BRONZE_PREFIX + hourPartition(new Date(t + HOUR_MS));
   }
-  if (!(await take(arrived.filter((o) => o.key >= lastHourKey && o.key > cursor)))) return partial();
+  const later = (await arrived()).filter((o) => o.key >= lastHourKey && o.key > cursor);
+  if (!(await take(later))) return partial();
   if (pending.length > 0) {
     if (stopHere()) return partial();
     await loadBatch(pending.splice(0));
@@ -396,12 +403,12 @@ function checkRequest(req: LoadRequest): { listStart: number; end: number } {
 }
 
 /** The cursor of an unfinished previous result, checked to lie in the hours this load lists or its arrivals. */
-function checkCursor(
+async function checkCursor(
   previous: LoadResult,
   listStart: number,
   end: number,
-  arrived: readonly ObjectSummary[],
-): string {
+  arrived: () => Promise<readonly ObjectSummary[]>,
+): Promise<string> {
   const cursor = previous.resumeAfter;
   if (typeof cursor !== 'string' || !cursor.startsWith(BRONZE_PREFIX)) {
     throw new UsageError(
@@ -412,7 +419,7 @@ function checkCursor(
   // In a listed hour, at the end of the listed hours (before the later arrived objects), or one of those.
   const listedHour = hour !== undefined && hour >= listStart && hour < end;
   const endOfHours = cursor === BRONZE_PREFIX + hourPartition(new Date(end));
-  if (!listedHour && !endOfHours && !arrived.some((o) => o.key === cursor)) {
+  if (!listedHour && !endOfHours && !(await arrived()).some((o) => o.key === cursor)) {
     throw new UsageError(
       `previous.resumeAfter: ${JSON.stringify(cursor)} is not in the hours this load lists (${new Date(listStart).toISOString()} to ${new Date(end).toISOString()}); the previous result belongs to another window`,
     );

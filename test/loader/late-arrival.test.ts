@@ -6,12 +6,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { landBatch, type MskEvent } from '../../lambdas/consumer/land.ts';
 import { loadBronze, type LoadRequest } from '../../lambdas/loader/load.ts';
 import { arrivalKey, hourPartition } from '../../lambdas/core/bronze.ts';
-import { listAllObjects, putObjectBytes } from '../../lambdas/core/s3.ts';
+import { listAllObjects, localS3ClientConfig, putObjectBytes } from '../../lambdas/core/s3.ts';
 import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { HOUR_MS } from '../../lambdas/core/window.ts';
@@ -121,15 +121,35 @@ describe('late objects, found by arrival', () => {
       const r = await loadBronze({ s3, bucket: BUCKET, warehouse: wh }, req);
       return { r, rows: await bronzeRows(wh) };
     });
+    // Count the arrival listings each call makes.
+    const counting = new S3Client(localS3ClientConfig(server.endpoint));
+    let arrivalLists = 0;
+    counting.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { Prefix?: string };
+        if (input.Prefix?.startsWith('arrivals/')) arrivalLists++;
+        return next(args);
+      },
+      { step: 'initialize', name: 'countArrivalLists' },
+    );
+    const listsPerCall: number[] = [];
     const split = await withWarehouse('split', async (wh) => {
       const clock = Date.parse('2031-05-10T10:05:00Z');
+      let before = 0;
       const chained = await loadInSteps(
-        { s3, bucket: BUCKET, warehouse: wh, now: () => clock },
+        { s3: counting, bucket: BUCKET, warehouse: wh, now: () => clock },
         req,
         () => clock,
+        {
+          onReturn: () => {
+            listsPerCall.push(arrivalLists - before);
+            before = arrivalLists;
+          },
+        },
       );
       return { chained, rows: await bronzeRows(wh) };
     });
+    counting.destroy();
 
     // Assess
     const expected = expectedRows(objects);
@@ -138,6 +158,16 @@ describe('late objects, found by arrival', () => {
     expect(split.chained.steps.length).toBeGreaterThan(7);
     expect(split.chained.result).toEqual(one.r);
     expect(split.rows.map(({ loaded_at: _, ...r }) => r)).toEqual(expected);
+    // A call that starts and stops within the listed hours lists no arrivals: they are read before and
+    // after those hours, not again by every call of a long load.
+    const first = `bronze/${hourPartition(new Date(start - 2 * HOUR_MS))}`;
+    const last = `bronze/${hourPartition(new Date(start + 2 * HOUR_MS))}`;
+    const inside = (k: string | undefined) => k !== undefined && k >= first && k < last;
+    const middle = split.chained.steps
+      .map((r, i) => ({ from: i === 0 ? '' : split.chained.steps[i - 1]!.resumeAfter, to: r.resumeAfter, i }))
+      .filter((c) => inside(c.from) && inside(c.to));
+    expect(middle.length).toBeGreaterThan(0);
+    for (const c of middle) expect(listsPerCall[c.i], `call ${c.i}`).toBe(0);
     expect((await listAllObjects(s3, BUCKET, 'arrivals/')).length).toBeGreaterThan(0);
   });
 });
