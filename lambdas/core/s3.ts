@@ -76,15 +76,21 @@ export async function putObjectBytes(
   );
 }
 
-/** An object's summary as a listing would give it, or undefined when there is no such object. */
+/** An object's summary as a listing would give it, with its user metadata; undefined when there is no such object. */
 export async function headObject(
   s3: S3Client,
   bucket: string,
   key: string,
-): Promise<ObjectSummary | undefined> {
+): Promise<(ObjectSummary & { readonly metadata: Record<string, string> }) | undefined> {
   try {
     const res = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return { key, size: res.ContentLength ?? 0, etag: res.ETag, lastModified: res.LastModified };
+    return {
+      key,
+      size: res.ContentLength ?? 0,
+      etag: res.ETag,
+      lastModified: res.LastModified,
+      metadata: res.Metadata ?? {},
+    };
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404 || (err as { name?: string }).name === 'NotFound') return undefined;

@@ -142,14 +142,22 @@ export const lateArrivalsCheck: ReconcileCheckDefinition = {
       }
     }
     const sorted = [...keys].sort();
+    // One HEAD per object, HEAD_CONCURRENCY at a time: whether it is there, and its records.
     const present: ObjectSummary[] = [];
+    const records = new Map<string, number>();
     const gone: string[] = [];
-    for (const key of sorted) {
-      const o = await headObject(s3, bucket, key);
-      if (o) present.push(o);
-      else gone.push(`${key} (marked as arrived, not in the object store)`);
+    for (let i = 0; i < sorted.length; i += HEAD_CONCURRENCY) {
+      const slice = sorted.slice(i, i + HEAD_CONCURRENCY);
+      const heads = await Promise.all(slice.map((key) => headObject(s3, bucket, key)));
+      slice.forEach((key, j) => {
+        const o = heads[j];
+        if (!o) gone.push(`${key} (marked as arrived, not in the object store)`);
+        else {
+          present.push(o);
+          records.set(key, recordsOf(bucket, key, o.metadata));
+        }
+      });
     }
-    const records = await recordCounts(s3, bucket, present);
     const rows = new Map<string, SourceFileRows>();
     for (let i = 0; i < present.length; i += KEYS_PER_QUERY) {
       const slice = present.slice(i, i + KEYS_PER_QUERY).map((o) => o.key);
@@ -514,15 +522,18 @@ export async function recordCounts(
   for (let i = 0; i < objects.length; i += HEAD_CONCURRENCY) {
     const slice = objects.slice(i, i + HEAD_CONCURRENCY);
     const metas = await Promise.all(slice.map((o) => headObjectMetadata(s3, bucket, o.key)));
-    slice.forEach((o, j) => {
-      const n = Number(metas[j]?.records);
-      if (!Number.isInteger(n) || n < 0) {
-        throw new ReconciliationError(`s3://${bucket}/${o.key} has no valid 'records' metadata`);
-      }
-      counts.set(o.key, n);
-    });
+    slice.forEach((o, j) => counts.set(o.key, recordsOf(bucket, o.key, metas[j] ?? {})));
   }
   return counts;
+}
+
+/** An object's line count, from the `records` metadata the consumer writes on every object. */
+function recordsOf(bucket: string, key: string, metadata: Record<string, string>): number {
+  const n = Number(metadata.records);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new ReconciliationError(`s3://${bucket}/${key} has no valid 'records' metadata`);
+  }
+  return n;
 }
 
 export async function goldGlimpse(
