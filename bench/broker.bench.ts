@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { produceRecords } from '../lambdas/producer/produce.ts';
+import { produceRecords } from '../lambdas/core/produce.ts';
 import { createKafka, createProducer } from '../lambdas/core/kafka.ts';
 import { PROJECT_ROOT } from '../localstack/paths.ts';
 

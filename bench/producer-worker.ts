@@ -1,7 +1,7 @@
 /** One producer client of the broker bench's parallel run, on a worker thread: sends its share, reports the time. */
 import '../lambdas/core/polyfills.ts';
 import { parentPort, workerData } from 'node:worker_threads';
-import { produceRecords } from '../lambdas/producer/produce.ts';
+import { produceRecords } from '../lambdas/core/produce.ts';
 import { createKafka, createProducer } from '../lambdas/core/kafka.ts';
 
 const { bootstrap, topic, records } = workerData as {

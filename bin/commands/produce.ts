@@ -6,7 +6,7 @@
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import type { Producer } from 'kafkajs';
-import { kafkaFailure, produceRecords } from '../../lambdas/producer/produce.ts';
+import { kafkaFailure, produceRecords } from '../../lambdas/core/produce.ts';
 import { UsageError } from '../../lambdas/core/errors.ts';
 import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
 import { simulate, type SimulatedRecord } from '../../lambdas/core/simulator/index.ts';

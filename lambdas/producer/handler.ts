@@ -13,7 +13,7 @@ import { ConfigError } from '../core/errors.ts';
 import { producerEnv } from './env.ts';
 import { createKafka, createProducer } from '../core/kafka.ts';
 import { simulate } from '../core/simulator/index.ts';
-import { kafkaFailure, produceRecords, type ProduceResult } from './produce.ts';
+import { kafkaFailure, produceRecords, type ProduceResult } from '../core/produce.ts';
 
 export interface ProducerConfig {
   readonly brokers: readonly string[];

@@ -6,7 +6,7 @@
 import '../../lambdas/core/polyfills.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
-import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { produceRecords } from '../../lambdas/core/produce.ts';
 import { simulate } from '../../lambdas/core/simulator/index.ts';
 import { errorMessage } from '../../lambdas/core/errors.ts';
 

@@ -15,7 +15,7 @@ import { Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKafka } from '../../lambdas/core/kafka.ts';
 import { getObjectBytes, listAllObjects } from '../../lambdas/core/s3.ts';
-import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { produceRecords } from '../../lambdas/core/produce.ts';
 import { startBroker } from '../../localstack/broker/index.ts';
 import { startEventSourceMapping, type MskEvent } from '../../localstack/esm/index.ts';
 import { ESM_FAILURES_PREFIX, s3OnFailure, type FailedBatchRecord } from '../../localstack/esm/on-failure.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Partitioners, type Producer } from 'kafkajs';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';
 import { createKafka } from '../../lambdas/core/kafka.ts';
-import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { produceRecords } from '../../lambdas/core/produce.ts';
 
 export const quietKafkaLogger = { warn: () => {}, error: () => {} };
 

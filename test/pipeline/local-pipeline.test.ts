@@ -22,7 +22,7 @@ import { runWorkflowLocally } from '../../localstack/pipeline/workflow.ts';
 import { BRONZE_PREFIX } from '../../lambdas/core/bronze.ts';
 import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
-import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { produceRecords } from '../../lambdas/core/produce.ts';
 import { simulate } from '../../lambdas/core/simulator/index.ts';
 
 const END = new Date('2026-11-20T04:00:00.000Z');

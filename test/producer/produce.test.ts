@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducerHandler, producerConfig } from '../../lambdas/producer/handler.ts';
-import { produceRecords } from '../../lambdas/producer/produce.ts';
+import { produceRecords } from '../../lambdas/core/produce.ts';
 import { ConfigError } from '../../lambdas/core/errors.ts';
 import { simulate } from '../../lambdas/core/simulator/index.ts';
 import { startBroker, type RunningBroker } from '../../localstack/broker/index.ts';

@@ -1,10 +1,10 @@
 /**
  * Sends listening events to Kafka: keyed by user so one user's events stay in one partition and in order,
  * batched, gzip-compressed, acknowledged by all in-sync replicas. The Kafka record timestamp is the event's
- * send time. Used by the scheduled producer Lambda, `mds produce` and `mds local up`.
+ * send time. Used by the scheduled producer Lambda, the Spotify poller and import, `mds produce` and `mds local up`.
  */
 import { CompressionTypes, type Message, type Producer } from 'kafkajs';
-import { TransientError, errorMessage } from '../core/errors.ts';
+import { TransientError, errorMessage } from './errors.ts';
 
 export interface ProduceResult {
   readonly sent: number;
