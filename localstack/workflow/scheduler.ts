@@ -70,3 +70,34 @@ export async function runOnSchedule(options: SchedulerOptions): Promise<void> {
     }
   }
 }
+
+/** A schedule that can change while the loop runs (the local Scheduler's ScheduleStore). */
+export interface ChangingSchedule {
+  /** The schedule now, ready to evaluate. */
+  current(): ScheduleEvaluator;
+  /** Calls `listener` on every change; returns the unsubscribe function. */
+  onChange(listener: () => void): () => void;
+}
+
+/**
+ * runOnSchedule over a schedule that can be paused, resumed or given another expression (UpdateSchedule):
+ * each change ends the wait and the loop starts again on the changed schedule, so a pause takes effect before
+ * the next fire time and a paused schedule fires nothing until it is resumed.
+ */
+export async function runStoredSchedule(
+  options: Omit<SchedulerOptions, 'schedule'> & { readonly schedule: ChangingSchedule },
+): Promise<void> {
+  const { signal } = options;
+  while (!signal.aborted) {
+    const round = new AbortController();
+    const end = () => round.abort();
+    signal.addEventListener('abort', end, { once: true });
+    const unsubscribe = options.schedule.onChange(end);
+    try {
+      await runOnSchedule({ ...options, schedule: options.schedule.current(), signal: round.signal });
+    } finally {
+      unsubscribe();
+      signal.removeEventListener('abort', end);
+    }
+  }
+}
