@@ -83,6 +83,7 @@ export function buildApp(app: App, options: BuildAppOptions): MdsStacks {
     topic: config.topic,
     consumer: config.consumer,
     producer: config.producer,
+    spotifyPoller: config.spotify.poller,
     logRetention,
   });
   // No token reference orders the two stacks any more: the parameters must exist before Ingest deploys.
@@ -103,6 +104,7 @@ export function buildApp(app: App, options: BuildAppOptions): MdsStacks {
     consumer: ingest.consumer,
     functions: {
       Producer: ingest.producer,
+      SpotifyPoller: ingest.spotifyPoller.function,
       Consumer: ingest.consumer,
       Planner: pipeline.planner,
       Loader: pipeline.loader,

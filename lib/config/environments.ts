@@ -34,6 +34,11 @@ const scheduleExpression = z.string().regex(SCHEDULE_EXPRESSION, {
   message: "is not an EventBridge Scheduler expression; use e.g. 'cron(5 * * * ? *)' or 'rate(1 hour)'",
 });
 
+// The Spotify base URLs: https, without a trailing slash (tests point them at a local server).
+const httpUrl = z.string().regex(/^https:\/\/[^\s/]+(\/[^\s]*[^\s/])?$/, {
+  message: "is not an https URL without a trailing '/', e.g. 'https://api.spotify.com'",
+});
+
 const int = (min: number, max: number) =>
   z
     .number()
@@ -150,6 +155,17 @@ export const environmentConfigSchema = z.strictObject({
     schedule: scheduleExpression,
     eventsPerInvocation: int(1, 1_000_000),
   }),
+  /** Real listening data from Spotify (docs/spotify.md). */
+  spotify: z.strictObject({
+    /** The recently-played poller: off until a Spotify app and a user are connected (mds spotify login --env). */
+    poller: z.strictObject({
+      enabled: z.boolean(),
+      /** Spotify keeps a user's last 50 plays: poll well within 50 tracks (about 2.5 hours of music). */
+      schedule: scheduleExpression,
+      apiBaseUrl: httpUrl,
+      accountsBaseUrl: httpUrl,
+    }),
+  }),
   schedule: z.strictObject({
     expression: scheduleExpression,
     timeZone: z.string().refine(isIanaTimeZone, {
@@ -248,6 +264,14 @@ const dev: EnvironmentSettings = {
     maxEventAheadMinutes: 60,
   },
   producer: { enabled: true, schedule: 'rate(1 minute)', eventsPerInvocation: 600 },
+  spotify: {
+    poller: {
+      enabled: false,
+      schedule: 'rate(15 minutes)',
+      apiBaseUrl: 'https://api.spotify.com',
+      accountsBaseUrl: 'https://accounts.spotify.com',
+    },
+  },
   schedule: { expression: 'cron(5 * * * ? *)', timeZone: 'UTC', enabled: true },
   workflow: { lookbackHours: 24, maxWindowDays: 31, dbtCpu: 512, dbtMemoryMiB: 1024 },
   warehouse: {

@@ -14,6 +14,7 @@ import { producerEnv } from '../../lambdas/producer/env.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { KafkaCluster } from '../constructs/kafka-cluster.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
+import { SpotifyPoller } from '../constructs/spotify-poller.ts';
 
 export interface IngestStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
@@ -39,6 +40,13 @@ export interface IngestStackProps extends StackProps {
     readonly schedule: string;
     readonly eventsPerInvocation: number;
   };
+  /** The Spotify recently-played poller (lib/constructs/spotify-poller.ts). */
+  readonly spotifyPoller: {
+    readonly enabled: boolean;
+    readonly schedule: string;
+    readonly apiBaseUrl: string;
+    readonly accountsBaseUrl: string;
+  };
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -51,6 +59,7 @@ export class IngestStack extends Stack {
   readonly consumer: MdsFunction;
   readonly failedBatches: sqs.Queue;
   readonly producerSchedule: scheduler.Schedule;
+  readonly spotifyPoller: SpotifyPoller;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -76,6 +85,13 @@ export class IngestStack extends Stack {
       schedule: scheduler.ScheduleExpression.expression(props.producer.schedule, TimeZone.ETC_UTC),
       target: new targets.LambdaInvoke(this.producer, { retryAttempts: 0 }),
       enabled: props.producer.enabled,
+    });
+    this.spotifyPoller = new SpotifyPoller(this, 'SpotifyPoller', {
+      vpc: props.vpc,
+      cluster,
+      topic: props.topic,
+      ...props.spotifyPoller,
+      logRetention: props.logRetention,
     });
 
     this.failedBatches = new sqs.Queue(this, 'FailedBatches', {
