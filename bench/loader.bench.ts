@@ -143,7 +143,7 @@ function event(i: number): BronzeRecord {
     artist_name: `Artist ${i % 3000}`,
     song_name: `Song ${i % 20000}`,
     event_type: (['play', 'pause', 'skip', 'add_to_playlist'] as const)[i % 4] as BronzeRecord['event_type'],
-    device_type: (['mobile', 'desktop', 'web'] as const)[i % 3] as BronzeRecord['device_type'],
+    device_type: (['mobile', 'desktop', 'web'] as const)[i % 3] as NonNullable<BronzeRecord['device_type']>,
     country: 'US',
     timestamp: ts.toISOString(),
     duration_ms: (i * 37) % 300_000,

@@ -20,14 +20,17 @@ export const QUARANTINE_PREFIX = 'quarantine/';
 export const RUNS_PREFIX = 'runs/';
 export const ARRIVALS_PREFIX = 'arrivals/';
 
-/** One line of a Bronze object: the validated event plus its Kafka lineage. */
-export interface BronzeRecord extends ListeningEvent {
+/** The Kafka lineage a Bronze line adds to its event. */
+export interface BronzeLineage {
   readonly _topic: string;
   readonly _partition: number;
   readonly _offset: number;
   /** The Kafka record timestamp, ISO-8601 UTC. */
   readonly _kafka_timestamp: string;
 }
+
+/** One line of a Bronze object: the validated event (of either contract version) plus its Kafka lineage. */
+export type BronzeRecord = ListeningEvent & BronzeLineage;
 
 /** One line of a quarantine object: the raw record and every reason it was rejected. */
 export interface QuarantineRecord {

@@ -12,7 +12,7 @@ import { consumerConfigFromEnv, createConsumerHandler } from '../../lambdas/cons
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambdas/core/s3.ts';
 import { ConfigError, TransientError } from '../../lambdas/core/errors.ts';
-import { ListeningEventSchema } from '../../lambdas/core/contract.ts';
+import { ListeningEventV1Schema as ListeningEventSchema } from '../../lambdas/core/contract.ts';
 import { bronzeKeyOfArrival, type QuarantineRecord } from '../../lambdas/core/bronze.ts';
 import { mskBatch } from '../helpers/msk-batch.ts';
 

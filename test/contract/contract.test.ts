@@ -6,15 +6,19 @@ import { describe, expect, it } from 'vitest';
 import {
   COUNTRY_CODES,
   DEVICE_TYPES,
+  EVENT_SOURCES,
   EVENT_TYPES,
   MAX_DURATION_MS,
   MAX_TEXT_LENGTH,
   ListeningEventSchema,
-  SCHEMA_VERSION,
+  SCHEMA_VERSION_V1,
+  SCHEMA_VERSION_V2,
   acceptedAsIs,
   eventJsonSchema,
   validateEvent,
   type ListeningEvent,
+  type ListeningEventV1,
+  type ListeningEventV2,
 } from '../../lambdas/core/contract.ts';
 import { SCHEMA_PATH, renderSchema } from '../../scripts/gen-schema.ts';
 
@@ -22,7 +26,7 @@ const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats.default(ajv);
 const ajvValidate = ajv.compile(eventJsonSchema());
 
-const sample: ListeningEvent = {
+const sample: ListeningEventV1 = {
   event_id: '3b241101-e2bb-4255-8caf-4136c566a962',
   user_id: 'user_000001',
   song_id: '4uLU6hMCjMI75M1A2tKUQC',
@@ -33,11 +37,29 @@ const sample: ListeningEvent = {
   country: 'SE',
   timestamp: '2026-11-23T08:15:00.123Z',
   duration_ms: 215_000,
-  schema_version: SCHEMA_VERSION,
+  schema_version: SCHEMA_VERSION_V1,
 };
 
-/** Any event the contract accepts. */
-const validEvent: fc.Arbitrary<ListeningEvent> = fc.record({
+/** A version-2 event as the Web API gives it: no device, no milliseconds listened. */
+const sampleV2: ListeningEventV2 = {
+  event_id: '3b241101-e2bb-5255-8caf-4136c566a962',
+  user_id: 'user_000001',
+  song_id: '4uLU6hMCjMI75M1A2tKUQC',
+  artist_name: 'Björn Lindqvist',
+  song_name: 'Don\'t Leave the "Harbor"',
+  album_name: 'Harbor Lights',
+  track_length_ms: 231_000,
+  event_type: 'play',
+  device_type: null,
+  country: 'SE',
+  timestamp: '2026-11-23T08:15:00.123Z',
+  duration_ms: null,
+  source: 'spotify_api',
+  schema_version: SCHEMA_VERSION_V2,
+};
+
+/** Any version-1 event the contract accepts. */
+const validEventV1: fc.Arbitrary<ListeningEventV1> = fc.record({
   event_id: fc.uuid({ version: 4 }),
   user_id: fc.string({ minLength: 1, maxLength: 64 }),
   song_id: fc.string({ minLength: 1, maxLength: 64 }),
@@ -54,17 +76,107 @@ const validEvent: fc.Arbitrary<ListeningEvent> = fc.record({
     })
     .map((d) => d.toISOString()),
   duration_ms: fc.integer({ min: 0, max: MAX_DURATION_MS }),
-  schema_version: fc.constant(SCHEMA_VERSION),
+  schema_version: fc.constant(SCHEMA_VERSION_V1),
 });
 
-const FIELDS = Object.keys(sample) as (keyof ListeningEvent)[];
+/** Any version-2 event the contract accepts, unknowns (null) included. */
+const validEventV2: fc.Arbitrary<ListeningEventV2> = validEventV1.chain((v1) =>
+  fc.record({
+    event_id: fc.constant(v1.event_id),
+    user_id: fc.constant(v1.user_id),
+    song_id: fc.constant(v1.song_id),
+    artist_name: fc.constant(v1.artist_name),
+    song_name: fc.constant(v1.song_name),
+    album_name: fc.option(fc.string({ minLength: 1, maxLength: MAX_TEXT_LENGTH })),
+    track_length_ms: fc.option(fc.integer({ min: 1, max: MAX_DURATION_MS })),
+    event_type: fc.constant(v1.event_type),
+    device_type: fc.option(fc.constant(v1.device_type)),
+    country: fc.option(fc.constant(v1.country)),
+    timestamp: fc.constant(v1.timestamp),
+    duration_ms: fc.option(fc.constant(v1.duration_ms)),
+    source: fc.constantFrom(...EVENT_SOURCES),
+    schema_version: fc.constant(SCHEMA_VERSION_V2),
+  }),
+);
+
+/** Any event the contract accepts, of either version. */
+const validEvent: fc.Arbitrary<ListeningEvent> = fc.oneof(validEventV1, validEventV2);
+
+const FIELDS_V1 = Object.keys(sample) as (keyof ListeningEventV1)[];
+const FIELDS_V2 = Object.keys(sampleV2) as (keyof ListeningEventV2)[];
+const fieldsOf = (event: ListeningEvent): readonly string[] =>
+  event.schema_version === SCHEMA_VERSION_V2 ? FIELDS_V2 : FIELDS_V1;
 
 describe('the event contract', () => {
-  it('accepts a well-formed event and returns it', () => {
+  it('accepts a well-formed event of either version and returns it', () => {
+    for (const event of [sample, sampleV2]) {
+      // Act
+      const result = validateEvent(event);
+      // Assess
+      expect(result).toEqual({ ok: true, event });
+    }
+  });
+
+  it('takes null as unknown only in version 2, and only where the contract allows it', () => {
+    // Act / Assess
+    expect(validateEvent({ ...sample, device_type: null }).ok).toBe(false);
+    expect(validateEvent({ ...sample, duration_ms: null }).ok).toBe(false);
+    for (const field of ['album_name', 'track_length_ms', 'device_type', 'country', 'duration_ms']) {
+      expect(validateEvent({ ...sampleV2, [field]: null }).ok, field).toBe(true);
+    }
+    for (const field of [
+      'event_id',
+      'user_id',
+      'song_id',
+      'artist_name',
+      'song_name',
+      'event_type',
+      'timestamp',
+      'source',
+    ]) {
+      const result = validateEvent({ ...sampleV2, [field]: null });
+      expect(result.ok ? [] : result.problems.map((p) => p.path), field).toEqual([field]);
+    }
+  });
+
+  it('refuses version-2 fields in a version-1 event, and a version 2 without its fields', () => {
     // Act
-    const result = validateEvent(sample);
+    const v1WithSource = validateEvent({ ...sample, source: 'simulator' });
+    const { source: _s, album_name: _a, ...v2WithoutNew } = sampleV2;
+    const v2Missing = validateEvent(v2WithoutNew);
     // Assess
-    expect(result).toEqual({ ok: true, event: sample });
+    expect(v1WithSource.ok ? [] : v1WithSource.problems.map((p) => p.code)).toEqual(['unrecognized_keys']);
+    expect(v2Missing.ok ? [] : v2Missing.problems.map((p) => p.message).sort()).toEqual([
+      'Missing required field "album_name"',
+      'Missing required field "source"',
+    ]);
+  });
+
+  it('names a wrong or absent schema_version and the versions it accepts', () => {
+    // Act
+    const three = validateEvent({ ...sampleV2, schema_version: 3 });
+    const { schema_version: _v, ...unversioned } = sampleV2;
+    const absent = validateEvent(unversioned);
+    // Assess: judged as version 2 (it has version-2 fields), so only the version is wrong.
+    expect(three.ok ? [] : three.problems).toEqual([
+      { path: 'schema_version', code: 'invalid_value', message: 'Invalid schema_version 3: expected 1 or 2' },
+    ]);
+    expect(absent.ok ? [] : absent.problems).toEqual([
+      { path: 'schema_version', code: 'invalid_type', message: 'Missing required field "schema_version"' },
+    ]);
+  });
+
+  it('bounds track_length_ms as the contract says (1 ms to a day, an integer)', () => {
+    for (const [value, ok] of [
+      [0, false],
+      [1, true],
+      [MAX_DURATION_MS, true],
+      [MAX_DURATION_MS + 1, false],
+      [1.5, false],
+      ['1', false],
+    ] as const) {
+      expect(validateEvent({ ...sampleV2, track_length_ms: value }).ok, String(value)).toBe(ok);
+    }
   });
 
   it('reports every problem of a record, each with its field', () => {
@@ -124,7 +236,7 @@ describe('the event contract', () => {
       fc.array(fc.integer(), { maxLength: 2 }),
     );
     fc.assert(
-      fc.property(validEvent, fc.constantFrom(...FIELDS), replacement, (event, field, value) => {
+      fc.property(validEvent, fc.constantFrom(...FIELDS_V2), replacement, (event, field, value) => {
         // Prepare
         const record: Record<string, unknown> = { ...event };
         if (value === undefined) delete record[field];
@@ -146,16 +258,21 @@ describe('the event contract', () => {
     expect(checkedIn).toBe(renderSchema());
     expect(JSON.parse(checkedIn)).toMatchObject({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
-      additionalProperties: false,
-      required: FIELDS,
+      oneOf: [
+        { additionalProperties: false, required: FIELDS_V1 },
+        { additionalProperties: false, required: FIELDS_V2 },
+      ],
     });
   });
 });
 
 describe('missing fields', () => {
-  it.each(Object.keys(sample))('reports an absent %s as a missing required field', (field) => {
+  it.each([
+    ...FIELDS_V1.map((field) => ['version 1', field] as const),
+    ...FIELDS_V2.map((field) => ['version 2', field] as const),
+  ])('reports an absent field of %s, %s, as a missing required field', (version, field) => {
     // Prepare
-    const record: Record<string, unknown> = { ...sample };
+    const record: Record<string, unknown> = { ...(version === 'version 1' ? sample : sampleV2) };
     delete record[field];
     // Act
     const result = validateEvent(record);
@@ -183,7 +300,8 @@ describe("validateEvent's fast path", () => {
     fc.constantFrom(0, 1, 1.5, -1, MAX_DURATION_MS, MAX_DURATION_MS + 1, 2 ** 53, Number.NaN, Infinity),
     fc.constantFrom('', 'x', 'x'.repeat(64), 'x'.repeat(65), 'x'.repeat(256), 'x'.repeat(257)),
     fc.constantFrom('😀'.repeat(32), '😀'.repeat(33), '😀'.repeat(128), '😀'.repeat(129)),
-    fc.constantFrom('play', 'PLAY', 'web', 'SE', 'se', 'XX', ' SE'),
+    fc.constantFrom('play', 'PLAY', 'web', 'SE', 'se', 'XX', ' SE', ...EVENT_SOURCES, 'Simulator'),
+    fc.constantFrom(1, 2, 3, '2'),
     fc.constantFrom(
       '2026-02-29T00:00:00Z',
       '2028-02-29T00:00:00Z',
@@ -208,15 +326,16 @@ describe("validateEvent's fast path", () => {
     fc.assert(
       fc.property(
         validEvent,
-        fc.array(fc.tuple(fc.constantFrom(...FIELDS, 'extra', '__proto__', 'constructor'), edgy), {
+        fc.array(fc.tuple(fc.constantFrom(...FIELDS_V2, 'extra', '__proto__', 'constructor'), edgy), {
           maxLength: 3,
         }),
         fc.boolean(),
         (event, changes, reorder) => {
           // Prepare: some fields changed, removed or added, the keys perhaps in another order.
           const record: Record<string, unknown> = {};
-          const keys = reorder ? [...FIELDS].reverse() : FIELDS;
-          for (const k of keys) record[k] = event[k];
+          const fields = fieldsOf(event);
+          const keys = reorder ? [...fields].reverse() : fields;
+          for (const k of keys) record[k] = (event as unknown as Record<string, unknown>)[k];
           for (const [field, value] of changes) {
             if (value === undefined) delete record[field];
             else
@@ -236,9 +355,15 @@ describe("validateEvent's fast path", () => {
   });
 
   it('leaves records with inherited keys to zod, which refuses them', () => {
-    const inherited = Object.assign(Object.create({ extra: 1 }) as object, sample);
-    expect(acceptedAsIs(inherited)).toBeUndefined();
-    expect(ours(inherited)).toEqual(zodOnly(inherited));
+    for (const event of [sample, sampleV2]) {
+      const inherited = Object.assign(Object.create({ extra: 1 }) as object, event);
+      expect(acceptedAsIs(inherited)).toBeUndefined();
+      expect(ours(inherited)).toEqual(zodOnly(inherited));
+    }
+    const { schema_version: _v, ...unversioned } = sampleV2;
+    const inheritedVersion = Object.assign(Object.create({ schema_version: 2 }) as object, unversioned);
+    expect(acceptedAsIs(inheritedVersion)).toBeUndefined();
+    expect(ours(inheritedVersion)).toEqual(zodOnly(inheritedVersion));
   });
 
   it('takes every valid event without zod, in contract order', () => {

@@ -7,7 +7,7 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { validateEvent, type ListeningEvent } from '../../lambdas/core/contract.ts';
+import { validateEvent, type ListeningEventV1 as ListeningEvent } from '../../lambdas/core/contract.ts';
 import { simulate, type SimulatorOptions } from '../../lambdas/core/simulator/index.ts';
 import { bronzeDdl } from '../../lambdas/core/warehouse/sql.ts';
 
@@ -50,7 +50,7 @@ export function* bronzeRowStream(
           counts.invalid += 1;
           continue;
         }
-        event = result.event;
+        event = result.event as ListeningEvent;
       } else {
         event = parsed as ListeningEvent;
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ListeningEvent } from '../../lambdas/core/contract.ts';
+import type { ListeningEventV1 as ListeningEvent } from '../../lambdas/core/contract.ts';
 import { DAILY_RHYTHM, HOME_COUNTRIES } from '../../lambdas/core/simulator/catalog.ts';
 import { simulate } from '../../lambdas/core/simulator/index.ts';
 import { END, eventOf, hoursBefore } from './helpers.ts';

@@ -1,4 +1,4 @@
-import { validateEvent, type ListeningEvent } from '../../lambdas/core/contract.ts';
+import { validateEvent, type ListeningEventV1 as ListeningEvent } from '../../lambdas/core/contract.ts';
 import type { SimulatedRecord } from '../../lambdas/core/simulator/index.ts';
 
 export const END = new Date('2026-11-23T12:00:00.000Z');
@@ -8,7 +8,7 @@ export const hoursBefore = (hours: number, end = END): Date => new Date(end.getT
 export function eventOf(record: SimulatedRecord): ListeningEvent {
   const result = validateEvent(JSON.parse(record.value));
   if (!result.ok) throw new Error(`valid record fails the contract: ${JSON.stringify(result.problems)}`);
-  return result.event;
+  return result.event as ListeningEvent;
 }
 
 /**

@@ -5,7 +5,7 @@
  * fragments JSON-encoded once per catalog. This keeps each line to five string pieces instead of dozens,
  * which is what made building lines cost more than JSON.stringify.
  */
-import { SCHEMA_VERSION } from '../contract.ts';
+import { SCHEMA_VERSION_V1 as SCHEMA_VERSION } from '../contract.ts';
 import type { Prng } from './prng.ts';
 
 const HEAD_PREFIX = '{"event_id":"';

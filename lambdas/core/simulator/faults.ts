@@ -3,7 +3,12 @@
  * consumer can check the quarantine reason. `oversize` stays under MAX_EVENT_BYTES, so it is the field that is too
  * long, not the whole record.
  */
-import { EVENT_FIELDS, MAX_ID_LENGTH, MAX_TEXT_LENGTH, type ListeningEvent } from '../contract.ts';
+import {
+  EVENT_FIELDS_V1 as EVENT_FIELDS,
+  MAX_ID_LENGTH,
+  MAX_TEXT_LENGTH,
+  type ListeningEventV1 as ListeningEvent,
+} from '../contract.ts';
 import type { Prng } from './prng.ts';
 
 export const INVALID_KINDS = [

@@ -9,7 +9,7 @@
  * Memory stays bounded for any number of events: the window is cut into slices of at most one hour and
  * MAX_EVENTS_PER_SLICE events; only the sessions active at a time and the pending re-sends are held.
  */
-import type { ListeningEvent } from '../contract.ts';
+import type { ListeningEventV1 as ListeningEvent } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
 import {
   buildCatalog,
