@@ -15,6 +15,9 @@ import { registerDbt } from './commands/dbt.ts';
 import { registerDoctor } from './commands/doctor.ts';
 import { registerLocal } from './commands/local.ts';
 import { registerSnowflake } from './commands/snowflake.ts';
+import { registerSpotify } from './commands/spotify.ts';
+import { registerRuns } from './commands/runs.ts';
+import { registerSchedule } from './commands/schedule.ts';
 import { diskFullFailure } from './commands/disk-full.ts';
 import { heldDataDirs } from '../localstack/state.ts';
 
@@ -35,6 +38,9 @@ registerDbt(program);
 registerDoctor(program);
 registerLocal(program);
 registerSnowflake(program);
+registerSpotify(program);
+registerRuns(program);
+registerSchedule(program);
 
 // An error no command caught (a stand-in's stream failing, say) ends the process with one line, as every other
 // error does; locks this process holds are removed on exit (localstack/state.ts). MDS_DEBUG shows the stack.

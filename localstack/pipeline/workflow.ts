@@ -25,6 +25,7 @@ import {
   executeLocally,
   type HistoryEvent,
   type LocalExecution,
+  type LocalExecutionOptions,
   type LocalTask,
 } from '../workflow/executor.ts';
 import type { LocalServices } from './services.ts';
@@ -41,6 +42,8 @@ export interface LocalRunOptions {
   readonly retryIntervalMs?: number;
   /** Test hook: makes the dbt task fail this many times before it runs (Infinity = always). */
   readonly injectDbtFailures?: number;
+  /** A RedriveExecution: where the run continues (see localstack/workflow/executor.ts). */
+  readonly redrive?: LocalExecutionOptions['redrive'];
 }
 
 export interface LocalRun {
@@ -149,6 +152,7 @@ export async function runWorkflowLocally(
     input: options.window ? { window: options.window } : {},
     executionName,
     retryIntervalMs: options.retryIntervalMs ?? 1000,
+    redrive: options.redrive,
     onEvent: (e) => options.onEvent?.(e),
     tasks,
   });
