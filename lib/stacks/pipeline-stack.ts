@@ -203,6 +203,11 @@ export class PipelineStack extends Stack {
 
     // What an operator needs after a deploy (docs/deploy.md): start runs, set the key, wire Snowflake.
     new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+    // `mds schedule --env` pauses, resumes or sets the schedule by name (GetSchedule/UpdateSchedule).
+    new CfnOutput(this, 'WorkflowScheduleName', { value: this.schedule.scheduleName });
+    new CfnOutput(this, 'WorkflowScheduleGroup', {
+      value: this.schedule.scheduleGroup?.scheduleGroupName ?? 'default',
+    });
     new CfnOutput(this, 'SnowflakeKeySecretArn', { value: this.snowflakeKey.secretArn });
     new CfnOutput(this, 'StorageIntegrationRoleArn', { value: this.storageIntegrationRole.role.roleArn });
     new CfnOutput(this, 'NotificationsTopicArn', { value: this.notifications.topicArn });
