@@ -14,7 +14,7 @@ import { loadBronze } from '../lambdas/loader/load.ts';
 import { bronzeKey, type BronzeRecord } from '../lambdas/core/bronze.ts';
 import { putObjectBytes } from '../lambdas/core/s3.ts';
 import { openDuckDbWarehouse } from '../lambdas/core/warehouse/duckdb.ts';
-import { BRONZE_COLUMNS, EVENT_COLUMNS } from '../lambdas/core/warehouse/types.ts';
+import { EVENT_COLUMNS, LOAD_COLUMNS } from '../lambdas/core/warehouse/types.ts';
 import { startLocalS3 } from '../localstack/s3-server.ts';
 
 const EVENTS = 1_000_000;
@@ -109,8 +109,8 @@ async function bulkRun(
  * times slower still), so the ratio is the conservative one.
  */
 async function rowByRowRun(file: string, lines: readonly string[]): Promise<number> {
-  const columns = BRONZE_COLUMNS.map((c) => c.name).join(', ');
-  const placeholders = BRONZE_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+  const columns = LOAD_COLUMNS.map((c) => c.name).join(', ');
+  const placeholders = LOAD_COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
   const wh = await openDuckDbWarehouse({ path: file });
   await wh.ensureBronze();
   const t0 = performance.now();

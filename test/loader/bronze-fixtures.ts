@@ -9,28 +9,40 @@ import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
 export const TOPIC = 'spotify-events';
 let nextOffset = 0;
 
+/**
+ * Bronze records of an hour: contract versions 1 and 2 mixed (every third is version 1), the version-2 ones
+ * with each kind of unknown a source may send (no album and length, no device and country, no ms listened).
+ */
 export function records(hour: Date, count: number, partition = 0): BronzeRecord[] {
-  return Array.from({ length: count }, (_, i) => {
+  return Array.from({ length: count }, (_, i): BronzeRecord => {
     const offset = nextOffset++;
     const ts = new Date(hour.getTime() + ((i * 7919) % 3_600_000));
-    return {
+    const common = {
       event_id: randomUUID(),
       user_id: `user-${i % 13}`,
       song_id: `song-${i % 29}`,
       artist_name: i % 5 === 0 ? "Guns N' Roses" : `Artist "${i % 7}"\tTab`,
       song_name: `Song ${i} \\ é ☃`,
-      event_type: (['play', 'pause', 'skip', 'add_to_playlist'] as const)[
-        i % 4
-      ] as BronzeRecord['event_type'],
-      device_type: 'mobile',
-      country: 'US',
+      event_type: (['play', 'pause', 'skip', 'add_to_playlist'] as const)[i % 4]!,
       timestamp: ts.toISOString(),
-      duration_ms: i * 1000,
-      schema_version: 1,
       _topic: TOPIC,
       _partition: partition,
       _offset: offset,
       _kafka_timestamp: new Date(ts.getTime() + 1500).toISOString(),
+    };
+    if (i % 3 === 0) {
+      return { ...common, device_type: 'mobile', country: 'US', duration_ms: i * 1000, schema_version: 1 };
+    }
+    const api = i % 3 === 1;
+    return {
+      ...common,
+      album_name: i % 6 === 5 ? null : `Album ${i % 11} "Deluxe"\t☃`,
+      track_length_ms: i % 6 === 5 ? null : 180_000 + i,
+      device_type: api ? null : 'desktop',
+      country: i % 6 === 1 ? null : 'SE',
+      duration_ms: api ? null : i * 1000,
+      source: api ? 'spotify_api' : 'spotify_history',
+      schema_version: 2,
     };
   });
 }
@@ -70,6 +82,9 @@ export function expectedRow(key: string, line: number, r: BronzeRecord): Record<
     event_timestamp: r.timestamp,
     duration_ms: r.duration_ms,
     schema_version: r.schema_version,
+    album_name: r.schema_version === 2 ? r.album_name : null,
+    track_length_ms: r.schema_version === 2 ? r.track_length_ms : null,
+    source: r.schema_version === 2 ? r.source : null,
     kafka_topic: r._topic,
     kafka_partition: r._partition,
     kafka_offset: r._offset,
@@ -87,7 +102,8 @@ export function expectedRows(objects: readonly PutObject[]): Record<string, unkn
 export async function bronzeRows(wh: Warehouse): Promise<Record<string, unknown>[]> {
   const rows = await wh.query(
     `SELECT event_id, user_id, song_id, artist_name, song_name, event_type, device_type, country,
-            event_timestamp, duration_ms, schema_version, kafka_topic, kafka_partition, kafka_offset,
+            event_timestamp, duration_ms, schema_version, album_name, track_length_ms, source,
+            kafka_topic, kafka_partition, kafka_offset,
             kafka_timestamp, source_file, source_row
      FROM bronze.listening_events`,
   );

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadBronze, type LoadRequest } from '../../lambdas/loader/load.ts';
 import { bronzeKey } from '../../lambdas/core/bronze.ts';
 import { putObjectBytes } from '../../lambdas/core/s3.ts';
-import type { Warehouse } from '../../lambdas/core/warehouse/types.ts';
+import { ADDED_BRONZE_COLUMNS, BRONZE_COLUMNS, type Warehouse } from '../../lambdas/core/warehouse/types.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import {
   TOPIC,
@@ -114,6 +114,38 @@ export function describeLoaderContract(name: string, factory: WarehouseFactory):
           'SELECT min(loaded_at) AS t FROM bronze.listening_events',
         );
         expect(loadedAt?.t).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+      });
+    });
+
+    it('migrates a Bronze table created before contract version 2: the new columns are added, v1 lines load with them null', async () => {
+      await withWarehouse(async (wh) => {
+        // Prepare: the table as the previous release created it (no album_name, track_length_ms, source).
+        const d = day();
+        const old = BRONZE_COLUMNS.filter((c) => !ADDED_BRONZE_COLUMNS.includes(c));
+        await wh.query('CREATE SCHEMA IF NOT EXISTS bronze');
+        await wh.query(
+          `CREATE TABLE bronze.listening_events (${old.map((c) => `${c.name} ${c.type}`).join(', ')})`,
+        );
+        const objects = [await putBronze(s3, BUCKET, H(`${d}T10:00:00Z`), records(H(`${d}T10:00:00Z`), 12))];
+
+        // Act
+        const result = await loadBronze(
+          { s3, bucket: BUCKET, warehouse: wh },
+          { windowStart: `${d}T10:00:00Z`, windowEnd: `${d}T11:00:00Z`, lookbackHours: 0 },
+        );
+
+        // Assess: every column is there, in the order a new table has, and each line loaded as it is.
+        expect(result.rowsLoaded).toBe(12);
+        const columns = await wh.query<{ column_name: string }>(
+          `SELECT column_name FROM information_schema.columns
+            WHERE table_schema = 'bronze' AND table_name = 'listening_events' ORDER BY ordinal_position`,
+        );
+        expect(columns.map((c) => c.column_name)).toEqual(BRONZE_COLUMNS.map((c) => c.name));
+        const rows = await bronzeRows(wh);
+        expect(rows).toEqual(expectedRows(objects));
+        expect(rows.filter((r) => r.schema_version === 1).map((r) => [r.album_name, r.source])).toEqual(
+          Array.from({ length: 4 }, () => [null, null]),
+        );
       });
     });
 

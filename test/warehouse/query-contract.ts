@@ -69,6 +69,9 @@ export function queryContract(open: () => Promise<Warehouse>): void {
         'source_file',
         'source_row',
         'loaded_at',
+        'album_name',
+        'track_length_ms',
+        'source',
       ]);
       expect(columns.find((c) => c.column_name === 'event_timestamp')?.data_type).toMatch(/^TIMESTAMP/i);
       expect(schemas.map((s) => s.schema_name)).toEqual(['bronze', 'gold', 'silver']);

@@ -39,6 +39,19 @@ describe('Snowflake statements', () => {
     // Assess
     expect(sql).toContain('COPY INTO "SPOTIFY_MDS"."BRONZE"."LISTENING_EVENTS" (EVENT_ID, USER_ID,');
     expect(sql).toContain('SOURCE_FILE, SOURCE_ROW, LOADED_AT)');
+    // Each column takes the field of its own name: the column list and the SELECT line up one to one.
+    const columns = /LISTENING_EVENTS" \(([^)]*)\)/.exec(sql)![1]!.split(', ');
+    const selected = /SELECT\n([\s\S]*?)\n {2}FROM @/
+      .exec(sql)![1]!
+      .split(',\n')
+      .map((e) => e.trim());
+    expect(selected).toHaveLength(columns.length);
+    expect(columns[columns.indexOf('ALBUM_NAME')]).toBe('ALBUM_NAME');
+    expect(selected[columns.indexOf('ALBUM_NAME')]).toBe('$1:"album_name"::STRING');
+    expect(selected[columns.indexOf('TRACK_LENGTH_MS')]).toBe('$1:"track_length_ms"::NUMBER(38,0)');
+    expect(selected[columns.indexOf('SOURCE')]).toBe('$1:"source"::STRING');
+    expect(selected[columns.indexOf('EVENT_TIMESTAMP')]).toBe('$1:"timestamp"::TIMESTAMP_NTZ');
+    expect(selected[columns.indexOf('LOADED_AT')]).toMatch(/^CONVERT_TIMEZONE/);
     expect(sql).toContain('$1:"event_id"::STRING');
     expect(sql).toContain('$1:"timestamp"::TIMESTAMP_NTZ');
     expect(sql).toContain('$1:"_offset"::NUMBER(38,0)');
@@ -92,7 +105,14 @@ describe('Snowflake statements', () => {
     ]);
     expect(stmts[3]).toContain('EVENT_TIMESTAMP TIMESTAMP_NTZ');
     expect(stmts[3]).toContain('KAFKA_OFFSET NUMBER(38,0)');
-    expect(stmts[4]).toContain('CREATE TABLE IF NOT EXISTS "SPOTIFY_MDS"."BRONZE"."LOAD_MANIFEST"');
+    expect(stmts[3]).toContain('ALBUM_NAME VARCHAR');
+    // A table created by an older version gains contract version 2's columns.
+    expect(stmts.slice(4, 7)).toEqual([
+      'ALTER TABLE "SPOTIFY_MDS"."BRONZE"."LISTENING_EVENTS" ADD COLUMN IF NOT EXISTS ALBUM_NAME VARCHAR',
+      'ALTER TABLE "SPOTIFY_MDS"."BRONZE"."LISTENING_EVENTS" ADD COLUMN IF NOT EXISTS TRACK_LENGTH_MS NUMBER(38,0)',
+      'ALTER TABLE "SPOTIFY_MDS"."BRONZE"."LISTENING_EVENTS" ADD COLUMN IF NOT EXISTS SOURCE VARCHAR',
+    ]);
+    expect(stmts[7]).toContain('CREATE TABLE IF NOT EXISTS "SPOTIFY_MDS"."BRONZE"."LOAD_MANIFEST"');
   });
 
   it('binds manifest values instead of splicing them', () => {

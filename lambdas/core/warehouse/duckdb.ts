@@ -24,7 +24,7 @@ import {
   utcTimestampText,
 } from './sql.ts';
 import {
-  BRONZE_COLUMNS,
+  LOAD_COLUMNS,
   BRONZE_TABLE,
   EVENT_COLUMNS,
   LoadConflictError,
@@ -324,7 +324,7 @@ function insertSql(
   const fileMap = files
     .map((f) => `(${sqlString(f.file)}, ${sqlString(f.key)}, ${f.firstRow})`)
     .join(',\n    ');
-  return `INSERT INTO bronze.${BRONZE_TABLE} (${BRONZE_COLUMNS.map((c) => c.name).join(', ')})
+  return `INSERT INTO bronze.${BRONZE_TABLE} (${LOAD_COLUMNS.map((c) => c.name).join(', ')})
 SELECT ${select}, m.source_file, COALESCE(j.__source_row, j.__rn - m.first_row + 1),
        TIMESTAMP ${sqlString(utcTimestampText(loadedAt))}
 FROM (

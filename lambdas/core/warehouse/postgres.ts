@@ -12,7 +12,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { decodeObject, mapLimit, validateLines, type ValidLine } from './bronze-lines.ts';
 import { bronzeDdl, firstErrorText, manifestEntryFromRow, utcTimestampText } from './sql.ts';
 import {
-  BRONZE_COLUMNS,
+  LOAD_COLUMNS,
   BRONZE_TABLE,
   MANIFEST_TABLE,
   type LoadBatch,
@@ -100,7 +100,8 @@ interface Prepared {
 }
 
 const FETCH_CONCURRENCY = 8;
-const LOADED_COLUMNS = BRONZE_COLUMNS.filter((c) => c.name !== 'loaded_at').map((c) => c.name);
+// In load order (a line's fields, then source_file, source_row), as copyRows writes them.
+const LOADED_COLUMNS = LOAD_COLUMNS.filter((c) => c.name !== 'loaded_at').map((c) => c.name);
 
 class Postgres implements PostgresWarehouse {
   readonly kind = 'postgres' as const;

@@ -13,10 +13,12 @@
 import { ConfigError, DataError } from '../errors.ts';
 import { checkIdentifier, sqlString } from './sql.ts';
 import {
+  ADDED_BRONZE_COLUMNS,
   BRONZE_COLUMNS,
   BRONZE_SCHEMAS,
   BRONZE_TABLE,
   EVENT_COLUMNS,
+  LOAD_COLUMNS,
   MANIFEST_TABLE,
   type ColumnType,
   type LoadError,
@@ -90,6 +92,12 @@ export function bronzeObjectStatements(names: SnowflakeNames): string[] {
   return [
     ...BRONZE_SCHEMAS.map((s) => `CREATE SCHEMA IF NOT EXISTS ${qualified(db, s)}`),
     `CREATE TABLE IF NOT EXISTS ${bronzeTableName(names)} (\n  ${cols}\n)`,
+    // A table created by an older version gains the columns added since; Snowflake's ALTER TABLE documents
+    // `ADD [ COLUMN ] [ IF NOT EXISTS ] <col_name> <col_type>`, a no-op when the column exists.
+    ...ADDED_BRONZE_COLUMNS.map(
+      (c) =>
+        `ALTER TABLE ${bronzeTableName(names)} ADD COLUMN IF NOT EXISTS ${c.name.toUpperCase()} ${SNOWFLAKE_TYPES[c.type]}`,
+    ),
     `CREATE TABLE IF NOT EXISTS ${manifestTableName(names)} (
   OBJECT_KEY VARCHAR PRIMARY KEY,
   ETAG VARCHAR,
@@ -149,7 +157,7 @@ export function copyIntoStatement(
   }
   const files = keys.map((k) => sqlString(stagePath(names, k))).join(',\n    ');
   const select = EVENT_COLUMNS.map((c) => `$1:"${c.field}"::${CASTS[c.type]}`).join(',\n    ');
-  const columns = BRONZE_COLUMNS.map((c) => c.name.toUpperCase()).join(', ');
+  const columns = LOAD_COLUMNS.map((c) => c.name.toUpperCase()).join(', ');
   return `COPY INTO ${bronzeTableName(names)} (${columns})
 FROM (
   SELECT

@@ -4,6 +4,7 @@
  */
 import { ConfigError } from '../errors.ts';
 import {
+  ADDED_BRONZE_COLUMNS,
   BRONZE_COLUMNS,
   BRONZE_SCHEMAS,
   BRONZE_TABLE,
@@ -50,12 +51,19 @@ export const MANIFEST_COLUMNS_SQL = `object_key VARCHAR PRIMARY KEY,
   first_error VARCHAR,
   loaded_at TIMESTAMP NOT NULL`;
 
-/** DDL for DuckDB and Postgres: schemas, bronze.listening_events and bronze.load_manifest. */
+/**
+ * DDL for DuckDB and Postgres: schemas, bronze.listening_events and bronze.load_manifest, then the
+ * migration of a table created by an older version: `ADD COLUMN IF NOT EXISTS` for each column added since
+ * (a no-op on a new table). Both engines document that form: PostgreSQL's ALTER TABLE, DuckDB's ALTER TABLE.
+ */
 export function bronzeDdl(typeName: (t: ColumnType) => string = (t) => t): string[] {
   const cols = BRONZE_COLUMNS.map((c) => `${c.name} ${typeName(c.type)}`).join(',\n  ');
   return [
     ...BRONZE_SCHEMAS.map((s) => `CREATE SCHEMA IF NOT EXISTS ${s}`),
     `CREATE TABLE IF NOT EXISTS bronze.${BRONZE_TABLE} (\n  ${cols}\n)`,
+    ...ADDED_BRONZE_COLUMNS.map(
+      (c) => `ALTER TABLE bronze.${BRONZE_TABLE} ADD COLUMN IF NOT EXISTS ${c.name} ${typeName(c.type)}`,
+    ),
     `CREATE TABLE IF NOT EXISTS bronze.${MANIFEST_TABLE} (\n  ${MANIFEST_COLUMNS_SQL}\n)`,
   ];
 }

@@ -131,9 +131,26 @@ export const BRONZE_COLUMNS: readonly BronzeColumn[] = [
   { name: 'source_file', type: 'VARCHAR' },
   { name: 'source_row', type: 'BIGINT' },
   { name: 'loaded_at', type: 'TIMESTAMP' },
+  // Contract version 2's fields, null on a version-1 line (and where a source does not know them). Last, so
+  // a table created by an older version and migrated by ADD COLUMN (bronzeMigrations) has the same column
+  // order as a new one.
+  { name: 'album_name', type: 'VARCHAR', field: 'album_name' },
+  { name: 'track_length_ms', type: 'BIGINT', field: 'track_length_ms' },
+  { name: 'source', type: 'VARCHAR', field: 'source' },
 ];
+
+/** Columns added after the first release of bronze.listening_events: existing tables gain them by ADD COLUMN. */
+export const ADDED_BRONZE_COLUMNS: readonly BronzeColumn[] = BRONZE_COLUMNS.filter((c) =>
+  ['album_name', 'track_length_ms', 'source'].includes(c.name),
+);
 
 /** The columns read from a Bronze line. */
 export const EVENT_COLUMNS = BRONZE_COLUMNS.filter(
   (c): c is BronzeColumn & { field: string } => c.field !== undefined,
 );
+
+/** Every column in the order a load writes them: a line's fields (EVENT_COLUMNS), then source_file, source_row, loaded_at. */
+export const LOAD_COLUMNS: readonly BronzeColumn[] = [
+  ...EVENT_COLUMNS,
+  ...BRONZE_COLUMNS.filter((c) => c.field === undefined),
+];
