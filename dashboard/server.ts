@@ -25,6 +25,7 @@ import {
   wrapped,
 } from './gold.ts';
 import type { GoldWarehouse } from './warehouse.ts';
+import type { RunsSource } from './runs.ts';
 
 export interface DashboardLog {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -42,6 +43,8 @@ export interface DashboardServerOptions {
   /** @default '127.0.0.1' */
   readonly host?: string;
   readonly log: DashboardLog;
+  /** The workflow's executions for the runs page (/runs); without it the page says how to get them. */
+  readonly runs?: RunsSource;
 }
 
 export interface DashboardServer {
@@ -63,6 +66,8 @@ const ECHARTS_MIN = path.join(
 const STATIC: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(PUBLIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   '/app.js': { file: path.join(PUBLIC_DIR, 'app.js'), type: 'text/javascript; charset=utf-8' },
+  '/runs': { file: path.join(PUBLIC_DIR, 'runs.html'), type: 'text/html; charset=utf-8' },
+  '/runs.js': { file: path.join(PUBLIC_DIR, 'runs.js'), type: 'text/javascript; charset=utf-8' },
   '/charts/format.js': { file: path.join(CHARTS_DIR, 'format.js'), type: 'text/javascript; charset=utf-8' },
   '/charts/options.js': { file: path.join(CHARTS_DIR, 'options.js'), type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: path.join(PUBLIC_DIR, 'style.css'), type: 'text/css; charset=utf-8' },
@@ -152,6 +157,25 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
       const search = q === '' ? '' : parseUserId(q);
       return withWarehouse(async (wh) => ({ users: await topUsers(wh, search, USER_LIST_LIMIT) }));
     }
+    if (p === '/api/runs') {
+      if (!options.runs) {
+        throw new HttpError(
+          503,
+          'runs_unavailable',
+          'This dashboard has no workflow runs to show: serve it with `mds dashboard` over the local data directory',
+        );
+      }
+      const limit = Math.min(Math.max(Number(url.searchParams.get('limit') ?? 50) || 50, 1), 200);
+      try {
+        return { runs: await options.runs.list(limit) };
+      } catch (err) {
+        throw new HttpError(
+          503,
+          'runs_unavailable',
+          `Reading the workflow runs failed: ${errorMessage(err)}`,
+        );
+      }
+    }
     if (p.startsWith('/api/wrapped/')) {
       let raw: string;
       try {
@@ -189,6 +213,22 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
         else log.warn('dashboard request rejected', fields);
       }
       return;
+    }
+    // A run's report (report.html as the Publisher rendered it), by run id: never a path of the request.
+    const report = /^\/runs\/([A-Za-z0-9._-]{1,200})\/report\.html$/.exec(url.pathname);
+    if (report && options.runs) {
+      const html = await options.runs.report(report[1] as string).catch(() => undefined);
+      if (html !== undefined) {
+        const bytes = Buffer.from(html);
+        res.writeHead(200, {
+          ...SECURITY_HEADERS,
+          'content-type': 'text/html; charset=utf-8',
+          'content-length': bytes.length,
+          'cache-control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : bytes);
+        return;
+      }
     }
     const asset = STATIC[url.pathname];
     if (!asset) {

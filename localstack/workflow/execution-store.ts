@@ -34,26 +34,37 @@ export class ExecutionStore {
   private readonly records = new Map<string, ExecutionRecord>();
 
   /** `dir` undefined keeps the records in memory only. */
+  /** The records this process saved: their copy in memory is the newest. */
+  private readonly own = new Set<string>();
+
   constructor(private readonly dir?: string) {
     if (!dir) return;
     mkdirSync(dir, { recursive: true });
-    for (const file of readdirSync(dir)) {
+    this.refresh();
+  }
+
+  /** Reads the records other processes saved (an `mds runs start` while the dashboard serves, say). */
+  private refresh(): void {
+    if (!this.dir) return;
+    for (const file of readdirSync(this.dir)) {
       if (!file.endsWith('.json')) continue;
       try {
-        const record = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as ExecutionRecord;
-        this.records.set(record.executionArn, record);
+        const record = JSON.parse(readFileSync(path.join(this.dir, file), 'utf8')) as ExecutionRecord;
+        if (!this.own.has(record.executionArn)) this.records.set(record.executionArn, record);
       } catch {
-        // A record being written by another process is read on the next open.
+        // A record being written by another process is read the next time.
       }
     }
   }
 
   get(executionArn: string): ExecutionRecord | undefined {
+    if (!this.records.has(executionArn)) this.refresh();
     return this.records.get(executionArn);
   }
 
   /** Newest first, as ListExecutions returns them. */
   list(): ExecutionRecord[] {
+    this.refresh();
     return [...this.records.values()].sort(
       (a, b) => b.startDate.localeCompare(a.startDate) || b.name.localeCompare(a.name),
     );
@@ -61,6 +72,7 @@ export class ExecutionStore {
 
   save(record: ExecutionRecord): void {
     this.records.set(record.executionArn, record);
+    this.own.add(record.executionArn);
     if (!this.dir) return;
     const file = path.join(this.dir, `${record.name}.json`);
     const tmp = `${file}.${process.pid}.tmp`;
