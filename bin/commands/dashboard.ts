@@ -31,7 +31,10 @@ export function registerDashboard(program: Command): void {
       const port = parsePort(opts.port);
       const file = localPaths(opts.data).warehouse;
       const log = consoleLog();
+      // The runs page reads the local executions through the local Step Functions endpoint (mds runs).
+      const runs = await localRuns(opts.data);
       const server = await createDashboardServer({
+        runs: runs.source,
         warehouse: () => openGoldReader(file),
         release: async (wh) => wh.close?.(),
         port,
@@ -55,5 +58,26 @@ export function registerDashboard(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await runs.close();
     });
+}
+
+async function localRuns(data: string | undefined) {
+  const { openLocalWorkflow } = await import('../../localstack/workflow/local-workflow.ts');
+  const { SFNClient } = await import('@aws-sdk/client-sfn');
+  const { sfnRunsSource } = await import('../../dashboard/runs.ts');
+  const { readFile } = await import('node:fs/promises');
+  const paths = localPaths(data);
+  const workflow = await openLocalWorkflow({ dataDir: paths.root });
+  const sfn = new SFNClient({
+    endpoint: workflow.sfnUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const source = sfnRunsSource({
+    sfn,
+    stateMachineArn: workflow.stateMachineArn,
+    report: (runId) => readFile(`${paths.runs}/${runId}/report.html`, 'utf8').catch(() => undefined),
+  });
+  return { source, close: () => workflow.close() };
 }
