@@ -86,7 +86,7 @@ export class SpotifyPoller extends Construct {
       'Spotify rotates refresh tokens itself; the poller writes each rotated token back into this secret.',
     );
 
-    this.function = new MdsFunction(this, 'Function', {
+    this.function = new MdsFunction(this, 'Poller', {
       entryPath: 'lambdas/poller/handler.ts',
       description: 'Spotify recently-played to Kafka, per connected user',
       // Shorter than any sensible schedule, so two polls never overlap (a rotated refresh token is used once).

@@ -14,7 +14,7 @@
  *   answer 400 as Spotify does.
  * - Faults: `fail(path, { status, retryAfterSeconds, times })` answers the next requests to a path with that
  *   status (429 with Retry-After, 5xx); `expireAccessTokens(user)` makes that user's access tokens answer 401.
- * Every request is logged (method, path, query, status) for the tests' assertions.
+ * `hold(path, user)` keeps one request waiting until the test releases it. Every request is logged (method, path, query, status) for the tests' assertions.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -82,6 +82,8 @@ export class LocalSpotifyApi {
     { user: string; challenge: string; redirectUri: string; clientId: string }
   >();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly holds: { path: string; user?: string; arrived: () => void; released: Promise<void> }[] =
+    [];
   private server: Server | undefined;
   private baseUrl = '';
 
@@ -147,6 +149,19 @@ export class LocalSpotifyApi {
     this.faults.set(path, list);
   }
 
+  /**
+   * Holds the next authorized request to `path` (of `user`, if given) until `release()`: `reached` resolves
+   * when it arrives, so a test can act (stop the broker, say) in the middle of a poll.
+   */
+  hold(path: string, user?: string): { reached: Promise<void>; release: () => void } {
+    let arrived!: () => void;
+    let release!: () => void;
+    const reached = new Promise<void>((r) => (arrived = r));
+    const released = new Promise<void>((r) => (release = r));
+    this.holds.push({ path, user, arrived, released });
+    return { reached, release };
+  }
+
   /** Every access token issued so far to the user answers 401, as an expired one does. */
   expireAccessTokens(userId: string): void {
     for (const t of this.accessTokens.values()) if (t.user === userId) t.expired = true;
@@ -189,6 +204,12 @@ export class LocalSpotifyApi {
         );
       }
       const user = this.users.get(access.user)!;
+      const held = this.holds.findIndex((h) => h.path === url.pathname && (!h.user || h.user === user.id));
+      if (held >= 0) {
+        const [h] = this.holds.splice(held, 1);
+        h!.arrived();
+        await h!.released;
+      }
       if (url.pathname === '/v1/me') {
         return this.send(
           res,

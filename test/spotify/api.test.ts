@@ -3,7 +3,7 @@
  * a play to a version-2 event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_TEXT_LENGTH } from '../../lambdas/core/contract.ts';
+import { MAX_TEXT_LENGTH, validateEvent } from '../../lambdas/core/contract.ts';
 import { naturalEventId } from '../../lambdas/core/event-id.ts';
 import {
   AccessTokenExpiredError,
@@ -165,6 +165,11 @@ describe('a play as a version-2 event', () => {
         schema_version: 2,
       },
     });
+    expect(validateEvent(r.ok && r.event)).toMatchObject({ ok: true });
+    // a country the contract does not list is unknown, not refused
+    const xk = playToEvent(item, { userId: 'u1', country: 'XK' });
+    expect(xk.ok && xk.event.country).toBeNull();
+    expect(validateEvent(xk.ok && xk.event)).toMatchObject({ ok: true });
     // played_at with or without milliseconds or with an offset is the same instant, so the same id.
     const a = playToEvent(
       { ...item, played_at: '2026-11-20T11:00:00.000+01:00' },

@@ -6,33 +6,37 @@
  *   played"; its users' issue threads (spotify/web-api #613, #1083, #1186) report that it is usually when
  *   the play was registered, i.e. near the end of the play. It is the event time as Spotify gives it.
  * - artist_name: every artist's name joined with ", ", in Spotify's order.
- * - What the API does not say is null, not invented: device_type, duration_ms (milliseconds listened).
+ * - What the API does not say is null, not invented: device_type, duration_ms (milliseconds listened); a
+ *   country the contract does not list (Spotify serves XK, say) is null too.
  * - A name longer than the contract allows is cut to MAX_TEXT_LENGTH with a trailing "…", so the play lands
  *   (the id fields identify the track; only the display name is shortened).
  */
-import { MAX_TEXT_LENGTH } from '../contract.ts';
+import {
+  COUNTRY_CODES,
+  MAX_DURATION_MS,
+  MAX_TEXT_LENGTH,
+  type CountryCode,
+  type ListeningEventV2,
+} from '../contract.ts';
 import { naturalEventId } from '../event-id.ts';
 import type { PlayItem } from './client.ts';
 
 export const SPOTIFY_API_SOURCE = 'spotify_api' as const;
 export const TRUNCATION_MARKER = '…';
 
-/** The version-2 event the poller produces (the contract's v2 shape, with this source's values). */
-export interface SpotifyApiEvent {
-  readonly event_id: string;
-  readonly user_id: string;
-  readonly song_id: string;
-  readonly artist_name: string;
-  readonly song_name: string;
-  readonly album_name: string | null;
-  readonly track_length_ms: number | null;
+/** The version-2 event the poller produces: the contract's, with this source's constants. */
+export type SpotifyApiEvent = ListeningEventV2 & {
   readonly event_type: 'play';
   readonly device_type: null;
-  readonly country: string | null;
-  readonly timestamp: string;
   readonly duration_ms: null;
   readonly source: typeof SPOTIFY_API_SOURCE;
-  readonly schema_version: 2;
+};
+
+const COUNTRIES: ReadonlySet<string> = new Set(COUNTRY_CODES);
+
+/** The profile's country as the contract takes it: an ISO 3166-1 alpha-2 code it lists, else null (unknown). */
+export function contractCountry(country: string | null | undefined): CountryCode | null {
+  return typeof country === 'string' && COUNTRIES.has(country) ? (country as CountryCode) : null;
 }
 
 /** `played_at` as Spotify sends it (with or without milliseconds, any offset), as an ISO instant in UTC with Z. */
@@ -80,10 +84,15 @@ export function playToEvent(
     artist_name: fitText(artists.join(', ')),
     song_name: fitText(track.name ?? ''),
     album_name: typeof album === 'string' && album !== '' ? fitText(album) : null,
-    track_length_ms: Number.isSafeInteger(track.duration_ms) ? track.duration_ms : null,
+    track_length_ms:
+      Number.isSafeInteger(track.duration_ms) &&
+      track.duration_ms >= 1 &&
+      track.duration_ms <= MAX_DURATION_MS
+        ? track.duration_ms
+        : null,
     event_type: 'play',
     device_type: null,
-    country: context.country,
+    country: contractCountry(context.country),
     timestamp,
     duration_ms: null,
     source: SPOTIFY_API_SOURCE,
