@@ -29,7 +29,9 @@ type Resource = { Properties: Record<string, unknown> };
 const resources = (t: Template, type: string) =>
   Object.entries(t.findResources(type)) as [string, Resource][];
 const pollerFunction = (t: Template): [string, Resource] => {
-  const found = resources(t, 'AWS::Lambda::Function').filter(([id]) => id.startsWith('SpotifyPollerPoller'));
+  const found = resources(t, 'AWS::Lambda::Function').filter(([, f]) =>
+    String(f.Properties.Description).startsWith('Spotify recently-played'),
+  );
   expect(found).toHaveLength(1);
   return found[0]!;
 };
@@ -62,7 +64,7 @@ describe('the Spotify poller', () => {
     const [[, devSchedule]] = schedules(ingest) as [[string, Resource]];
     expect(devSchedule.Properties.State).toBe('DISABLED');
     expect(devSchedule.Properties.ScheduleExpression).toBe('rate(15 minutes)');
-    expect(JSON.stringify(devSchedule.Properties.Target)).toMatch(/SpotifyPollerPoller/);
+    expect(JSON.stringify(devSchedule.Properties.Target)).toMatch(new RegExp(pollerFunction(ingest)[0]));
     const [[, onSchedule]] = schedules(on.templates.ingest) as [[string, Resource]];
     expect(onSchedule.Properties.State).toBe('ENABLED');
     expect(onSchedule.Properties.ScheduleExpression).toBe('rate(10 minutes)');
