@@ -1,7 +1,10 @@
 /** The import function's environment: written by the history-import construct, read on every invocation. */
 import { BUCKET_NAME, envContract, envFolderPrefix, envString } from '../core/env.ts';
 import { KAFKA_AUTH } from '../core/kafka.ts';
-import { IMPORTS_PREFIX, IMPORT_SUMMARIES_PREFIX } from './import.ts';
+
+/** Where exports are uploaded in the Bronze bucket, and where the summary of each import goes. */
+export const IMPORTS_PREFIX = 'imports/';
+export const IMPORT_SUMMARIES_PREFIX = 'import-summaries/';
 
 export const importerEnv = envContract('the import function', {
   BUCKET_NAME,

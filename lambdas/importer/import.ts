@@ -20,8 +20,7 @@ import {
 } from '../core/spotify/history-import.ts';
 import { zipFromReader, type ExportItem } from '../core/spotify/history-source.ts';
 
-export const IMPORTS_PREFIX = 'imports/';
-export const IMPORT_SUMMARIES_PREFIX = 'import-summaries/';
+export { IMPORTS_PREFIX, IMPORT_SUMMARIES_PREFIX } from './env.ts';
 
 /**
  * The object key of an S3 event notification record. Keys arrive URL-encoded, spaces as '+' (S3 User Guide,

@@ -262,7 +262,7 @@ export function simulatedSilverCheck(
 }
 
 /** The next offset of every partition of the topic (its high watermark). */
-async function topicOffsets(services: LocalServices): Promise<Map<number, number>> {
+export async function topicOffsets(services: LocalServices): Promise<Map<number, number>> {
   const admin = createKafka({ brokers: [services.broker.bootstrap], clientId: 'mds-local-up' }).admin();
   await admin.connect();
   try {
@@ -273,7 +273,11 @@ async function topicOffsets(services: LocalServices): Promise<Map<number, number
   }
 }
 
-async function windowObjects(s3: S3Client, bucket: string, window: RunWindow): Promise<ObjectSummary[]> {
+export async function windowObjects(
+  s3: S3Client,
+  bucket: string,
+  window: RunWindow,
+): Promise<ObjectSummary[]> {
   const objects: ObjectSummary[] = [];
   for (const prefix of bronzePrefixes(window))
     for await (const o of listObjects(s3, bucket, prefix)) objects.push(o);
@@ -286,7 +290,7 @@ async function windowObjects(s3: S3Client, bucket: string, window: RunWindow): P
  * the topic (an object whose first offset is before this run's). Decided from object names and what was
  * there before, never from the counts the checks compare.
  */
-async function earlierBronze(
+export async function earlierBronze(
   services: LocalServices,
   window: RunWindow,
   before: readonly ObjectSummary[],
@@ -305,7 +309,7 @@ async function earlierBronze(
   return { objects: earlier.length, records };
 }
 
-type Offsets = PipelineReport['offsets'];
+export type Offsets = PipelineReport['offsets'];
 interface OffsetCount {
   readonly total: number;
   readonly byPartition: ReadonlyMap<number, number>;
@@ -313,11 +317,11 @@ interface OffsetCount {
 
 const OBJECT_NAME_RE = /\/([^/]+)-(\d+)-(\d+)-(\d+)\.ndjson\.gz$/;
 
-const bronzeLineOffset = (line: Record<string, unknown>) => ({
+export const bronzeLineOffset = (line: Record<string, unknown>) => ({
   partition: Number(line._partition),
   offset: Number(line._offset),
 });
-const quarantineLineOffset = (line: Record<string, unknown>) => ({
+export const quarantineLineOffset = (line: Record<string, unknown>) => ({
   partition: Number(line.partition),
   offset: Number(line.offset),
 });
@@ -328,7 +332,7 @@ const quarantineLineOffset = (line: Record<string, unknown>) => ({
  * `records`, one wholly before them counts nothing, and only one that straddles the boundary (a batch of
  * an earlier run's records and this run's) is read line by line.
  */
-async function recordsOfOffsets(
+export async function recordsOfOffsets(
   services: LocalServices,
   prefix: string,
   offsets: Offsets,
@@ -368,7 +372,7 @@ async function recordsOfOffsets(
 }
 
 /** Per partition: this run's offsets and where its records went (shown when the landing check fails). */
-function offsetDetail(offsets: Offsets, landed: OffsetCount, quarantined: OffsetCount): string {
+export function offsetDetail(offsets: Offsets, landed: OffsetCount, quarantined: OffsetCount): string {
   return offsets
     .map((o) => {
       const l = landed.byPartition.get(o.partition) ?? 0;
@@ -442,11 +446,11 @@ export async function countRecords(
   return { records, objects: objects.length };
 }
 
-async function scalar(wh: Warehouse, sql: string, params: unknown[] = []): Promise<number> {
+export async function scalar(wh: Warehouse, sql: string, params: unknown[] = []): Promise<number> {
   const [row] = await wh.query<{ n: number }>(sql, params);
   return Number(row?.n ?? 0);
 }
 
-function round(x: number): number {
+export function round(x: number): number {
   return Math.round(x * 100) / 100;
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { validateEvent } from '../../lambdas/core/contract.ts';
 import { naturalEventId } from '../../lambdas/core/event-id.ts';
 import { deviceTypeOf, mapEntry, readExportFile } from '../../lambdas/core/spotify/history.ts';
 import { importHistory, type ImportSummary } from '../../lambdas/core/spotify/history-import.ts';
@@ -111,6 +112,17 @@ describe('mapEntry', () => {
     const id = (o: typeof a) => (o as { event: { event_id: string } }).event.event_id;
     expect(id(a)).toBe(id(b));
     expect(id(c)).not.toBe(id(a));
+  });
+
+  it('gives events the contract (version 2) accepts, unknowns as null included', () => {
+    for (let i = 0; i < 12; i++) {
+      const out = mapEntry({
+        ...entry({ i }),
+        master_metadata_album_album_name: i === 4 ? null : `Album ${i}`,
+      });
+      expect(out.kind).toBe('event');
+      expect(validateEvent((out as unknown as { event: unknown }).event)).toMatchObject({ ok: true });
+    }
   });
 
   it('leaves out episodes, audiobooks and entries without a track', () => {

@@ -36,6 +36,8 @@ export interface ImportSummary {
   /** The first and last event time imported (ISO), or null when nothing was. */
   readonly firstEventTime: string | null;
   readonly lastEventTime: string | null;
+  /** The hours (ISO, e.g. 2024-03-01T10:00:00.000Z) that hold imported events, in order. */
+  readonly hours: string[];
 }
 
 export interface ImportOptions {
@@ -65,7 +67,9 @@ export async function importHistory(
     sent: 0,
     firstEventTime: null,
     lastEventTime: null,
+    hours: [],
   };
+  const hours = new Set<string>();
   for await (const item of items) {
     if (item.kind === 'skipped') {
       summary.skippedFiles.push(item.name);
@@ -98,12 +102,16 @@ export async function importHistory(
       const sendTime = (options.now ?? (() => new Date()))();
       await options.send(read.events.map((e) => ({ key: e.user_id, value: JSON.stringify(e), sendTime })));
       summary.sent += read.events.length;
-      for (const e of read.events) trackTimes(summary, e);
+      for (const e of read.events) {
+        trackTimes(summary, e);
+        hours.add(`${e.timestamp.slice(0, 13)}:00:00.000Z`);
+      }
     }
     addCounts(totals, read.counts);
     summary.files.push(file);
     options.onItem?.(item, file);
   }
+  summary.hours.push(...[...hours].sort());
   return summary;
 }
 
