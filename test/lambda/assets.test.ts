@@ -29,6 +29,8 @@ import { WarehouseLease } from '../../localstack/pipeline/warehouse-lease.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { runDbt } from '../../localstack/dbt/index.ts';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
+import { startLocalSpotifyApi } from '../../localstack/spotify-api/server.ts';
+import { FileTokenStore, localSpotifyPaths } from '../../lambdas/poller/stores.ts';
 import { startLocalSns, type LocalSns } from '../../localstack/sns-server.ts';
 
 const BUCKET = 'assets-test';
@@ -83,7 +85,15 @@ afterAll(async () => {
 describe('the synthesized Lambda assets, in the local Lambda runtime', () => {
   it('has every function of the app, each from its own asset, and starts them all', () => {
     const ids = assembly.functions.map((f) => f.id);
-    for (const id of ['Producer', 'Consumer', 'Planner', 'Loader', 'Reconcile', 'Publisher'])
+    for (const id of [
+      'Producer',
+      'SpotifyPoller/Poller',
+      'Consumer',
+      'Planner',
+      'Loader',
+      'Reconcile',
+      'Publisher',
+    ])
       expect(ids).toContain(id);
     const report = runtime.report();
     expect(report).toHaveLength(assembly.functions.length);
@@ -240,6 +250,53 @@ describe('the synthesized Lambda assets, in the local Lambda runtime', () => {
     const offsets = await admin.fetchTopicOffsets(topic);
     await admin.disconnect();
     expect(offsets.reduce((s, o) => s + Number(o.high), 0)).toBe(sent.sent);
+  });
+
+  it("SpotifyPoller/Poller: with the local state store as its override, a user's plays reach the broker", async () => {
+    const api = await startLocalSpotifyApi();
+    const data = path.join(dir, 'poller');
+    const poller = await startLocalFunctions(assembly, endpoints, {
+      logDir: path.join(dir, 'logs-poller'),
+      only: ['SpotifyPoller/Poller'],
+      extraEnvironment: {
+        'SpotifyPoller/Poller': {
+          SPOTIFY_STATE_STORE: 'file',
+          SPOTIFY_DATA_DIR: data,
+          SPOTIFY_API_BASE_URL: api.url,
+          SPOTIFY_ACCOUNTS_BASE_URL: api.url,
+        },
+      },
+    });
+    try {
+      const tokens = new FileTokenStore(localSpotifyPaths(data).tokens);
+      await tokens.saveClient({ clientId: 'local-client' });
+      await tokens.saveRefreshToken('ulla', api.addUser('ulla', { country: 'FI' }));
+      api.play('ulla', [
+        {
+          played_at: '2026-11-23T11:10:00.000Z',
+          track: { id: 't1', name: 'One', duration_ms: 1000, artists: ['A'], album: 'L' },
+        },
+        {
+          played_at: '2026-11-23T11:14:00.000Z',
+          track: { id: 't2', name: 'Two', duration_ms: 1000, artists: ['A'], album: 'L' },
+        },
+      ]);
+      const admin = createKafka({ brokers: [broker.bootstrap] }).admin();
+      await admin.connect();
+      const high = async () =>
+        (await admin.fetchTopicOffsets('spotify-events')).reduce((n, o) => n + Number(o.high), 0);
+      const before = await high();
+      const summary = (await poller.invoke('SpotifyPoller/Poller', {})) as { polled: number; plays: number };
+      expect(summary).toMatchObject({ polled: 1, plays: 2 });
+      expect((await high()) - before).toBe(2);
+      await admin.disconnect();
+      expect(poller.report()[0]!.overrides).toEqual(
+        expect.arrayContaining(['KAFKA_AUTH', 'SPOTIFY_STATE_STORE', 'SPOTIFY_DATA_DIR']),
+      );
+    } finally {
+      await poller.close();
+      await api.close();
+    }
   });
 });
 
