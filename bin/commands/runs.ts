@@ -25,7 +25,7 @@ import path from 'node:path';
 import { MdsError, UsageError } from '../../lambdas/core/errors.ts';
 import type { RunWindow } from '../../lambdas/core/run-summary.ts';
 import { DEFAULT_DATA_DIR, localPaths } from '../../localstack/paths.ts';
-import { parseInteger } from './cli-util.ts';
+import { parseInteger, parsePort } from './cli-util.ts';
 import { progressBar } from './cli-util.ts';
 import { assertPlannableWindow } from './preflight.ts';
 
@@ -35,6 +35,8 @@ export interface TargetFlags {
   readonly data: string;
   readonly assembly?: string;
   readonly region?: string;
+  readonly brokerPort?: number;
+  readonly s3Port?: number;
 }
 
 /** Where the workflow runs: the clients, the state machine and schedule they address. */
@@ -63,7 +65,13 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--local', 'the local pipeline (the default without --env)')
     .option('--region <region>', 'AWS region of --env (default: AWS_REGION or the configured profile)')
     .option('--data <dir>', 'local data directory', DEFAULT_DATA_DIR)
-    .option('--assembly <dir>', 'locally, run the state machine of this cloud assembly (cdk synth -o <dir>)');
+    .option('--assembly <dir>', 'locally, run the state machine of this cloud assembly (cdk synth -o <dir>)')
+    .option('--broker-port <port>', 'locally, the Kafka broker port of a run (0 picks a free port)', (v) =>
+      parsePort(v, '--broker-port'),
+    )
+    .option('--s3-port <port>', 'locally, the S3 server port of a run (0 picks a free port)', (v) =>
+      parsePort(v, '--s3-port'),
+    );
 }
 
 /** The Pipeline stack outputs `mds runs` and `mds schedule` read (lib/stacks/pipeline-stack.ts). */
@@ -136,7 +144,12 @@ export function notDeployed(env: string, stack: string, region: string): MdsErro
 
 async function openLocalTarget(flags: TargetFlags): Promise<WorkflowTarget> {
   const { openLocalWorkflow } = await import('../../localstack/workflow/local-workflow.ts');
-  const local = await openLocalWorkflow({ dataDir: flags.data, assembly: flags.assembly });
+  const local = await openLocalWorkflow({
+    dataDir: flags.data,
+    assembly: flags.assembly,
+    brokerPort: flags.brokerPort,
+    s3Port: flags.s3Port,
+  });
   const config = {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
@@ -190,6 +203,11 @@ export function windowOf(input: string | undefined): RunWindow | undefined {
   }
   return undefined;
 }
+
+const windowParam = (input: string | undefined) => {
+  const w = windowOf(input);
+  return w ? `${w.start}/${w.end}` : 'START/END';
+};
 
 const windowText = (w: RunWindow | undefined) =>
   w ? `${w.start.slice(0, 16).replace('T', ' ')} .. ${w.end.slice(0, 16).replace('T', ' ')}` : '-';
@@ -567,8 +585,9 @@ window's execution did not succeed.
   addTargetOptions(
     runs
       .command('redrive <execution>')
-      .description('Redrive a failed execution from the state that failed (RedriveExecution) and follow it.'),
-  ).action((name: string, flags: TargetFlags) =>
+      .description('Redrive a failed execution from the state that failed (RedriveExecution) and follow it.')
+      .option('--force', 'redrive also an execution that ended in a Fail state after a Catch'),
+  ).action((name: string, flags: TargetFlags & { force?: boolean }) =>
     withTarget(flags, async (t) => {
       const executionArn = executionArnOf(t.stateMachineArn, name);
       const before = await t.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -578,7 +597,19 @@ window's execution did not succeed.
             'start a new run for its window with `mds runs start --window START/END`',
         );
       }
-      const seen = (await executionHistory(t, executionArn)).length;
+      const history = await executionHistory(t, executionArn);
+      // Step Functions redrives the state the execution failed in. After a Catch that is the Fail state it led
+      // to, which fails again at once: the caught task is not run again (developer guide, "Redriving
+      // executions"). Said before anything is changed; --force redrives all the same.
+      const last = history.filter((e) => e.type?.endsWith('StateEntered')).at(-1);
+      if (last?.type === 'FailStateEntered' && !flags.force) {
+        throw new MdsError(
+          `${before.name} ended in the Fail state ${last.stateEnteredEventDetails?.name} after its error was caught: ` +
+            'a redrive re-runs only that state and fails again; start a new run for its window with ' +
+            `\`mds runs start --window ${windowParam(before.input)}\`${t.local ? '' : ` --env ${t.where}`} (or redrive with --force)`,
+        );
+      }
+      const seen = history.length;
       await t.sfn.send(new RedriveExecutionCommand({ executionArn }));
       process.stderr.write(`redriving ${before.name} (${t.where})\n`);
       const d = await follow(t, executionArn, (l) => process.stderr.write(`  ${l}\n`), seen);

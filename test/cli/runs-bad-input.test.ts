@@ -103,6 +103,52 @@ describe('mds runs on bad input', () => {
     ]);
   });
 
+  it('an execution whose caught failure ended in a Fail state: a redrive would only fail again, so it is refused', async () => {
+    const data = path.join(dir, 'data-caught');
+    mkdirSync(path.join(data, 'executions'), { recursive: true });
+    const at = new Date().toISOString();
+    const event = (id: number, type: string, extra: object) => ({
+      id,
+      previousEventId: id - 1,
+      timestamp: at,
+      type,
+      ...extra,
+    });
+    writeFileSync(
+      path.join(data, 'executions', 'caught-1.json'),
+      JSON.stringify({
+        executionArn: 'arn:aws:states:local:000000000000:execution:mds-local-workflow:caught-1',
+        stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:mds-local-workflow',
+        name: 'caught-1',
+        status: 'FAILED',
+        startDate: at,
+        stopDate: at,
+        input: JSON.stringify({
+          window: { start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T11:00:00.000Z' },
+        }),
+        error: 'States.TaskFailed',
+        cause: 'dbt build failed',
+        redriveCount: 0,
+        events: [
+          event(1, 'ExecutionStarted', { executionStartedEventDetails: { input: '{}' } }),
+          event(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'RunDbt', input: '{}' } }),
+          event(3, 'TaskFailed', { taskFailedEventDetails: { error: 'States.TaskFailed' } }),
+          event(4, 'TaskStateExited', { stateExitedEventDetails: { name: 'RunDbt', output: '{}' } }),
+          event(5, 'FailStateEntered', { stateEnteredEventDetails: { name: 'RunFailed', input: '{}' } }),
+          event(6, 'ExecutionFailed', { executionFailedEventDetails: { error: 'States.TaskFailed' } }),
+        ],
+        stateSeconds: {},
+      }),
+    );
+    const r = await mds(['runs', 'redrive', 'caught-1', '--data', data]);
+    expect(r.code).toBe(1);
+    expect(oneLine(r.stderr)).toEqual([
+      'mds: caught-1 ended in the Fail state RunFailed after its error was caught: a redrive re-runs only that ' +
+        'state and fails again; start a new run for its window with ' +
+        '`mds runs start --window 2026-11-30T10:00:00.000Z/2026-11-30T11:00:00.000Z` (or redrive with --force)',
+    ]);
+  });
+
   it('a backfill range that is reversed or in the future is refused with exit 2', async () => {
     const reversed = await mds(['runs', 'backfill', '2026-11-23', '2026-11-20', '--data', dir]);
     const future = await mds(['runs', 'backfill', '2026-11-20', '2099-01-01', '--data', dir]);
