@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { ListeningEventV1 as ListeningEvent } from '../../lambdas/core/contract.ts';
-import { DAILY_RHYTHM, HOME_COUNTRIES } from '../../lambdas/core/simulator/catalog.ts';
+import { DAILY_RHYTHM, HOME_COUNTRIES, buildCatalog } from '../../lambdas/core/simulator/catalog.ts';
+import { Prng } from '../../lambdas/core/simulator/prng.ts';
 import { simulate } from '../../lambdas/core/simulator/index.ts';
-import { END, eventOf, hoursBefore } from './helpers.ts';
+import { END, eventOf, hoursBefore, type SimulatedEvent as ListeningEvent } from './helpers.ts';
 
 // One realistic run shared by the checks below: 100k events over two days, the default population and catalog.
 const events: ListeningEvent[] = [
@@ -126,6 +126,50 @@ describe('simulated listening looks like listening', () => {
     expect(devices.get('desktop')!).toBeGreaterThan(devices.get('web')!);
     expect([...countriesPerUser.values()].every((s) => s.size === 1)).toBe(true);
     expect(new Set(events.map((e) => e.country)).size).toBeGreaterThan(20);
+  });
+
+  it('puts each song on one album of its artist, with one track length, and several albums on big artists', () => {
+    // Act
+    const albumOf = new Map<string, Set<string>>();
+    const lengthOf = new Map<string, Set<number>>();
+    const albumsOfArtist = new Map<string, Set<string>>();
+    const artistsOfAlbum = new Map<string, Set<string>>();
+    for (const e of events) {
+      albumOf.set(e.song_id, (albumOf.get(e.song_id) ?? new Set()).add(e.album_name));
+      lengthOf.set(e.song_id, (lengthOf.get(e.song_id) ?? new Set()).add(e.track_length_ms));
+      albumsOfArtist.set(e.artist_name, (albumsOfArtist.get(e.artist_name) ?? new Set()).add(e.album_name));
+      const album = `${e.artist_name}\u0000${e.album_name}`;
+      artistsOfAlbum.set(album, (artistsOfAlbum.get(album) ?? new Set()).add(e.song_id));
+    }
+    // Assess
+    expect([...albumOf.values()].every((a) => a.size === 1)).toBe(true);
+    expect([...lengthOf.values()].every((l) => l.size === 1)).toBe(true);
+    const mostAlbums = Math.max(...[...albumsOfArtist.values()].map((a) => a.size));
+    expect(mostAlbums).toBeGreaterThan(2);
+    // An album holds several tracks, not one song each.
+    const tracksPerAlbum = median([...artistsOfAlbum.values()].map((s) => s.size));
+    expect(tracksPerAlbum).toBeGreaterThan(1);
+  });
+
+  it("builds albums per artist: each song's album is one of its own artist's, every artist has one", () => {
+    // Act
+    const catalog = buildCatalog(new Prng(7, 0), 5_000, new Prng(7, 4));
+    // Assess
+    expect(catalog.songs.every((song) => catalog.albums[song.album]!.artist === song.artist)).toBe(true);
+    const withAlbum = new Set(catalog.albums.map((a) => a.artist));
+    expect(withAlbum.size).toBe(catalog.artists.length);
+    expect(catalog.albums.length).toBeGreaterThan(catalog.artists.length);
+    expect(catalog.albums.length).toBeLessThan(catalog.songs.length / 2);
+  });
+
+  it('never listens longer than the track: duration_ms <= track_length_ms, full plays equal to it', () => {
+    // Act
+    const over = events.filter((e) => e.duration_ms > e.track_length_ms);
+    const full = plays.filter((e) => e.duration_ms === e.track_length_ms).length;
+    // Assess
+    expect(over).toEqual([]);
+    expect(full / plays.length).toBeGreaterThan(0.3);
+    expect(Math.min(...events.map((e) => e.track_length_ms))).toBeGreaterThanOrEqual(60_000);
   });
 
   it('listens to full songs and skips after a few seconds', () => {

@@ -1,6 +1,6 @@
 /**
- * The simulated world: a catalog of artists and songs with Zipf-like popularity and per-song behaviour,
- * and a population of users with a home country, a time zone, a device preference and an activity level.
+ * The simulated world: a catalog of artists, their albums and songs (each song on one album of its artist,
+ * with its track length) with Zipf-like popularity and per-song behaviour, and a population of users with a home country, a time zone, a device preference and an activity level.
  * Built once per run from the seed; every string that goes into an event is JSON-encoded here, once.
  */
 import { DEVICE_TYPES, EVENT_TYPES, type CountryCode } from '../contract.ts';
@@ -87,13 +87,22 @@ const LAST_NAMES = [
   "O'Brien", 'Haddad', 'Park', 'Rossi', 'Nguyen', 'Dubois', 'Santos', 'Keller', 'Andersen', 'Mbeki',
 ];
 const SONG_SUFFIXES = [' (Remix)', ' - Live', ' (Acoustic)', ' - Radio Edit', ' (feat. ', ' Pt. 2'];
+const ALBUM_FORMS = ['', '', '', ' (Deluxe Edition)', ' - EP', ' (Live)', ' Vol. 2'];
+/** Songs per album, on average: an artist with n songs has about n / SONGS_PER_ALBUM albums (at least one). */
+const SONGS_PER_ALBUM = 10;
 
 export interface Song {
-  /** `"song_id":"…","artist_name":"…","song_name":"…"`: the song's part of an event, JSON-encoded. */
+  /**
+   * `"song_id":"…","artist_name":"…","song_name":"…","album_name":"…","track_length_ms":<n>,`: the song's part
+   * of an event, JSON-encoded.
+   */
   readonly fragment: string;
   readonly id: string;
   readonly name: string;
   readonly artist: number;
+  /** Index into `Catalog.albums`: the album of the song's artist the song is on. */
+  readonly album: number;
+  /** The track's full length (track_length_ms); a play listens to at most this much. */
   readonly durationMs: number;
   /** Probability a play of this song is skipped: some songs are skipped far more than others. */
   readonly skipProb: number;
@@ -103,8 +112,15 @@ export interface Song {
   readonly addProb: number;
 }
 
+export interface Album {
+  readonly name: string;
+  readonly artist: number;
+}
+
 export interface Catalog {
   readonly artists: readonly string[];
+  /** Each artist's albums; names are unique per artist. */
+  readonly albums: readonly Album[];
   readonly songs: readonly Song[];
   /** The songs of each artist (indices into `songs`), for runs of one artist within a session. */
   readonly songsByArtist: readonly (readonly number[])[];
@@ -154,7 +170,11 @@ export function eventFragment(country: number, device: number, type: number): st
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
-export function buildCatalog(rng: Prng, songCount: number): Catalog {
+/**
+ * The catalog. `albumRng` draws the albums and which song is on which, from its own stream, so adding albums
+ * left every other draw of a seed as it was.
+ */
+export function buildCatalog(rng: Prng, songCount: number, albumRng: Prng = rng): Catalog {
   const artistCount = Math.max(1, Math.round(songCount / 8));
   const artists = uniqueNames(artistCount, () => artistName(rng));
   // Some artists have many songs: assign the first song of each artist, then the rest by a Zipf-like weight.
@@ -168,6 +188,17 @@ export function buildCatalog(rng: Prng, songCount: number): Catalog {
   for (let i = songCount - 1; i > 0; i--) {
     const j = rng.int(i + 1);
     [rank[i], rank[j]] = [rank[j] as number, rank[i] as number];
+  }
+  // Albums: each artist gets about one per SONGS_PER_ALBUM of its songs, and each song one of them.
+  const songsOfArtist = new Uint32Array(artistCount);
+  for (const a of songArtist) songsOfArtist[a]! += 1;
+  const albums: Album[] = [];
+  const firstAlbum = new Uint32Array(artistCount);
+  for (let a = 0; a < artistCount; a++) {
+    firstAlbum[a] = albums.length;
+    const count = Math.max(1, Math.round(songsOfArtist[a]! / SONGS_PER_ALBUM));
+    const names = uniqueNames(count, () => albumName(albumRng));
+    for (const name of names) albums.push({ name, artist: a });
   }
   const usedIds = new Set<string>();
   const songs: Song[] = [];
@@ -186,12 +217,17 @@ export function buildCatalog(rng: Prng, songCount: number): Catalog {
     const skipProb = Math.min(0.85, skipBase * (0.7 + 0.6 * rankFraction));
     const pauseProb = Math.min(0.3, (0.03 + 0.05 * rng.float()) * (durationMs / 210_000));
     const addProb = 0.01 + 0.07 * (1 - rankFraction) * rng.float();
-    const fragment = `"song_id":${JSON.stringify(id)},"artist_name":${JSON.stringify(artists[artist])},"song_name":${JSON.stringify(name)},`;
-    songs.push({ fragment, id, name, artist, durationMs, skipProb, pauseProb, addProb });
+    const albumCount = Math.max(1, Math.round(songsOfArtist[artist]! / SONGS_PER_ALBUM));
+    const album = firstAlbum[artist]! + albumRng.int(albumCount);
+    const fragment =
+      `"song_id":${JSON.stringify(id)},"artist_name":${JSON.stringify(artists[artist])},` +
+      `"song_name":${JSON.stringify(name)},"album_name":${JSON.stringify(albums[album]!.name)},` +
+      `"track_length_ms":${durationMs},`;
+    songs.push({ fragment, id, name, artist, album, durationMs, skipProb, pauseProb, addProb });
     songsByArtist[artist]?.push(i);
   }
   const popularity = new AliasTable(Float64Array.from(rank, (r) => 1 / Math.pow(r + 1, 1.05)));
-  return { artists, songs, songsByArtist, popularity };
+  return { artists, albums, songs, songsByArtist, popularity };
 }
 
 export function buildPopulation(rng: Prng, userCount: number): Population {
@@ -279,6 +315,20 @@ function songName(rng: Prng, artists: readonly string[]): string {
     name += suffix.endsWith('(feat. ') ? `${suffix}${rng.pick(artists)})` : suffix;
   }
   return name;
+}
+
+function albumName(rng: Prng): string {
+  const form = rng.pick(ALBUM_FORMS);
+  switch (rng.int(4)) {
+    case 0:
+      return `${rng.pick(ADJECTIVES)} ${rng.pick(NOUNS)}s${form}`;
+    case 1:
+      return `The ${rng.pick(NOUNS)} Sessions${form}`;
+    case 2:
+      return `${rng.pick(NOUNS)} & ${rng.pick(NOUNS)}${form}`;
+    default:
+      return `${rng.pick(ADJECTIVES)}${form}`;
+  }
 }
 
 /** Makes names unique by numbering repeats ("Blue Comet", "Blue Comet 2"): artist_name is a key in Gold. */

@@ -1,17 +1,18 @@
 /**
  * Fast serialization of simulated events. A record's line is the concatenation of a few pieces: a head
- * (`{"event_id":"<uuid>",`) and a tail (`<timestamp>","duration_ms":<n>,"schema_version":1}`) written as bytes
+ * (`{"event_id":"<uuid>",`) and a tail (`<timestamp>","duration_ms":<n>,"source":"simulator","schema_version":2}`) written as bytes
  * into scratch buffers and read out as one flat string each, and the user, song and type/device/country
  * fragments JSON-encoded once per catalog. This keeps each line to five string pieces instead of dozens,
  * which is what made building lines cost more than JSON.stringify.
  */
-import { SCHEMA_VERSION_V1 as SCHEMA_VERSION } from '../contract.ts';
+import { SCHEMA_VERSION_V2 } from '../contract.ts';
 import type { Prng } from './prng.ts';
 
 const HEAD_PREFIX = '{"event_id":"';
 const TAIL_MIDDLE = 'Z","duration_ms":';
 const HEX_DIGITS = Buffer.from('0123456789abcdef', 'latin1');
-const TAIL_END_BYTES = Buffer.from(`,"schema_version":${SCHEMA_VERSION}}`, 'latin1');
+/** The simulator's events are of contract version 2, source `simulator`. */
+const TAIL_END_BYTES = Buffer.from(`,"source":"simulator","schema_version":${SCHEMA_VERSION_V2}}`, 'latin1');
 const UUID_LENGTH = 36;
 /** Where the UUID's version and variant digits sit in the head. */
 const VERSION_AT = HEAD_PREFIX.length + 14;
@@ -53,7 +54,7 @@ export class LineEncoder {
     return b.toString('latin1', 0, b.length);
   }
 
-  /** `2026-11-23T08:15:00.123Z","duration_ms":<n>,"schema_version":1}`: the timestamp's value onwards. */
+  /** `2026-11-23T08:15:00.123Z","duration_ms":<n>,"source":"simulator","schema_version":2}`: the timestamp's value onwards. */
   tail(ms: number, durationMs: number): string {
     const b = this.tailBytes;
     const s = Math.floor(ms / 1000);

@@ -4,10 +4,10 @@
  * long, not the whole record.
  */
 import {
-  EVENT_FIELDS_V1 as EVENT_FIELDS,
+  EVENT_FIELDS_V2 as EVENT_FIELDS,
   MAX_ID_LENGTH,
   MAX_TEXT_LENGTH,
-  type ListeningEventV1 as ListeningEvent,
+  type ListeningEventV2 as ListeningEvent,
 } from '../contract.ts';
 import type { Prng } from './prng.ts';
 
@@ -33,7 +33,8 @@ export interface InvalidRecord {
  */
 const WRONG_TYPES: readonly { field: keyof ListeningEvent; value: (e: ListeningEvent) => unknown }[] = [
   { field: 'duration_ms', value: (e) => String(e.duration_ms) },
-  { field: 'duration_ms', value: (e) => e.duration_ms + 0.5 },
+  { field: 'duration_ms', value: (e) => (e.duration_ms ?? 0) + 0.5 },
+  { field: 'track_length_ms', value: (e) => String(e.track_length_ms) },
   { field: 'timestamp', value: (e) => Date.parse(e.timestamp) },
   { field: 'user_id', value: (e) => Number(e.user_id.replace(/\D/g, '')) },
   { field: 'song_id', value: (e) => e.song_id.length },
@@ -46,6 +47,7 @@ const UNKNOWN_ENUMS: readonly { field: keyof ListeningEvent; values: readonly st
   { field: 'event_type', values: ['seek', 'like', 'PLAY', 'stop', 'resume'] },
   { field: 'device_type', values: ['tv', 'smart_speaker', 'car', 'Mobile', 'console'] },
   { field: 'country', values: ['UK', 'XX', 'usa', 'EU', 'ZZ'] },
+  { field: 'source', values: ['Simulator', 'spotify', 'api', 'import'] },
 ];
 
 const OVERSIZE_FIELDS: readonly { field: keyof ListeningEvent; limit: number }[] = [

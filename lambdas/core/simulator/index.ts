@@ -9,7 +9,7 @@
  * Memory stays bounded for any number of events: the window is cut into slices of at most one hour and
  * MAX_EVENTS_PER_SLICE events; only the sessions active at a time and the pending re-sends are held.
  */
-import type { ListeningEventV1 as ListeningEvent } from '../contract.ts';
+import type { ListeningEventV2 as ListeningEvent } from '../contract.ts';
 import { ConfigError } from '../errors.ts';
 import {
   buildCatalog,
@@ -214,7 +214,7 @@ function* generate(plan: Plan): Generator<SimulatedRecord> {
   const behaviour = new Prng(plan.seed, 1);
   const ids = new Prng(plan.seed, 2);
   const faults = new Prng(plan.seed, 3);
-  const catalog = buildCatalog(world, plan.songs);
+  const catalog = buildCatalog(world, plan.songs, new Prng(plan.seed, 4));
   const population = buildPopulation(world, plan.users);
   const { users, zones, userFragments, userCountries } = population;
   const { summary } = plan;
