@@ -171,10 +171,8 @@ export async function pollUser(deps: PollDeps, userId: string): Promise<UserPoll
     };
   } catch (err) {
     const invalid = err instanceof InvalidGrantError;
-    const message =
-      invalid || errorMessage(err).includes(userId)
-        ? errorMessage(err)
-        : `Spotify user ${userId}: ${errorMessage(err)}`;
+    const text = errorMessage(err);
+    const message = text.startsWith(`Spotify user ${userId}:`) ? text : `Spotify user ${userId}: ${text}`;
     deps.log?.(invalid ? 'user skipped' : 'user failed', { userId, error: message });
     return {
       userId,
