@@ -14,11 +14,7 @@ import { pollAll, type PollDeps } from '../../lambdas/poller/poll.ts';
 import { FileCursorStore, FileTokenStore, localSpotifyPaths } from '../../lambdas/poller/stores.ts';
 import type { RunningBroker } from '../../localstack/broker/index.ts';
 import { startBrokerThread } from '../../localstack/broker/thread.ts';
-import {
-  startLocalSpotifyApi,
-  type LocalPlay,
-  type LocalSpotifyApi,
-} from '../../localstack/spotify-api/server.ts';
+import { startLocalSpotifyApi, type LocalPlay } from '../../localstack/spotify-api/server.ts';
 
 let dir: string;
 let broker: RunningBroker;
