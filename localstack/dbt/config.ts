@@ -2,6 +2,7 @@
  * Node config as dbt layers it: dbt_project.yml levels down the resource's path (most specific last), then
  * the properties file, then config() in the node itself. Tags add up; every other key is replaced.
  */
+import { notSupported } from './jinja.ts';
 import type { NodeConfig } from './nodes.ts';
 
 const CONFIG_KEYS = new Set([
@@ -24,6 +25,12 @@ const CONFIG_KEYS = new Set([
   'warn_if',
   'error_if',
   'limit',
+  'fail_calc',
+  'post-hook',
+  'pre-hook',
+  'grants',
+  'contract',
+  'sql_header',
 ]);
 
 export function asArray(v: unknown): string[] {
@@ -70,4 +77,59 @@ export function mergeConfig(base: NodeConfig, override: Record<string, unknown> 
     else out[key] = value;
   }
   return out;
+}
+
+/**
+ * Model config keys the runner applies, or that change nothing it builds (docs, meta, group, access, a
+ * contract that is not enforced). Every other key is refused by name: dbt would apply it (hooks, grants,
+ * database, persist_docs, ...) and the runner would not.
+ */
+const MODEL_CONFIG_APPLIED = new Set([
+  'materialized',
+  'schema',
+  'alias',
+  'tags',
+  'unique_key',
+  'on_schema_change',
+  'enabled',
+  'incremental_strategy',
+  'full_refresh',
+  'docs',
+  'meta',
+  'group',
+  'access',
+  'contract',
+  'description',
+]);
+
+/** Test config keys the runner applies (or that change nothing it runs); store_failures only when false. */
+const TEST_CONFIG_APPLIED = new Set([
+  'severity',
+  'where',
+  'tags',
+  'enabled',
+  'limit',
+  'warn_if',
+  'error_if',
+  'fail_calc',
+  'meta',
+  'store_failures',
+  'schema',
+  'alias',
+]);
+
+/** Throws naming the first config key of a model or test that the runner would accept without applying. */
+export function checkConfig(kind: 'model' | 'test', config: NodeConfig, file: string, node: string): void {
+  const applied = kind === 'model' ? MODEL_CONFIG_APPLIED : TEST_CONFIG_APPLIED;
+  for (const [key, value] of Object.entries(config)) {
+    if (value === undefined || value === null) continue;
+    if (!applied.has(key)) throw notSupported(`${kind} config '${key}'`, file, node);
+  }
+  const contract = config.contract as { enforced?: unknown } | undefined;
+  if (contract && contract.enforced === true)
+    throw notSupported(`model config 'contract: {enforced: true}'`, file, node);
+  if (config.store_failures === true) throw notSupported(`test config 'store_failures: true'`, file, node);
+  const onSchemaChange = config.on_schema_change;
+  if (onSchemaChange !== undefined && onSchemaChange !== 'ignore' && onSchemaChange !== 'fail')
+    throw notSupported(`model config 'on_schema_change: ${String(onSchemaChange)}'`, file, node);
 }

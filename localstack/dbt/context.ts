@@ -34,6 +34,15 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
         );
       }
       state.collected?.add(model.uniqueId);
+      // dbt: a ref the parse render did not see (inside {% if execute %}) is an error at execution.
+      if (state.execute && !state.collected && state.node && !state.node.dependsOn.has(model.uniqueId)) {
+        const n = state.node.name;
+        throw new DbtCompilationError(
+          currentFile(),
+          undefined,
+          `dbt was unable to infer all dependencies for the model "${n}". This typically happens when ref() is placed within a conditional block. To fix this, add the following hint to the top of the model "${n}":\n\n-- depends_on: {{ ref('${modelName}') }}`,
+        );
+      }
       return model.relation;
     },
     source: (sourceName: string, tableName: string) => {

@@ -42,9 +42,17 @@ async function relationType(
   return type === 'VIEW' ? 'view' : 'table';
 }
 
-async function columns(conn: DuckDBConnection, from: string): Promise<string[]> {
+/** Column names and data types, in order (what dbt's adapter.get_columns_in_relation gives). */
+async function columns(conn: DuckDBConnection, from: string): Promise<{ name: string; type: string }[]> {
   const reader = await conn.runAndReadAll(`describe ${from}`);
-  return reader.getRows().map((r) => String(r[0]));
+  return reader.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+}
+
+/** dbt's full_refresh config: true always rebuilds, false never does (whatever --full-refresh says). */
+export function effectiveFullRefresh(model: ModelNode, flag: boolean): boolean {
+  if (model.config.full_refresh === true) return true;
+  if (model.config.full_refresh === false) return false;
+  return flag;
 }
 
 async function count(conn: DuckDBConnection, relation: Relation): Promise<number> {
@@ -75,6 +83,7 @@ export async function runModel(
   model: ModelNode,
   fullRefresh: boolean,
 ): Promise<NodeOutcome> {
+  fullRefresh = effectiveFullRefresh(model, fullRefresh);
   const { sql, existing } = await compileModel(project, conn, model, fullRefresh);
   const target = model.relation;
   const materialized = model.config.materialized ?? 'view';
@@ -127,10 +136,15 @@ async function runIncremental(
     const targetCols = await columns(conn, target.toString());
     const newCols = await columns(conn, tmp);
     const onSchemaChange = model.config.on_schema_change ?? 'ignore';
-    const same = targetCols.length === newCols.length && targetCols.every((c) => newCols.includes(c));
+    // dbt's check_for_schema_changes: columns added or removed, or a column whose data type changed.
+    const show = (cols: { name: string; type: string }[]): string =>
+      cols.map((c) => `${c.name} ${c.type}`).join(', ');
+    const same =
+      targetCols.length === newCols.length &&
+      targetCols.every((c) => newCols.some((n) => n.name === c.name && n.type === c.type));
     if (!same && onSchemaChange === 'fail') {
       throw new Error(
-        `The source and target schemas on this incremental model are out of sync (on_schema_change: fail): target [${targetCols.join(', ')}], new [${newCols.join(', ')}]. Run with --full-refresh.`,
+        `The source and target schemas on this incremental model are out of sync (on_schema_change: fail): target [${show(targetCols)}], new [${show(newCols)}]. Run with --full-refresh.`,
       );
     }
     if (!same && onSchemaChange !== 'ignore') {
@@ -141,8 +155,8 @@ async function runIncremental(
       );
     }
     const insertCols = targetCols
-      .filter((c) => newCols.includes(c))
-      .map((c) => `"${c}"`)
+      .filter((c) => newCols.some((n) => n.name === c.name))
+      .map((c) => `"${c.name}"`)
       .join(', ');
     const keys = model.config.unique_key === undefined ? [] : [model.config.unique_key].flat().map(String);
     await conn.run('begin transaction');
@@ -176,8 +190,10 @@ export async function runTest(
 ): Promise<NodeOutcome> {
   const sql = compileTest(project, test);
   const limit = test.config.limit === undefined ? '' : `\nlimit ${Number(test.config.limit)}`;
+  // dbt's test materialization: select {{ fail_calc }} as failures from (the test's query) dbt_internal_test.
+  const failCalc = String(test.config.fail_calc ?? 'count(*)');
   const reader = await conn.runAndReadAll(
-    `select count(*) as failures from (\n${sql}${limit}\n) dbt_internal_test`,
+    `select ${failCalc} as failures from (\n${sql}${limit}\n) dbt_internal_test`,
   );
   const failures = Number(reader.getRows()[0]?.[0] ?? 0);
   // dbt: with severity error, error_if decides fail, then warn_if decides warn; with severity warn only warn_if.

@@ -57,71 +57,204 @@ function closure(start: Iterable<string>, edges: (id: string) => Iterable<string
   return seen;
 }
 
-/** Resources (models, sources, tests) one selector term matches. */
+/** Python's fnmatch: `*` any run (dots too), `?` one character, `[...]` a set. */
+function fnmatch(text: string, pattern: string): boolean {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i] as string;
+    if (ch === '*') re += '[\\s\\S]*';
+    else if (ch === '?') re += '[\\s\\S]';
+    else if (ch === '[') {
+      const close = pattern.indexOf(']', i + 1);
+      if (close < 0) re += '\\[';
+      else {
+        const body = pattern.slice(i + 1, close);
+        re += `[${body.startsWith('!') ? `^${body.slice(1)}` : body}]`;
+        i = close;
+      }
+    } else re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test(text);
+}
+
+/** dbt's is_selected_node (dbt-core graph/selector_methods.py, 1.10): the leaf by name, or the fqn by prefix. */
+function fqnMatches(fqn: readonly string[], selector: string): boolean {
+  if (fqn[fqn.length - 1] === selector) return true;
+  const flat = fqn.flatMap((p) => p.split('.'));
+  const parts = selector.split('.');
+  if (flat.length < parts.length) return false;
+  for (const [i, part] of parts.entries()) {
+    if (/[*?[\]]/.test(part)) return fnmatch(flat.slice(i).join('.'), parts.slice(i).join('.'));
+    if (flat[i] !== part) return false;
+  }
+  return true;
+}
+
+interface Selectable {
+  readonly uniqueId: string;
+  readonly file: string;
+  readonly tags: readonly string[];
+  /** With the project's name first, as in dbt; undefined for sources (not matched by fqn here). */
+  readonly fqn?: readonly string[];
+  readonly source?: { readonly sourceName: string; readonly name: string };
+}
+
+function selectables(project: Project): Selectable[] {
+  return [
+    ...[...project.models.values()].map((m) => ({
+      uniqueId: m.uniqueId,
+      file: m.file,
+      tags: m.config.tags,
+      fqn: [project.name, ...m.fqn],
+    })),
+    ...[...project.tests.values()].map((t) => ({
+      uniqueId: t.uniqueId,
+      file: t.file,
+      tags: t.config.tags,
+      fqn: [project.name, ...t.fqn],
+    })),
+    ...[...project.sources.values()].map((s) => ({
+      uniqueId: s.uniqueId,
+      file: s.file,
+      tags: s.tags,
+      fqn: [project.name, s.sourceName, s.name],
+      source: { sourceName: s.sourceName, name: s.name },
+    })),
+  ];
+}
+
+/** Resources (models, sources, tests) one selector term (no graph operators) matches. */
 function matchTerm(project: Project, term: string): Set<string> {
   const out = new Set<string>();
-  const resources: { uniqueId: string; name: string; file: string; tags: string[]; fqn?: string[] }[] = [
-    ...[...project.models.values()].map((m) => ({ ...m, tags: m.config.tags })),
-    ...[...project.tests.values()].map((t) => ({ ...t, tags: t.config.tags })),
-    ...[...project.sources.values()].map((s) => ({ ...s, name: `${s.sourceName}.${s.name}` })),
-  ];
-  const [method, value] = term.includes(':') ? (term.split(/:(.*)/s, 2) as [string, string]) : ['', term];
-  for (const r of resources) {
-    let hit = false;
-    if (method === 'tag') hit = r.tags.includes(value);
-    else if (method === 'path' || (method === '' && value.includes('/'))) {
-      const p = value.replace(/\/$/, '');
-      hit = r.file === p || r.file.startsWith(`${p}/`);
-    } else if (method === 'source') {
-      hit = r.uniqueId.startsWith('source.') && (r.name === value || r.name.split('.')[0] === value);
-    } else if (method === 'resource_type') hit = r.uniqueId.startsWith(`${value}.`);
-    else if (method === 'test_type')
-      hit = (project.tests.get(r.uniqueId) as TestNode | undefined)?.kind === value;
-    else if (method === '') hit = r.name === value;
-    else
-      throw new UsageError(
-        `--select: unsupported selector method '${method}:' (use a name, +name, name+, tag:, path:, source:, resource_type:, test_type:)`,
-      );
+  const [given, value] = term.includes(':') ? (term.split(/:(.*)/s, 2) as [string, string]) : ['', term];
+  // dbt's default method: path for a value with a slash (or a file name), fqn otherwise.
+  const method =
+    given !== '' ? given : value.includes('/') || /\.(sql|yml|csv|py)$/.test(value) ? 'path' : 'fqn';
+  for (const r of selectables(project)) {
+    let hit: boolean;
+    switch (method) {
+      case 'tag':
+        hit = r.tags.some((t) => fnmatch(t, value));
+        break;
+      case 'path': {
+        const p = value.replace(/\/$/, '');
+        hit = r.file === p || r.file.startsWith(`${p}/`) || fnmatch(r.file, p);
+        break;
+      }
+      case 'source': {
+        const [src, table = '*'] = value.split('.');
+        hit =
+          r.source !== undefined && fnmatch(r.source.sourceName, src ?? '') && fnmatch(r.source.name, table);
+        break;
+      }
+      case 'resource_type':
+        hit = r.uniqueId.startsWith(`${value}.`);
+        break;
+      case 'test_type': {
+        const kind = value === 'schema' ? 'generic' : value === 'data' ? 'singular' : value;
+        hit = (project.tests.get(r.uniqueId) as TestNode | undefined)?.kind === kind;
+        break;
+      }
+      case 'fqn':
+        hit =
+          r.source === undefined &&
+          r.fqn !== undefined &&
+          (fqnMatches(r.fqn, value) || fqnMatches(r.fqn.slice(1), value));
+        break;
+      default:
+        throw new UsageError(
+          `--select: unsupported selector method '${method}:' (use a name or fqn such as marts.plays_per_hour, path:, tag:, source:, resource_type:, test_type:, with the graph operators +, N+, +N and @)`,
+        );
+    }
     if (hit) out.add(r.uniqueId);
   }
   return out;
 }
 
+/** One term with dbt's graph operators: `@m`, `N+m` / `+m` (ancestors), `m+N` / `m+` (descendants). */
+interface GraphTerm {
+  readonly term: string;
+  readonly up?: number;
+  readonly down?: number;
+  readonly at: boolean;
+}
+
+function parseGraphTerm(raw: string): GraphTerm {
+  const m = /^(@)?(?:(\d*)\+)?(.*?)(?:\+(\d*))?$/.exec(raw) as RegExpExecArray;
+  const [, at, upDepth, term, downDepth] = m;
+  const depth = (d: string | undefined, present: boolean): number | undefined =>
+    !present ? undefined : d ? Number(d) : Infinity;
+  const up = depth(upDepth, raw.slice(at ? 1 : 0).match(/^\d*\+/) !== null);
+  const down = depth(downDepth, /\+\d*$/.test(raw));
+  if (at && up !== undefined)
+    throw new UsageError(`--select: '${raw}': '@' and a leading '+' cannot be combined (dbt's rule)`);
+  return { term: term ?? '', up, down, at: at !== undefined };
+}
+
+function within(
+  start: Iterable<string>,
+  edges: (id: string) => Iterable<string>,
+  depth: number,
+): Set<string> {
+  const seen = new Set<string>();
+  let frontier = [...start];
+  for (let d = 0; d < depth && frontier.length > 0; d++) {
+    const next: string[] = [];
+    for (const id of frontier) {
+      for (const n of edges(id)) {
+        if (!seen.has(n)) {
+          seen.add(n);
+          next.push(n);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return seen;
+}
+
+export interface Selection {
+  readonly selected: Set<string>;
+  /** Terms that matched nothing: dbt warns for each and carries on. */
+  readonly unmatched: readonly string[];
+}
+
 /**
- * The selected resources. Each space-separated argument is a union; commas intersect; `+` before or after a
- * term adds ancestors or descendants.
+ * The selected resources, with dbt's syntax: space-separated arguments are a union, commas intersect; each
+ * term may carry graph operators (`+m`, `2+m`, `m+`, `m+1`, `@m`). A term that matches nothing is reported
+ * (dbt's "does not match any enabled nodes" warning), not an error, as in dbt.
  */
-export function select(project: Project, selectors: readonly string[] | undefined): Set<string> {
+export function selectNodes(project: Project, selectors: readonly string[] | undefined): Selection {
   const all = new Set<string>([...project.models.keys(), ...project.tests.keys(), ...project.sources.keys()]);
-  if (!selectors || selectors.length === 0) return all;
+  if (!selectors || selectors.length === 0) return { selected: all, unmatched: [] };
   const kids = children(project);
   const parentsOf = (id: string): Iterable<string> =>
     project.models.get(id)?.dependsOn ?? project.tests.get(id)?.dependsOn ?? [];
+  const childrenOf = (id: string): Iterable<string> => kids.get(id) ?? [];
   const result = new Set<string>();
   const unmatched: string[] = [];
   for (const arg of selectors.flatMap((s) => s.split(/\s+/)).filter(Boolean)) {
     let acc: Set<string> | undefined;
     for (const raw of arg.split(',')) {
-      const up = raw.startsWith('+');
-      const down = raw.endsWith('+');
-      const term = raw.replace(/^\+/, '').replace(/\+$/, '');
-      const matched = matchTerm(project, term);
+      const g = parseGraphTerm(raw);
+      const matched = matchTerm(project, g.term);
       if (matched.size === 0) unmatched.push(raw);
       const set = new Set(matched);
-      if (up) for (const id of closure(matched, parentsOf)) set.add(id);
-      if (down) for (const id of closure(matched, (id) => kids.get(id) ?? [])) set.add(id);
+      if (g.up !== undefined) for (const id of within(matched, parentsOf, g.up)) set.add(id);
+      if (g.down !== undefined || g.at) {
+        for (const id of within(matched, childrenOf, g.down ?? Infinity)) set.add(id);
+      }
+      if (g.at) for (const id of within([...set], parentsOf, Infinity)) set.add(id);
       acc = acc ? new Set([...acc].filter((id) => set.has(id))) : set;
     }
     for (const id of acc ?? []) result.add(id);
   }
-  // dbt warns with these words (NoNodesForSelectionCriteria) and does nothing; a selector that matches nothing
-  // is almost always a typo, so here it is an error, as under dbt's --warn-error, and the run exits non-zero.
-  if (unmatched.length > 0) {
-    throw new UsageError(
-      `--select: ${unmatched.map((raw) => `The selection criterion '${raw}' does not match any enabled nodes`).join('; ')}`,
-    );
-  }
-  return result;
+  return { selected: result, unmatched };
+}
+
+/** The selected resources (see selectNodes); the unmatched terms are dropped. */
+export function select(project: Project, selectors: readonly string[] | undefined): Set<string> {
+  return selectNodes(project, selectors).selected;
 }
 
 export interface Plan {

@@ -12,14 +12,18 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { errorMessage } from '../../lambdas/core/errors.ts';
 import { runModel, runTest, type NodeOutcome } from './execute.ts';
-import { checkCycles, plan, select, type Command, type Plan } from './graph.ts';
+import { checkCycles, plan, select, selectNodes, type Command, type Plan } from './graph.ts';
+import { manifestDocument } from './manifest.ts';
 import { loadProject, type ExecNode, type FreshnessRule, type Project } from './project.ts';
 
 export { DbtCompilationError } from './jinja.ts';
 export type { Command } from './graph.ts';
 
-/** The dbt version whose artifacts (run_results v6) and semantics the runner follows. */
-export const DBT_VERSION = '1.9.0';
+/**
+ * The dbt version whose semantics and artifacts (manifest v12, run_results v6, sources v3) the runner
+ * follows: the one pinned in dbt/Dockerfile for the Fargate task.
+ */
+export const DBT_VERSION = '1.10.15';
 
 export interface DbtRunOptions {
   readonly projectDir: string;
@@ -98,10 +102,12 @@ function summaryCounts(project: Project): string {
 export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
   const log = options.log ?? (() => undefined);
   const started = performance.now();
+  const startedAt = new Date();
   const invocationId = randomUUID();
   line(log, `Running with dbt=${DBT_VERSION} (embedded runner, DuckDB)`);
   const { project, nodes, upstream } = await prepare(options, log);
   const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
+  await writeManifest(project, targetDir, invocationId, startedAt);
   const run: Run = { project, options, log, targetDir };
   const results = await executeAll(run, nodes, upstream);
   const elapsed = (performance.now() - started) / 1000;
@@ -128,12 +134,27 @@ async function prepare(
   const project = await loadProject({ projectDir: options.projectDir, vars: options.vars, log });
   checkCycles(project);
   line(log, summaryCounts(project));
-  const selected = select(project, options.select);
+  const { selected, unmatched } = selectNodes(project, options.select);
+  // dbt warns for a selector that matches nothing and carries on; with nothing selected it says so and exits 0.
+  for (const raw of unmatched)
+    line(log, `[WARNING]: The selection criterion '${raw}' does not match any enabled nodes`);
   const { nodes, upstream } = plan(project, options.command, selected);
   if (nodes.length === 0)
     line(log, 'Nothing to do. Try checking your model configs and model specification args');
   line(log, '');
   return { project, nodes, upstream };
+}
+
+/** target/manifest.json, written after parsing as dbt writes it (every enabled node, whatever was selected). */
+async function writeManifest(
+  project: Project,
+  targetDir: string,
+  invocationId: string,
+  startedAt: Date,
+): Promise<void> {
+  const manifest = await manifestDocument(project, { invocationId, dbtVersion: DBT_VERSION, startedAt });
+  await mkdir(targetDir, { recursive: true });
+  await writeFile(path.join(targetDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
 /** Executes the plan in order; a node whose upstream errored, failed or was skipped is skipped. */
@@ -370,6 +391,12 @@ export async function runSourceFreshness(
   const project = await loadProject({ projectDir: options.projectDir });
   const selected = select(project, options.select);
   const now = options.now ?? new Date();
+  await writeManifest(
+    project,
+    options.targetDir ?? path.join(options.projectDir, 'target'),
+    randomUUID(),
+    now,
+  );
   const results: SourceFreshnessResult[] = [];
   const sources = [...project.sources.values()].filter(
     (s) => selected.has(s.uniqueId) && s.loadedAtField && s.freshness,

@@ -8,6 +8,9 @@
  */
 import nunjucks from 'nunjucks';
 import { MdsError } from '../../lambdas/core/errors.ts';
+import { PYTHON_GLOBALS, UnsupportedJinja, installPythonSemantics } from './python.ts';
+
+installPythonSemantics();
 
 /** A Jinja construct the runner cannot render exactly as dbt would, or a template that does not render. */
 export class DbtCompilationError extends MdsError {
@@ -19,6 +22,19 @@ export class DbtCompilationError extends MdsError {
   ) {
     super(`${file}${line ? `:${line}` : ''}: ${detail}`, options);
   }
+}
+
+/**
+ * A construct the embedded runner does not implement, refused by name: "<construct> at <file>:<where> is not
+ * supported by the embedded runner; run dbt-core for it". `where` is a line or a node's name.
+ */
+export function notSupported(construct: string, file: string, where?: string | number): DbtCompilationError {
+  const at = where === undefined ? file : `${file}:${where}`;
+  return new DbtCompilationError(
+    file,
+    typeof where === 'number' ? where : undefined,
+    `${construct} at ${at} is not supported by the embedded runner; run dbt-core for it`,
+  );
 }
 
 /** Tags nunjucks renders the way Jinja2 does (blocks closed by their end tags). */
@@ -48,8 +64,8 @@ const UNSUPPORTED_LOOP_ATTRS = /\bloop\.(cycle|previtem|nextitem|depth0|depth|ch
 const UNSUPPORTED_CALLS: readonly [RegExp, string][] = [
   [/\bnamespace\s*\(/, 'namespace()'],
   [
-    /\.(items|keys|values|update|append|extend|pop)\s*\(/,
-    'Python dict/list methods (.items(), .append(), ...)',
+    /\.(update|append|extend|pop|insert|remove|sort|reverse|setdefault|popitem)\s*\(/,
+    'Python methods that change a list or dict (.append(), .update(), ...)',
   ],
   [/\brun_query\s*\(/, 'run_query() (queries at compile time)'],
   [/\bstatement\s*\(/, 'statement blocks'],
@@ -237,6 +253,7 @@ export class JinjaEnv {
       False: false,
       None: null,
       return: jinjaReturn,
+      ...PYTHON_GLOBALS,
       ...globals,
     };
     for (const [name, value] of Object.entries(base)) this.env.addGlobal(name, value);
@@ -296,6 +313,7 @@ export class JinjaEnv {
     if (err instanceof DbtCompilationError) return err;
     const e = err as { message?: string; lineno?: number; cause?: unknown };
     const cause = e.cause;
+    if (cause instanceof UnsupportedJinja) return notSupported(cause.message, file, e.lineno || undefined);
     if (cause instanceof DbtCompilationError) {
       return cause.line || !e.lineno
         ? cause

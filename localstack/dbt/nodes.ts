@@ -54,10 +54,16 @@ export interface ModelNode extends BaseNode {
 export interface TestNode extends BaseNode {
   readonly resourceType: 'test';
   readonly kind: 'generic' | 'singular';
+  /** Where dbt_project.yml's data_tests: config applies: the directories of its file, then its name. */
+  readonly fqn: string[];
   /** Singular: the test file; generic: the macro call rendered at execution. */
   readonly render: () => string;
   /** The model (or source) the test is attached to, for messages and selection. */
   readonly attachedTo?: string;
+  /** Generic tests: the test's name (not_null, ...), its arguments and column, for the manifest. */
+  readonly testName?: string;
+  readonly kwargs?: Readonly<Record<string, unknown>>;
+  readonly columnName?: string;
 }
 
 export interface SourceNode {
@@ -70,6 +76,7 @@ export interface SourceNode {
   readonly loadedAtField?: string;
   readonly freshness?: FreshnessSpec | null;
   readonly tags: string[];
+  readonly enabled: boolean;
 }
 
 export interface FreshnessRule {

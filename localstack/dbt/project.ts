@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
 import { BUILTIN_MACROS } from './builtins.ts';
-import { asArray, mergeConfig, projectConfig } from './config.ts';
+import { asArray, checkConfig, mergeConfig, projectConfig } from './config.ts';
 import { collectDependencies, createJinja } from './context.ts';
-import { DbtCompilationError, JinjaEnv, callMacro } from './jinja.ts';
+import { DbtCompilationError, JinjaEnv, callMacro, notSupported } from './jinja.ts';
 import { Relation, type ModelNode, type RenderState, type SourceNode, type TestNode } from './nodes.ts';
 import {
   listFiles,
@@ -99,6 +99,54 @@ async function readSettings(options: LoadOptions): Promise<Settings> {
     targetSchema: options.targetSchema ?? 'main',
     rel: (p) => path.relative(root, p).split(path.sep).join('/'),
   };
+}
+
+/** dbt_project.yml keys the runner reads, or that change nothing it runs; any other is refused by name. */
+const PROJECT_KEYS = new Set([
+  'name',
+  'version',
+  'config-version',
+  'profile',
+  'model-paths',
+  'macro-paths',
+  'test-paths',
+  'analysis-paths',
+  'docs-paths',
+  'asset-paths',
+  'seed-paths',
+  'snapshot-paths',
+  'target-path',
+  'clean-targets',
+  'log-path',
+  'packages-install-path',
+  'require-dbt-version',
+  'flags',
+  'vars',
+  'models',
+  'data_tests',
+  'tests',
+]);
+
+/**
+ * Refuses, by name, what dbt would run and the runner would not: on-run-start/on-run-end hooks, seeds and
+ * snapshots (files under seed-paths/snapshot-paths, or their dbt_project.yml sections), other project keys.
+ */
+async function checkProjectFeatures(settings: Settings): Promise<void> {
+  for (const key of Object.keys(settings.yml)) {
+    if (!PROJECT_KEYS.has(key)) throw notSupported(`dbt_project.yml key '${key}'`, 'dbt_project.yml', key);
+  }
+  const dirs: [string, string[], string[]][] = [
+    ['seeds', asArray(settings.yml['seed-paths'] ?? ['seeds']), ['.csv']],
+    ['snapshots', asArray(settings.yml['snapshot-paths'] ?? ['snapshots']), ['.sql', '.yml']],
+  ];
+  for (const [kind, paths, exts] of dirs) {
+    for (const p of paths) {
+      for (const ext of exts) {
+        const [first] = await listFiles(path.join(settings.root, p), ext);
+        if (first) throw notSupported(kind, settings.rel(first), path.basename(first, ext));
+      }
+    }
+  }
 }
 
 /** Built-in macros first, so a project macro of the same name overrides it (as in dbt); then macros/ and tests/generic/. */
@@ -204,7 +252,8 @@ function addGenericTests(
       testedName: `${source.sourceName}_${source.name}`,
       isSource: true,
     };
-    add(genericTest(ctx, target, column, entry, file));
+    const test = genericTest(ctx, target, column, entry, file);
+    if (test) add(test);
   }
   for (const [modelName, { file, props }] of properties.modelProps) {
     const model = modelByName.get(modelName) as ModelNode;
@@ -216,8 +265,10 @@ function addGenericTests(
       testedName: modelName,
       isSource: false,
     };
-    for (const { column, entry } of testEntries(props, file))
-      add(genericTest(ctx, target, column, entry, file));
+    for (const { column, entry } of testEntries(props, file)) {
+      const test = genericTest(ctx, target, column, entry, file);
+      if (test) add(test);
+    }
   }
 }
 
@@ -227,6 +278,7 @@ function addGenericTests(
  */
 export async function loadProject(options: LoadOptions): Promise<Project> {
   const settings = await readSettings(options);
+  await checkProjectFeatures(settings);
   const { root, name, vars, targetSchema } = settings;
   const state: RenderState = { execute: false, isIncremental: false };
   const modelByName = new Map<string, ModelNode>();
@@ -253,8 +305,14 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   }
   resolveRelations(project);
 
+  for (const model of models.values()) checkConfig('model', model.config, model.file, model.name);
   const testDefaults = settings.yml.data_tests ?? settings.yml.tests;
-  const ctx: TestContext = { projectName: name, jinja, state, testDefaults };
+  const dirsOf = (file: string): string[] => {
+    const modelPath = settings.modelPaths.find((p) => file.startsWith(`${p.replace(/\/$/, '')}/`));
+    const relative = modelPath ? file.slice(modelPath.replace(/\/$/, '').length + 1) : file;
+    return relative.split('/').slice(0, -1);
+  };
+  const ctx: TestContext = { projectName: name, jinja, state, testDefaults, dirsOf };
   addGenericTests(project, ctx, properties, modelByName);
   for (const test of await singularTests(ctx, root, settings.testPaths, settings.rel))
     tests.set(test.uniqueId, test);

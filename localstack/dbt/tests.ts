@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { mergeConfig, projectConfig } from './config.ts';
+import { checkConfig, mergeConfig, projectConfig } from './config.ts';
 import { collectDependencies, withRenderScope } from './context.ts';
 import { DbtCompilationError, callMacro, type JinjaEnv } from './jinja.ts';
-import type { Relation, RenderState, TestNode } from './nodes.ts';
+import type { NodeConfig, Relation, RenderState, TestNode } from './nodes.ts';
 import { listFiles, type YamlTestEntry } from './properties.ts';
 
 /** dbt's generic test node name: <test>_<target>_<args flattened>, long names shortened with an md5. */
@@ -35,6 +35,8 @@ export interface TestContext {
   readonly state: RenderState;
   /** dbt_project.yml's `data_tests:` (or `tests:`) section. */
   readonly testDefaults: unknown;
+  /** The directories of a properties file under its model path (dbt's test fqn), by file. */
+  readonly dirsOf: (file: string) => string[];
 }
 
 /** The resource a generic test is attached to; its relation is read when the test renders. */
@@ -50,14 +52,19 @@ export interface TestTarget {
 /** A test argument that names a relation, such as relationships' `to: ref('x')`. */
 const isRelationArg = (v: unknown): v is string => typeof v === 'string' && /^\s*(ref|source)\s*\(/.test(v);
 
-/** One generic test from a properties file entry; relation arguments are dependencies too. */
+/**
+ * One generic test from a properties file entry; relation arguments are dependencies too. Its config, as
+ * dbt layers it: config() in the test's definition, then dbt_project.yml's data_tests: down the test's
+ * fqn (the properties file's directories, then the test's name), then the entry's config. Undefined when
+ * the test is disabled.
+ */
 export function genericTest(
   ctx: TestContext,
   target: TestTarget,
   column: string | undefined,
   entry: YamlTestEntry,
   file: string,
-): TestNode {
+): TestNode | undefined {
   const { jinja, projectName: name } = ctx;
   const macro = jinja.macros.get(`test_${entry.testName}`);
   if (!macro) {
@@ -69,16 +76,15 @@ export function genericTest(
   }
   const args: Record<string, unknown> = { ...entry.args };
   if (column !== undefined) args.column_name = column;
-  const testName = genericTestName(
-    target.isSource ? `source_${entry.testName}` : entry.testName,
-    target.testedName,
-    args,
-  );
+  const testName =
+    entry.name ??
+    genericTestName(target.isSource ? `source_${entry.testName}` : entry.testName, target.testedName, args);
   const hash = createHash('md5')
     .update(JSON.stringify([target.uniqueId, entry.testName, args]))
     .digest('hex')
     .slice(0, 10);
-  const config = mergeConfig(projectConfig(ctx.testDefaults, name, []), entry.config);
+  const fqn = [...ctx.dirsOf(file), testName];
+  const config = mergeConfig(projectConfig(ctx.testDefaults, name, fqn), entry.config);
   const renderRelationArg = (expr: string): { toString(): string } => {
     const text = jinja.renderString(file, `{{ ${expr} }}`);
     return { toString: () => text };
@@ -89,15 +95,19 @@ export function genericTest(
     uniqueId: `test.${name}.${testName}.${hash}`,
     name: testName,
     file,
+    fqn,
     config,
     attachedTo: target.uniqueId,
+    testName: entry.testName,
+    kwargs: args,
+    ...(column === undefined ? {} : { columnName: column }),
     dependsOn: new Set([target.uniqueId]),
     render: () => {
       const relation = target.relation();
-      const model = config.where
+      const where = test.config.where;
+      const model = where
         ? {
-            toString: () =>
-              `(select * from ${relation.toString()} where ${String(config.where)}) dbt_subquery`,
+            toString: () => `(select * from ${relation.toString()} where ${String(where)}) dbt_subquery`,
           }
         : relation;
       const kwargs: Record<string, unknown> = { model };
@@ -113,6 +123,12 @@ export function genericTest(
     );
     for (const dep of collected) test.dependsOn.add(dep);
   }
+  // dbt renders the test's definition at parse time; its config() calls are the test's lowest-precedence config.
+  const fromMacro: NodeConfig = { tags: [] };
+  withRenderScope(jinja, ctx.state, { node: test, execute: false, configured: fromMacro }, test.render);
+  test.config = mergeConfig(mergeConfig(fromMacro, projectConfig(ctx.testDefaults, name, fqn)), entry.config);
+  if (test.config.enabled === false) return undefined;
+  checkConfig('test', test.config, file, testName);
   return test;
 }
 
@@ -138,7 +154,11 @@ export async function singularTests(
         uniqueId: `test.${name}.${testName}`,
         name: testName,
         file: relFile,
-        config: projectConfig(ctx.testDefaults, name, [testName]),
+        fqn: [...path.relative(base, path.dirname(file)).split(path.sep).filter(Boolean), testName],
+        config: projectConfig(ctx.testDefaults, name, [
+          ...path.relative(base, path.dirname(file)).split(path.sep).filter(Boolean),
+          testName,
+        ]),
         dependsOn: new Set(),
         render: () => jinja.render(relFile, template),
       };
@@ -147,6 +167,8 @@ export async function singularTests(
       );
       test.dependsOn = parsed.dependsOn;
       test.config = parsed.config;
+      if (test.config.enabled === false) continue;
+      checkConfig('test', test.config, relFile, testName);
       out.push(test);
     }
   }

@@ -95,7 +95,7 @@ describe('mds dbt', () => {
     expect(bad.stderr).toContain('--runner: expected auto, embedded or dbt');
   });
 
-  it('a --select that matches nothing is an error in dbt words, and nothing runs', async () => {
+  it('a --select that matches nothing warns in dbt words, runs nothing and exits 0, as dbt does', async () => {
     const target = path.join(data, 't3');
     const res = await mds(
       'dbt',
@@ -109,12 +109,14 @@ describe('mds dbt', () => {
       '--target-dir',
       target,
     );
-    expect(res.stderr).toBe(
-      "mds: --select: The selection criterion 'nosuchmodel' does not match any enabled nodes\n",
+    // dbt 1.10 (`dbt build -s nosuchmodel`): a warning naming the criterion, "Nothing to do", exit 0.
+    expect(res.stdout).toMatch(
+      /\[WARNING\]: The selection criterion 'nosuchmodel' does not match any enabled nodes/,
     );
-    expect(res.code).toBe(2);
-    expect(res.stdout).not.toMatch(/START|Done\./);
-    // A union with a name that exists still names the one that does not.
+    expect(res.stdout).toMatch(/Nothing to do/);
+    expect(res.code).toBe(0);
+    expect(res.stdout).not.toMatch(/START/);
+    // A union with a name that exists still names the one that does not, and runs the one that does.
     const union = await mds(
       'dbt',
       'run',
@@ -126,7 +128,7 @@ describe('mds dbt', () => {
       '--runner',
       'embedded',
     );
-    expect(union.stderr).toMatch(/The selection criterion '\+nosuch' does not match any enabled nodes/);
-    expect(union.code).toBe(2);
+    expect(union.stdout).toMatch(/The selection criterion '\+nosuch' does not match any enabled nodes/);
+    expect(union.stdout).toMatch(/START sql table model gold.plays_per_hour/);
   });
 });

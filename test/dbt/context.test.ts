@@ -49,7 +49,7 @@ describe('render scope (what the context functions see while a node renders)', (
       collected: undefined,
       configured: undefined,
     });
-    expect(jinja.render('probe.sql', probe)).toBe('false');
+    expect(jinja.render('probe.sql', probe)).toBe('False');
     expect(() => jinja.renderString('after.sql', "{{ ref('missing') }}")).toThrow(
       /^<project>: node '\?' depends on a node named 'missing' which was not found$/,
     );
