@@ -260,7 +260,9 @@ export async function readExportFile(
     rejections: [],
     refused: why,
   });
-  const parser = streamArray.withParserAsStream();
+  // Packed values only, no per-chunk string and number tokens: the array streamer assembles from the packed
+  // ones, so the chunk tokens are work for nothing (stream-json's parser option streamValues).
+  const parser = streamArray.withParserAsStream({ streamValues: false });
   input.on('error', (err) => parser.destroy(err));
   input.pipe(parser);
   try {
