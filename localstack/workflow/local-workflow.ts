@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../../lib/config/environments.ts';
-import { LOCAL_DEFAULTS, localPaths } from '../paths.ts';
+import { LOCAL_DEFAULTS, ensureDirectory, localPaths } from '../paths.ts';
 import { acquireLock, type Lock } from '../state.ts';
 import type { LocalServices } from '../pipeline/services.ts';
 import { ExecutionStore, executionsDir } from './execution-store.ts';
@@ -34,6 +34,9 @@ export async function openLocalWorkflow(options: {
   readonly s3Port?: number;
 }): Promise<LocalWorkflowEndpoints> {
   const root = localPaths(options.dataDir).root;
+  // Refuses a --data where no directory can be made (under /proc, say) at once, naming the flag.
+  await ensureDirectory(root, '--data');
+  await ensureDirectory(executionsDir(root), '--data');
   const store = new ExecutionStore(executionsDir(root));
   const stateMachineArn = stateMachineArnOf(LOCAL_STATE_MACHINE);
   const schedule = new ScheduleStore(loadConfig('dev').schedule, stateMachineArn, scheduleFile(root));

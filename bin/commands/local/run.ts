@@ -1,8 +1,15 @@
-/** `mds run --window START/END`: the hourly workflow for a window on the local services (a backfill or a re-run). */
+/**
+ * `mds run --window START/END`: the hourly workflow for a window on the local services (a backfill or a
+ * re-run). A thin name for `mds runs start --local --window START/END`: the same StartExecution on the local
+ * Step Functions endpoint, followed to its end, then the run summary.
+ */
 import type { Command } from 'commander';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatTable } from '../cli-util.ts';
-import { addServiceOptions, withServices, type ServiceFlags } from './services.ts';
-import { transitionLine } from './transitions.ts';
+import { executionHistory, follow, openTarget, windowName } from '../runs.ts';
+import { addServiceOptions, type ServiceFlags } from './services.ts';
 import { parseWindow } from './window.ts';
 
 interface RunFlags extends ServiceFlags {
@@ -31,7 +38,8 @@ re-running a window loads nothing twice and changes nothing.
 
 Exit code: 0 when the run succeeded, 1 when it failed (the failed state and its cause are printed), 2 for bad
 input. A second mds process on the same --data is refused. The run's summary.json, report.html and
-history.json are written under --data/runs/<runId>/.
+history.json are written under --data/runs/<runId>/. The same as \`mds runs start --window START/END\`; the run
+is listed by \`mds runs list\`.
 
 Example:
   mds run --window 2026-11-23T06:00:00Z/2026-11-23T09:00:00Z
@@ -44,36 +52,67 @@ async function runWindow(flags: RunFlags): Promise<void> {
   const { loadConfig } = await import('../../../lib/config/environments.ts');
   // Refused here, before services start, as PlanWindow would refuse it.
   const window = parseWindow(flags.window, new Date(), loadConfig('dev').workflow.maxWindowDays);
-  const { runWorkflowLocally } = await import('../../../localstack/pipeline/workflow.ts');
-  await withServices(flags, 'mds run', async (services) => {
-    await services.mapping.drained(5 * 60_000);
-    const run = await runWorkflowLocally(services, {
-      window,
-      executionName: `backfill-${Date.now().toString(36)}`,
-      onEvent: (e) => {
-        const line = transitionLine(e);
-        if (line && !flags.json) process.stderr.write(`  ${line}\n`);
-      },
+  const t = await openTarget({ ...flags, local: true });
+  try {
+    const started = await t.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: t.stateMachineArn,
+        name: windowName('backfill', window),
+        input: JSON.stringify({ window }),
+      }),
+    );
+    const d = await follow(t, started.executionArn as string, (line) => {
+      if (!flags.json) process.stderr.write(`  ${line}\n`);
     });
-    if (flags.json) process.stdout.write(`${JSON.stringify(run.summary ?? run.execution)}\n`);
-    else {
-      const s = run.summary;
+    const runDir = await runDirOf(t.dataRoot as string, await executionHistory(t, d.executionArn as string));
+    const summary = runDir
+      ? await readFile(path.join(runDir, 'summary.json'), 'utf8')
+          .then(
+            (text) =>
+              JSON.parse(text) as {
+                runId: string;
+                counts: Record<'landed' | 'quarantined' | 'loaded' | 'modelled', number>;
+              },
+          )
+          .catch(() => undefined)
+      : undefined;
+    if (flags.json) {
+      const { $metadata: _m, ...execution } = await t.sfn.send(
+        new DescribeExecutionCommand({ executionArn: d.executionArn }),
+      );
+      process.stdout.write(`${JSON.stringify(summary ?? execution)}\n`);
+    } else {
       process.stderr.write(
-        `\nrun ${s?.runId ?? run.execution.executionName}: ${run.execution.status}\n` +
-          (s
+        `\nrun ${summary?.runId ?? d.name}: ${d.status}\n` +
+          (summary
             ? `${formatTable([
-                ['landed', s.counts.landed],
-                ['quarantined', s.counts.quarantined],
-                ['loaded', s.counts.loaded],
-                ['modelled', s.counts.modelled],
+                ['landed', summary.counts.landed],
+                ['quarantined', summary.counts.quarantined],
+                ['loaded', summary.counts.loaded],
+                ['modelled', summary.counts.modelled],
               ])}\n`
             : '') +
-          (run.execution.status === 'FAILED'
-            ? `error: ${run.execution.error}: ${run.execution.cause}\n`
-            : '') +
-          (run.runDir ? `summary, report and history: ${run.runDir}\n` : ''),
+          (d.status === 'FAILED' ? `error: ${d.error}: ${d.cause}\n` : '') +
+          (summary && runDir ? `summary, report and history: ${runDir}\n` : ''),
       );
     }
-    if (run.execution.status !== 'SUCCEEDED') process.exitCode = 1;
-  });
+    if (d.status !== 'SUCCEEDED') process.exitCode = 1;
+  } finally {
+    await t.close();
+  }
+}
+
+/** The run's folder under runs/, from the run id PublishSummary or RecordFailure received. */
+async function runDirOf(
+  root: string,
+  events: Awaited<ReturnType<typeof executionHistory>>,
+): Promise<string | undefined> {
+  const { runDir } = await import('../../../localstack/state.ts');
+  for (const e of events) {
+    const d = e.stateEnteredEventDetails;
+    if (!d?.input || (d.name !== 'PublishSummary' && d.name !== 'RecordFailure')) continue;
+    const runId = (JSON.parse(d.input) as { plan?: { runId?: string } }).plan?.runId;
+    return runId ? runDir(root, runId) : undefined;
+  }
+  return undefined;
 }
