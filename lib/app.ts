@@ -84,6 +84,7 @@ export function buildApp(app: App, options: BuildAppOptions): MdsStacks {
     consumer: config.consumer,
     producer: config.producer,
     spotifyPoller: config.spotify.poller,
+    historyImport: config.spotify.import,
     logRetention,
   });
   // No token reference orders the two stacks any more: the parameters must exist before Ingest deploys.

@@ -165,6 +165,14 @@ export const environmentConfigSchema = z.strictObject({
       apiBaseUrl: httpUrl,
       accountsBaseUrl: httpUrl,
     }),
+    /** The streaming-history import: exports uploaded under imports/ of the Bronze bucket (docs/streaming-history.md). */
+    import: z.strictObject({
+      enabled: z.boolean(),
+      /** The function's memory: one export file's events (about 12 MB of JSON) and CPU for parsing. */
+      memoryMiB: int(512, 10_240),
+      /** One upload (a whole zip) per invocation; Lambda's limit is 15 minutes. */
+      timeoutMinutes: int(1, 15),
+    }),
   }),
   schedule: z.strictObject({
     expression: scheduleExpression,
@@ -271,6 +279,7 @@ const dev: EnvironmentSettings = {
       apiBaseUrl: 'https://api.spotify.com',
       accountsBaseUrl: 'https://accounts.spotify.com',
     },
+    import: { enabled: true, memoryMiB: 1024, timeoutMinutes: 15 },
   },
   schedule: { expression: 'cron(5 * * * ? *)', timeZone: 'UTC', enabled: true },
   workflow: { lookbackHours: 24, maxWindowDays: 31, dbtCpu: 512, dbtMemoryMiB: 1024 },

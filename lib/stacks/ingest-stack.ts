@@ -15,6 +15,7 @@ import { acknowledge } from '../constructs/acknowledge.ts';
 import { KafkaCluster } from '../constructs/kafka-cluster.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
 import { SpotifyPoller } from '../constructs/spotify-poller.ts';
+import { HistoryImport } from '../constructs/history-import.ts';
 
 export interface IngestStackProps extends StackProps {
   readonly vpc: ec2.IVpc;
@@ -47,6 +48,12 @@ export interface IngestStackProps extends StackProps {
     readonly apiBaseUrl: string;
     readonly accountsBaseUrl: string;
   };
+  /** The streaming-history import (lib/constructs/history-import.ts). */
+  readonly historyImport: {
+    readonly enabled: boolean;
+    readonly memoryMiB: number;
+    readonly timeoutMinutes: number;
+  };
   readonly logRetention: logs.RetentionDays;
 }
 
@@ -60,6 +67,7 @@ export class IngestStack extends Stack {
   readonly failedBatches: sqs.Queue;
   readonly producerSchedule: scheduler.Schedule;
   readonly spotifyPoller: SpotifyPoller;
+  readonly historyImport?: HistoryImport;
 
   constructor(scope: Construct, id: string, props: IngestStackProps) {
     super(scope, id, props);
@@ -93,6 +101,17 @@ export class IngestStack extends Stack {
       ...props.spotifyPoller,
       logRetention: props.logRetention,
     });
+    if (props.historyImport.enabled) {
+      this.historyImport = new HistoryImport(this, 'HistoryImport', {
+        bucketName: props.bucket.bucketName,
+        cluster,
+        vpc: props.vpc,
+        topic: props.topic,
+        memoryMiB: props.historyImport.memoryMiB,
+        timeoutMinutes: props.historyImport.timeoutMinutes,
+        logRetention: props.logRetention,
+      });
+    }
 
     this.failedBatches = new sqs.Queue(this, 'FailedBatches', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,

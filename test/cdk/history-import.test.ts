@@ -159,3 +159,25 @@ describe('HistoryImport', () => {
     });
   });
 });
+
+describe('HistoryImport in the app', () => {
+  it('is in the Ingest stack of dev on the Bronze bucket, cdk-nag clean, and spotify.import.enabled false leaves it out', async () => {
+    const { synthesize } = await import('./synth-helpers.ts');
+    const dev = synthesize('dev');
+    try {
+      expect(dev.stacks.ingest.historyImport).toBeDefined();
+      dev.templates.ingest.resourceCountIs('Custom::S3BucketNotifications', 1);
+      const nag = dev.validationReport?.pluginReports.find((p) => p.pluginName === 'AwsSolutions');
+      expect(nag?.violations ?? []).toEqual([]);
+    } finally {
+      dev.cleanup();
+    }
+    const off = synthesize('dev', { spotify: { import: { enabled: false } } }, { nag: false });
+    try {
+      expect(off.stacks.ingest.historyImport).toBeUndefined();
+      off.templates.ingest.resourceCountIs('Custom::S3BucketNotifications', 0);
+    } finally {
+      off.cleanup();
+    }
+  }, 240_000);
+});
