@@ -7,14 +7,16 @@ import { mkdtemp, open, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { validateEvent, type ListeningEventV1 as ListeningEvent } from '../../lambdas/core/contract.ts';
+import { validateEvent, type ListeningEvent } from '../../lambdas/core/contract.ts';
 import { simulate, type SimulatorOptions } from '../../lambdas/core/simulator/index.ts';
 import { bronzeDdl } from '../../lambdas/core/warehouse/sql.ts';
 
 export const TOPIC = 'spotify-events';
 const PARTITIONS = 3;
 
-export interface BronzeRow extends ListeningEvent {
+export type BronzeRow = ListeningEvent & BronzeLineage;
+
+interface BronzeLineage {
   readonly kafka_partition: number;
   readonly kafka_offset: number;
   readonly kafka_timestamp: string;
@@ -50,7 +52,7 @@ export function* bronzeRowStream(
           counts.invalid += 1;
           continue;
         }
-        event = result.event as ListeningEvent;
+        event = result.event;
       } else {
         event = parsed as ListeningEvent;
       }
@@ -110,13 +112,15 @@ export async function insertBronze(conn: DuckDBConnection, rows: Iterable<Bronze
     await conn.run(`insert into bronze.listening_events (
         event_id, user_id, song_id, artist_name, song_name, event_type, device_type, country, event_timestamp,
         duration_ms, schema_version, kafka_topic, kafka_partition, kafka_offset, kafka_timestamp, source_file,
-        source_row, loaded_at)
+        source_row, loaded_at, album_name, track_length_ms, source)
       select event_id, user_id, song_id, artist_name, song_name, event_type, device_type, country,
         cast(replace(replace("timestamp", 'T', ' '), 'Z', '') as timestamp), duration_ms, schema_version,
         '${TOPIC}', kafka_partition, kafka_offset, cast(replace(replace(kafka_timestamp, 'T', ' '), 'Z', '') as timestamp),
-        source_file, source_row, cast(replace(replace(loaded_at, 'T', ' '), 'Z', '') as timestamp)
+        source_file, source_row, cast(replace(replace(loaded_at, 'T', ' '), 'Z', '') as timestamp),
+        album_name, track_length_ms, source
       from read_ndjson('${file.replaceAll("'", "''")}', columns = {
         event_id: 'VARCHAR', user_id: 'VARCHAR', song_id: 'VARCHAR', artist_name: 'VARCHAR', song_name: 'VARCHAR',
+        album_name: 'VARCHAR', track_length_ms: 'BIGINT', source: 'VARCHAR',
         event_type: 'VARCHAR', device_type: 'VARCHAR', country: 'VARCHAR', "timestamp": 'VARCHAR',
         duration_ms: 'BIGINT', schema_version: 'INTEGER', kafka_partition: 'INTEGER', kafka_offset: 'BIGINT',
         kafka_timestamp: 'VARCHAR', source_file: 'VARCHAR', source_row: 'BIGINT', loaded_at: 'VARCHAR'})`);

@@ -14,14 +14,19 @@ export interface SilverEvent {
   readonly song_id: string;
   readonly artist_name: string;
   readonly song_name: string;
+  /** null: the source does not know it (as device_type, country, duration_ms). */
+  readonly album_name: string | null;
+  readonly track_length_ms: number | null;
   readonly event_type: string;
-  readonly device_type: string;
-  readonly country: string;
+  readonly device_type: string | null;
+  readonly country: string | null;
+  /** A version-1 event's source is the simulator. */
+  readonly source: string;
   readonly ts: number;
   readonly event_timestamp: string;
   readonly event_date: string;
   readonly event_hour: string;
-  readonly duration_ms: number;
+  readonly duration_ms: number | null;
   readonly kafka_partition: number;
   readonly kafka_offset: number;
 }
@@ -50,9 +55,12 @@ export function silver(rows: readonly BronzeRow[]): SilverEvent[] {
       song_id: r.song_id,
       artist_name: r.artist_name,
       song_name: r.song_name,
+      album_name: r.schema_version === 2 ? r.album_name : null,
+      track_length_ms: r.schema_version === 2 ? r.track_length_ms : null,
       event_type: r.event_type,
       device_type: r.device_type,
       country: r.country,
+      source: r.schema_version === 2 ? r.source : 'simulator',
       ts,
       event_timestamp: iso,
       event_date: iso.slice(0, 10),
@@ -80,8 +88,13 @@ const isSkip = (e: SilverEvent): boolean => e.event_type === 'skip';
 const plays = (es: readonly SilverEvent[]): number => es.filter(isPlay).length;
 const skips = (es: readonly SilverEvent[]): number => es.filter(isSkip).length;
 const listeners = (es: readonly SilverEvent[]): number => new Set(es.map((e) => e.user_id)).size;
+/** Minutes of the plays whose duration_ms is known: an unknown one adds nothing (it is not 0 minutes, it is not counted). */
 const minutes = (es: readonly SilverEvent[]): number =>
-  es.filter(isPlay).reduce((sum, e) => sum + e.duration_ms, 0) / 60000;
+  es.filter(isPlay).reduce((sum, e) => sum + (e.duration_ms ?? 0), 0) / 60000;
+/** Sources that report skips; the Web API's plays are left out of skip rates. */
+const SKIP_REPORTING = new Set(['simulator', 'spotify_history']);
+const skipReportedPlays = (es: readonly SilverEvent[]): number =>
+  es.filter((e) => isPlay(e) && SKIP_REPORTING.has(e.source)).length;
 const minOf = (values: readonly string[]): string => values.reduce((a, b) => (b < a ? b : a));
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 const rate = (s: number, p: number): number | null => (p === 0 ? null : s / p);
@@ -161,7 +174,7 @@ export function songSkipRates(events: readonly SilverEvent[]): Row[] {
     artist_name: minOf(es.map((e) => e.artist_name)),
     plays: plays(es),
     skips: skips(es),
-    skip_rate: rate(skips(es), plays(es)),
+    skip_rate: rate(skips(es), skipReportedPlays(es)),
   }));
 }
 
@@ -170,14 +183,16 @@ export function artistSkipRates(events: readonly SilverEvent[]): Row[] {
     artist_name: artist,
     plays: plays(es),
     skips: skips(es),
-    skip_rate: rate(skips(es), plays(es)),
+    skip_rate: rate(skips(es), skipReportedPlays(es)),
   }));
 }
 
+/** A mix of the events whose `dim` is known: an unknown (null) one is left out, also of the day's total. */
 function mix(events: readonly SilverEvent[], dim: 'device_type' | 'country'): Row[] {
   const out: Row[] = [];
-  for (const [date, es] of groupBy(events, (e) => e.event_date)) {
-    for (const [value, des] of groupBy(es, (e) => e[dim])) {
+  const known = events.filter((e) => e[dim] !== null);
+  for (const [date, es] of groupBy(known, (e) => e.event_date)) {
+    for (const [value, des] of groupBy(es, (e) => e[dim] as string)) {
       out.push({
         event_date: date,
         [dim]: value,
@@ -259,7 +274,7 @@ export function hourlyListeningPreferences(events: readonly SilverEvent[]): Row[
     plays: plays(es),
     skips: skips(es),
     listeners: listeners(es),
-    skip_rate: rate(skips(es), plays(es)),
+    skip_rate: rate(skips(es), skipReportedPlays(es)),
     minutes_listened: minutes(es),
   }));
 }

@@ -1,3 +1,4 @@
+{# Events whose country is known only; share_of_events is of the day's events with a known country. #}
 with daily as (
 
     select
@@ -7,6 +8,8 @@ with daily as (
         count(case when event_type = 'play' then 1 end) as plays,
         count(distinct user_id) as listeners
     from {{ ref('stg_spotify__events') }}
+    -- An unknown country (NULL: the source cannot know it) is left out of the mix, and out of its shares.
+    where country is not null
     group by event_date, country
 
 )

@@ -1,9 +1,14 @@
+{#
+    skip_rate: skips over the plays of sources that report skips; minutes_listened: the plays whose
+    duration_ms is known (a play of the Web API adds none: its milliseconds listened are unknown, not 0).
+#}
 with per_hour as (
 
     select
         cast(extract(hour from event_timestamp) as integer) as hour_of_day,
         count(case when event_type = 'play' then 1 end) as plays,
         count(case when event_type = 'skip' then 1 end) as skips,
+        count(case when event_type = 'play' and {{ reports_skips() }} then 1 end) as skip_reported_plays,
         count(distinct user_id) as listeners,
         {{ minutes_listened() }} as minutes_listened
     from {{ ref('stg_spotify__events') }}
@@ -16,6 +21,6 @@ select
     plays,
     skips,
     listeners,
-    cast(skips as double) / nullif(plays, 0) as skip_rate,
+    cast(skips as double) / nullif(skip_reported_plays, 0) as skip_rate,
     minutes_listened
 from per_hour

@@ -15,6 +15,12 @@
     a run merges what arrived since the last run, not the whole lookback, and a re-run with nothing new merges
     nothing. The rows already in Silver for the remaining event_ids compete with the new copies, so the merge
     keeps the same winner a full refresh would.
+
+    Contract versions 1 and 2 land in one Bronze table: a version-1 row has no album_name, track_length_ms
+    or source (NULL in Bronze); its source is the simulator, the only producer of version 1. NULL in
+    album_name, track_length_ms, device_type, country and duration_ms means unknown (the source cannot know
+    it), never 0 or a default. A Silver built before these columns existed is rebuilt once with
+    `--full-refresh` (on_schema_change='fail' stops the incremental run instead of guessing; docs/dbt.md).
 #}
 
 with source_rows as (
@@ -25,11 +31,14 @@ with source_rows as (
         cast(song_id as varchar) as song_id,
         cast(artist_name as varchar) as artist_name,
         cast(song_name as varchar) as song_name,
+        cast(album_name as varchar) as album_name,
+        cast(track_length_ms as bigint) as track_length_ms,
         cast(event_type as varchar) as event_type,
         cast(device_type as varchar) as device_type,
         cast(country as varchar) as country,
         cast(event_timestamp as timestamp) as event_timestamp,
         cast(duration_ms as bigint) as duration_ms,
+        cast(coalesce(source, 'simulator') as varchar) as source,
         cast(kafka_topic as varchar) as kafka_topic,
         cast(kafka_partition as integer) as kafka_partition,
         cast(kafka_offset as bigint) as kafka_offset,
@@ -75,8 +84,9 @@ candidates as (
     {% if is_incremental() %}
     union all
     select
-        event_id, user_id, song_id, artist_name, song_name, event_type, device_type, country,
-        event_timestamp, duration_ms, kafka_topic, kafka_partition, kafka_offset, loaded_at
+        event_id, user_id, song_id, artist_name, song_name, album_name, track_length_ms, event_type,
+        device_type, country, event_timestamp, duration_ms, source, kafka_topic, kafka_partition,
+        kafka_offset, loaded_at
     from {{ this }}
     where event_id in (select event_id from new_rows)
     {% endif %}
@@ -89,6 +99,8 @@ select
     song_id,
     artist_name,
     song_name,
+    album_name,
+    track_length_ms,
     event_type,
     device_type,
     country,
@@ -96,6 +108,7 @@ select
     cast(event_timestamp as date) as event_date,
     date_trunc('hour', event_timestamp) as event_hour,
     duration_ms,
+    source,
     kafka_topic,
     kafka_partition,
     kafka_offset,
