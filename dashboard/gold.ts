@@ -144,6 +144,11 @@ export interface Overview {
     listeners: number;
     minutes_listened: number;
   }[];
+  /**
+   * Where the events of these dates came from: Silver's events per source (simulator, spotify_api,
+   * spotify_history), most first; empty when Silver has no source column yet (built before contract v2).
+   */
+  readonly sources: readonly { source: string; events: number }[];
   readonly topTracks: readonly { song_id: string; song_name: string; artist_name: string; plays: number }[];
   readonly topArtists: readonly { artist_name: string; plays: number }[];
   readonly deviceMix: readonly {
@@ -230,6 +235,22 @@ async function playsPerHour(wh: GoldWarehouse, b: Bounds): Promise<Overview['pla
     listeners: num(r.listeners),
     minutes_listened: num(r.minutes_listened),
   }));
+}
+
+async function sources(wh: GoldWarehouse, b: Bounds): Promise<Overview['sources']> {
+  const [column] = await wh.query<Row>(
+    `SELECT COUNT(*) AS n FROM information_schema.columns
+     WHERE LOWER(table_schema) = 'silver' AND LOWER(table_name) = 'stg_spotify__events'
+       AND LOWER(column_name) = 'source'`,
+  );
+  if (num(column?.n) === 0) return [];
+  const rows = await wh.query<Row>(
+    `SELECT source, COUNT(*) AS events FROM silver.stg_spotify__events
+     WHERE event_timestamp >= CAST($1 AS TIMESTAMP) AND event_timestamp < CAST($2 AS TIMESTAMP)
+     GROUP BY source ORDER BY events DESC, source`,
+    [b.startTs, b.endTs],
+  );
+  return rows.map((r) => ({ source: str(r.source), events: num(r.events) }));
 }
 
 // Summing the daily top 100 over several days ranks by those days' plays; a song outside a day's top 100
@@ -325,7 +346,7 @@ async function streaks(wh: GoldWarehouse, b: Bounds): Promise<Overview['streaks'
 async function songSkipRates(wh: GoldWarehouse): Promise<Overview['songSkipRates']> {
   const rows = await wh.query<Row>(
     `SELECT song_id, song_name, artist_name, plays, skips, skip_rate FROM gold.song_skip_rates
-     WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, song_id LIMIT ${TOP_N}`,
+     WHERE plays >= $1 AND skip_rate IS NOT NULL ORDER BY skip_rate DESC, plays DESC, song_id LIMIT ${TOP_N}`,
     [MIN_PLAYS_FOR_SKIP_RATE],
   );
   return rows.map((r) => ({
@@ -341,7 +362,7 @@ async function songSkipRates(wh: GoldWarehouse): Promise<Overview['songSkipRates
 async function artistSkipRates(wh: GoldWarehouse): Promise<Overview['artistSkipRates']> {
   const rows = await wh.query<Row>(
     `SELECT artist_name, plays, skips, skip_rate FROM gold.artist_skip_rates
-     WHERE plays >= $1 ORDER BY skip_rate DESC, plays DESC, artist_name LIMIT ${TOP_N}`,
+     WHERE plays >= $1 AND skip_rate IS NOT NULL ORDER BY skip_rate DESC, plays DESC, artist_name LIMIT ${TOP_N}`,
     [MIN_PLAYS_FOR_SKIP_RATE],
   );
   return rows.map((r) => ({
@@ -400,6 +421,7 @@ function totals(hours: Overview['playsPerHour'], sessions: Overview['sessionStat
 export async function overview(wh: GoldWarehouse, range: DateRange): Promise<Overview> {
   const b = bounds(range);
   const hours = await playsPerHour(wh, b);
+  const origins = await sources(wh, b);
   const tracks = await topTracks(wh, b);
   const artists = await topArtists(wh, b);
   const devices = await deviceMix(wh, b);
@@ -415,6 +437,7 @@ export async function overview(wh: GoldWarehouse, range: DateRange): Promise<Ove
     range,
     totals: totals(hours, sessions),
     playsPerHour: hours,
+    sources: origins,
     topTracks: tracks,
     topArtists: artists,
     deviceMix: devices,

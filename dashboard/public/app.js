@@ -114,6 +114,30 @@ function renderKpis(o) {
   set('sessions', formatCount(t.sessions));
 }
 
+/** What each source is called on the page. */
+const SOURCE_NAMES = {
+  simulator: 'Simulator',
+  spotify_api: 'Spotify Web API (recently played)',
+  spotify_history: 'Spotify streaming history',
+};
+
+/** Which source(s) the data of these dates came from, with Silver's events of each. */
+function renderSources(rows) {
+  const list = $('sources-list');
+  list.replaceChildren();
+  if (rows.length === 0) {
+    list.textContent = 'unknown (Silver has no source yet)';
+    return;
+  }
+  rows.forEach((r, i) => {
+    if (i > 0) list.append(' · ');
+    list.append(
+      h('b', { 'data-source': r.source }, SOURCE_NAMES[r.source] ?? r.source),
+      ` ${formatCount(r.events)} events`,
+    );
+  });
+}
+
 function renderPlaysPerHour(rows) {
   if (rows.length === 0) return noData('playsPerHour', 'No plays in these dates.');
   draw('playsPerHour', define.playsPerHour(rows));
@@ -202,6 +226,7 @@ function renderSongSkips(rows) {
 
 function renderOverview(o) {
   renderKpis(o);
+  renderSources(o.sources);
   renderPlaysPerHour(o.playsPerHour);
   if (o.topTracks.length === 0) noData('topTracks', 'No plays in these dates.');
   else draw('topTracks', define.topTracks(o.topTracks));

@@ -165,8 +165,14 @@ function events({ users: userCount = 80, days = 3, seed = 7 }: FixtureSize): str
 const PLAY = `event_type = 'play'`;
 const MINUTES = `CAST(COALESCE(SUM(duration_ms) FILTER (WHERE ${PLAY}), 0) / 60000.0 AS DOUBLE)`;
 
-/** The Gold marts of docs/data-model.md, from a table `ev` of distinct events. */
+/**
+ * The Gold marts of docs/data-model.md, from a table `ev` of distinct events; and Silver's events with a
+ * source each (every fifth from a streaming-history import, the rest simulated), for the page's sources line.
+ */
 const GOLD_SQL = `
+CREATE SCHEMA silver;
+CREATE TABLE silver.stg_spotify__events AS
+  SELECT *, CASE WHEN hash(event_id) % 5 = 0 THEN 'spotify_history' ELSE 'simulator' END AS source FROM ev;
 CREATE SCHEMA gold;
 CREATE TABLE gold.plays_per_hour AS
   SELECT date_trunc('hour', event_timestamp) AS hour_start, COUNT(*) AS events,

@@ -122,6 +122,10 @@ describe('dashboard page in Chromium', () => {
         `SELECT user_id, artist_name, streak_length FROM gold.artist_streaks
          ORDER BY streak_length DESC, streak_start, user_id LIMIT 10`,
       ),
+      sources: await wh.query<Rows[number]>(
+        `SELECT source, COUNT(*)::BIGINT AS events FROM silver.stg_spotify__events
+         GROUP BY source ORDER BY events DESC, source`,
+      ),
       totals: (
         await wh.query<Rows[number]>(
           `SELECT SUM(plays)::BIGINT AS plays, SUM(minutes_listened) AS minutes,
@@ -138,6 +142,17 @@ describe('dashboard page in Chromium', () => {
     // Assess
     expect(errors).toEqual([]);
     expect(await page.getAttribute('body', 'data-state')).toBe('ready');
+    // The page says which sources the data came from, with Silver's events of each, visibly.
+    expect(expected.sources.map((r) => r.source)).toEqual(['simulator', 'spotify_history']);
+    expect(await page.isVisible('#sources')).toBe(true);
+    expect(await page.textContent('#sources-list')).toBe(
+      expected.sources
+        .map(
+          (r) =>
+            `${r.source === 'simulator' ? 'Simulator' : 'Spotify streaming history'} ${formatCount(Number(r.events))} events`,
+        )
+        .join(' · '),
+    );
     const perHour = await chart(page, 'playsPerHour');
     expect(perHour.series[0]).toEqual(expected.hours.map((r) => [r.hour_start, r.plays]));
     expect(perHour.series[1]).toEqual(expected.hours.map((r) => [r.hour_start, r.skips]));
