@@ -32,6 +32,7 @@ interface ProduceFlags extends SimulationFlags {
   readonly retries: number;
   readonly tls?: boolean;
   readonly iamRegion?: string;
+  readonly env?: string;
   readonly quiet?: boolean;
 }
 
@@ -68,6 +69,10 @@ export function registerProduce(program: Command): void {
     )
     .option('--tls', 'connect with TLS')
     .option('--iam-region <region>', 'authenticate to Amazon MSK with IAM (SASL OAUTHBEARER, implies --tls)')
+    .option(
+      '--env <name>',
+      "a deployed environment's MSK cluster: its brokers from GetBootstrapBrokers, IAM auth",
+    )
     .option('--quiet', 'print no summary')
     .addHelpText(
       'after',
@@ -106,7 +111,13 @@ function plan(
   return { events: flags.events ?? DEFAULT_EVENTS, start, end, rate: null };
 }
 
-export async function runProduce(flags: ProduceFlags, now: Date): Promise<void> {
+export async function runProduce(given: ProduceFlags, now: Date): Promise<void> {
+  let flags = given;
+  if (given.env !== undefined) {
+    const { bootstrapBrokersOf } = await import('./kafka-brokers.ts');
+    const msk = await bootstrapBrokersOf(given.env, given.iamRegion);
+    flags = { ...given, brokers: msk.brokers.join(','), iamRegion: msk.region, tls: true };
+  }
   const brokers = flags.brokers
     .split(',')
     .map((b) => b.trim())
