@@ -12,9 +12,20 @@ import { consumerConfigFromEnv, createConsumerHandler } from '../../lambdas/cons
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
 import { getObjectBytes, headObjectMetadata, listAllObjects } from '../../lambdas/core/s3.ts';
 import { ConfigError, TransientError } from '../../lambdas/core/errors.ts';
-import { ListeningEventV1Schema as ListeningEventSchema } from '../../lambdas/core/contract.ts';
+import {
+  ListeningEventV1Schema as ListeningEventSchema,
+  ListeningEventV2Schema,
+  validateEvent,
+} from '../../lambdas/core/contract.ts';
 import { bronzeKeyOfArrival, type QuarantineRecord } from '../../lambdas/core/bronze.ts';
-import { mskBatch } from '../helpers/msk-batch.ts';
+import { listeningEvent, mskBatch } from '../helpers/msk-batch.ts';
+
+/** The event as the contract returns it (in its version's field order). */
+function validated(record: unknown): unknown {
+  const result = validateEvent(record);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.event;
+}
 
 const BUCKET = 'bronze-test';
 
@@ -155,6 +166,72 @@ describe('planBatch', () => {
       expect(r.value_base64).toBe(raw.value ?? null);
       expect(r.key_base64).toBe(raw.key ?? null);
     }
+  });
+
+  it('lands events of contract versions 1 and 2 as validated, and names the field of a bad version-2 record', () => {
+    // Prepare: a version-1 event, a Web API play (no device, country, ms listened) with its keys reversed,
+    // a history entry, and version-2 records each broken in one field.
+    const ts = '2026-11-23T10:15:00.000Z';
+    const v1 = listeningEvent(0, ts);
+    const api = {
+      ...listeningEvent(1, ts),
+      album_name: 'Discovery',
+      track_length_ms: 320_357,
+      device_type: null,
+      country: null,
+      duration_ms: null,
+      source: 'spotify_api',
+      schema_version: 2,
+    };
+    const history = {
+      ...api,
+      ...listeningEvent(2, ts),
+      track_length_ms: null,
+      source: 'spotify_history',
+      schema_version: 2,
+    };
+    const values: Record<string, unknown>[] = [
+      v1,
+      Object.fromEntries(Object.entries(api).reverse()),
+      history,
+      { ...api, event_id: listeningEvent(3, ts).event_id, source: 'spotify' },
+      { ...api, event_id: listeningEvent(4, ts).event_id, track_length_ms: 0 },
+      { ...v1, event_id: listeningEvent(5, ts).event_id, device_type: null },
+      { ...api, event_id: listeningEvent(6, ts).event_id, schema_version: 3 },
+    ];
+    const batch = mskBatch(
+      values.map(() => ts),
+      { produced: Date.parse('2026-11-23T10:16:00Z') },
+    );
+    const event: MskEvent = {
+      ...batch,
+      records: {
+        'spotify-events-0': batch.records['spotify-events-0']!.map((r, k) => ({
+          ...r,
+          value: Buffer.from(JSON.stringify(values[k])).toString('base64'),
+        })),
+      },
+    };
+
+    // Act
+    const plan = planBatch(event);
+
+    // Assess
+    expect(plan).toMatchObject({ recordsIn: 7, landed: 3, quarantined: 4 });
+    const [bronze, quarantine] = plan.objects;
+    const landed = lines(bronze!.body).map(({ _topic, _partition, _offset, _kafka_timestamp, ...e }) => e);
+    // In each version's contract order, nulls kept as null (unknown), nothing added or dropped.
+    expect(landed.map((e) => JSON.stringify(e))).toEqual(
+      [v1, api, history].map((e) => JSON.stringify(validated(e))),
+    );
+    expect(Object.keys(landed[1]!)).toEqual(Object.keys(ListeningEventV2Schema.shape));
+    const q = lines(quarantine!.body) as unknown as QuarantineRecord[];
+    expect(q.map((r) => r.problems.map((p) => `${p.path}:${p.code}`))).toEqual([
+      ['source:invalid_value'],
+      ['track_length_ms:too_small'],
+      ['device_type:invalid_value'],
+      ['schema_version:invalid_value'],
+    ]);
   });
 
   it('quarantines a 1 MB value as too big without decoding it', () => {
