@@ -20,7 +20,7 @@
     or source (NULL in Bronze); its source is the simulator, the only producer of version 1. NULL in
     album_name, track_length_ms, device_type, country and duration_ms means unknown (the source cannot know
     it), never 0 or a default. A Silver built before these columns existed is rebuilt once with
-    `--full-refresh` (on_schema_change='fail' stops the incremental run instead of guessing; docs/dbt.md).
+    `--full-refresh` (on_schema_change='fail' stops the incremental run instead of guessing; docs/data-model.md).
 #}
 
 with source_rows as (
