@@ -12,7 +12,7 @@
  * A change notifies the listeners: the local scheduler loop (runStoredSchedule) re-reads the schedule, so a
  * paused schedule (State DISABLED) fires no run and a resumed one fires again.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, unwatchFile, watchFile, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import path from 'node:path';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './definition.ts';
@@ -96,6 +96,27 @@ export class ScheduleStore {
     }
     for (const l of this.listeners) l();
     return next;
+  }
+
+  /**
+   * Follows changes another process makes to the file (`mds schedule pause` while `mds local up` serves):
+   * polls it every `intervalMs` and notifies the listeners when it changed. Returns the stop function.
+   */
+  watch(intervalMs = 2000): () => void {
+    const file = this.file;
+    if (!file) return () => undefined;
+    const onFile = () => {
+      try {
+        const next = JSON.parse(readFileSync(file, 'utf8')) as StoredSchedule;
+        if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+        this.current = next;
+        for (const l of this.listeners) l();
+      } catch {
+        // half-written or removed: the next poll reads it
+      }
+    };
+    watchFile(file, { interval: intervalMs, persistent: false }, onFile);
+    return () => unwatchFile(file, onFile);
   }
 
   onChange(listener: () => void): () => void {

@@ -5,6 +5,9 @@ import {
   ValidationException,
 } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { changeSchedule } from '../../bin/commands/schedule.ts';
 import type { WorkflowTarget } from '../../bin/commands/runs.ts';
@@ -138,5 +141,28 @@ describe('the local Scheduler endpoint, through @aws-sdk/client-scheduler', () =
     expect(bad).toBeInstanceOf(ValidationException);
     expect(String(bad)).toMatch(/six fields/);
     expect(unknown).toBeInstanceOf(ResourceNotFoundException);
+  });
+
+  it('a pause saved by another process reaches the serving loop through the schedule file', async () => {
+    // Prepare
+    const dir = mkdtempSync(path.join(tmpdir(), 'mds-schedule-'));
+    const file = path.join(dir, 'workflow-schedule.json');
+    const configured = { expression: 'cron(5 * * * ? *)', timeZone: 'UTC', enabled: true };
+    const serving = new ScheduleStore(configured, STATE_MACHINE_ARN, file);
+    const stop = serving.watch(20);
+    let changes = 0;
+    serving.onChange(() => (changes += 1));
+    try {
+      // Act
+      new ScheduleStore(configured, STATE_MACHINE_ARN, file).update({ state: 'DISABLED' });
+      for (let i = 0; i < 100 && changes === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+      // Assess
+      expect(changes).toBe(1);
+      expect(serving.workflowSchedule().enabled).toBe(false);
+      expect(serving.changing().current().next(new Date('2026-12-01T12:00:00Z'))).toBeUndefined();
+    } finally {
+      stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

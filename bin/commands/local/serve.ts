@@ -32,17 +32,32 @@ export async function serveUntilSignal(
   const { createDashboardServer, consoleLog } = await import('../../../dashboard/server.ts');
   const { openDuckDbWarehouse } = await import('../../../lambdas/core/warehouse/duckdb.ts');
   const { runWorkflowLocally } = await import('../../../localstack/pipeline/workflow.ts');
-  const { evaluateSchedule, workflowScheduleOf } = await import('../../../localstack/workflow/schedule.ts');
-  const { runOnSchedule, systemClock } = await import('../../../localstack/workflow/scheduler.ts');
+  const { workflowScheduleOf } = await import('../../../localstack/workflow/schedule.ts');
+  const { runStoredSchedule, systemClock } = await import('../../../localstack/workflow/scheduler.ts');
+  const { ScheduleStore, scheduleFile } = await import('../../../localstack/workflow/scheduler-endpoint.ts');
+  const { LOCAL_STATE_MACHINE } = await import('../../../localstack/workflow/local-workflow.ts');
+  const { stateMachineArnOf } = await import('../../../localstack/workflow/sfn-endpoint.ts');
   const { stackName } = await import('../../../lib/app.ts');
   const { assembly } = services;
-  const schedule = evaluateSchedule(
+  // The local schedule (workflow-schedule.json, which `mds schedule pause|resume|set` changes), created from the
+  // assembly's: a pause from another process takes effect before the next fire time.
+  const store = new ScheduleStore(
     workflowScheduleOf(
       assembly.templates,
       stackName(assembly.envName as Parameters<typeof stackName>[0], 'Pipeline'),
     ),
-    new Date(systemClock.now()),
+    stateMachineArnOf(LOCAL_STATE_MACHINE),
+    scheduleFile(services.paths.root),
   );
+  const stopWatching = store.watch();
+  const changing = store.changing();
+  let schedule = changing.current();
+  store.onChange(() => {
+    schedule = changing.current();
+    process.stderr.write(
+      `schedule changed: ${describeNextRun(schedule.schedule, schedule.next(new Date()))}\n`,
+    );
+  });
 
   const dashboard = await createDashboardServer({
     // A connection of its own on the open database, so page queries never interleave with a workflow run's.
@@ -70,8 +85,8 @@ export async function serveUntilSignal(
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    await runOnSchedule({
-      schedule,
+    await runStoredSchedule({
+      schedule: changing,
       clock: systemClock,
       signal: stop.signal,
       fire: async (scheduledTime) => {
@@ -98,6 +113,7 @@ export async function serveUntilSignal(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    stopWatching();
     await dashboard.close();
   }
 }
