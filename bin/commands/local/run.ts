@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DescribeExecutionCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { formatTable } from '../cli-util.ts';
+import { diskFullFailure } from '../disk-full.ts';
 import { executionHistory, follow, openTarget, windowName } from '../runs.ts';
 import { addServiceOptions, type ServiceFlags } from './services.ts';
 import { parseWindow } from './window.ts';
@@ -97,6 +98,8 @@ async function runWindow(flags: RunFlags): Promise<void> {
       );
     }
     if (d.status !== 'SUCCEEDED') process.exitCode = 1;
+  } catch (err) {
+    throw diskFullFailure(err, t.dataRoot as string, 'mds run') ?? err;
   } finally {
     await t.close();
   }
