@@ -10,7 +10,9 @@ export function renderReport(r: PipelineReport): string {
     return !c.ok && c.detail ? [line, `      ${c.detail}`] : [line];
   });
   return [
-    `pipeline ${r.window.start} .. ${r.window.end} (seed ${r.seed})`,
+    `pipeline ${r.window.start} .. ${r.window.end} (` +
+      ('source' in r ? 'streaming-history export' : `seed ${r.seed}`) +
+      ')',
     formatTable([
       ['events produced', r.events.produced],
       [
