@@ -9,7 +9,11 @@ import type { Command } from 'commander';
 import { DataError, UsageError } from '../../lambdas/core/errors.ts';
 import { createKafka, createProducer } from '../../lambdas/core/kafka.ts';
 import { kafkaFailure, produceRecords } from '../../lambdas/core/produce.ts';
-import { describeImport, importHistory, type ImportSummary } from '../../lambdas/core/spotify/history-import.ts';
+import {
+  describeImport,
+  importHistory,
+  type ImportSummary,
+} from '../../lambdas/core/spotify/history-import.ts';
 import { localItems } from '../../lambdas/core/spotify/history-source.ts';
 import { LOCAL_DEFAULTS } from '../../localstack/paths.ts';
 import { cliKafkaLogger, parseInteger } from './cli-util.ts';
@@ -34,7 +38,12 @@ export function registerSpotifyImport(spotify: Command): void {
     .option('--brokers <list>', 'comma-separated bootstrap brokers', `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`)
     .option('--topic <name>', 'topic to send to', LOCAL_DEFAULTS.topic)
     .option('--user <id>', 'the user id of entries without "username" (exports since 2023 leave it out)')
-    .option('--retries <n>', 'connection retries (with backoff) before giving up', (v) => parseInteger(v, '--retries'), 5)
+    .option(
+      '--retries <n>',
+      'connection retries (with backoff) before giving up',
+      (v) => parseInteger(v, '--retries'),
+      5,
+    )
     .option('--tls', 'connect with TLS')
     .option('--iam-region <region>', 'authenticate to Amazon MSK with IAM (SASL OAUTHBEARER, implies --tls)')
     .option('--quiet', 'print no summary')
@@ -50,7 +59,8 @@ Examples:
       const summary = await runSpotifyImport(paths, flags);
       if (summary.refused.length > 0) {
         throw new DataError(
-          `${summary.refused.length} of the given files were refused (listed above); the others were imported. ` +
+          `${summary.refused.length === 1 ? '1 file was' : `${summary.refused.length} files were`} refused (listed above); ` +
+            'the others were imported. ' +
             'Fix or replace them and import again: what was imported already is not duplicated.',
         );
       }
