@@ -53,10 +53,7 @@ beforeAll(async () => {
   const zipped = Array.from({ length: 40 }, (_, k) =>
     entry({ i: 400 + k, ts: `2024-04-02T08:${String(k).padStart(2, '0')}:10Z` }),
   );
-  // Known devices and countries only: Gold's marts test device_type and country not null until they
-  // treat a source's unknowns (issue 15, part 5); the mapping of unknowns to null is tested in history.test.ts.
-  for (const e of [...file1, ...file2, ...zipped])
-    Object.assign(e, { platform: 'android', conn_country: 'SE' });
+  // The fixture's platforms and countries include unknowns (a Partner speaker, ZZ): null in the events.
   for (const e of [...file1, ...file2, ...zipped]) {
     entries += 1;
     const out = mapEntry(e);
@@ -107,6 +104,11 @@ describe('the streaming-history import through the local pipeline', () => {
     expect(report.events.landed).toBe(expectedIds.size);
     expect(report.events.quarantined).toBe(0);
     expect(await silverIds()).toEqual([...expectedIds].sort());
+    const unknown = await services.warehouse.query<{ devices: number; countries: number }>(
+      'select count(*) filter (where device_type is null) as devices, count(*) filter (where country is null) as countries from silver.stg_spotify__events',
+    );
+    expect(Number(unknown[0]!.devices)).toBeGreaterThan(0);
+    expect(Number(unknown[0]!.countries)).toBeGreaterThan(0);
     const skipped = report.reconciliation.checks.find((c) => c.skipped);
     expect(skipped?.skipped).toMatch(/streaming-history export/);
   });
