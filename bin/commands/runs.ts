@@ -51,6 +51,8 @@ export interface WorkflowTarget {
   readonly local: boolean;
   /** The data directory of a local target (run records under runs/<runId>/). */
   readonly dataRoot?: string;
+  /** The deployed environment's name (with --env). */
+  readonly env?: string;
   /** How often a waiting command polls DescribeExecution. */
   readonly pollMs: number;
   close(): Promise<void>;
@@ -129,6 +131,7 @@ async function openAwsTarget(env: string, region: string | undefined): Promise<W
     scheduleName: outputs[OUTPUTS.scheduleName] ?? '',
     scheduleGroup: outputs[OUTPUTS.scheduleGroup] || 'default',
     where: env,
+    env,
     local: false,
     pollMs: 10_000,
     close: async () => undefined,
@@ -486,7 +489,7 @@ export function registerRuns(program: Command): void {
       if (d.error) out.push('', `cause: ${d.error}: ${d.cause ?? ''}`);
       if (d.redriveStatus === 'REDRIVABLE')
         out.push(`redrive it with: mds runs redrive ${d.name}${t.local ? '' : ` --env ${t.where}`}`);
-      const summary = await localSummary(t, events);
+      const summary = t.local ? await localSummary(t, events) : await awsSummary(t, events, flags.region);
       if (summary) out.push('', `run summary: ${summary}`);
       process.stdout.write(`${out.join('\n')}\n`);
     }),
@@ -642,13 +645,72 @@ async function localSummary(t: WorkflowTarget, events: readonly HistoryEvent[]):
     const file = path.join(t.dataRoot, 'runs', runId, 'summary.json');
     try {
       const s = JSON.parse(await readFile(file, 'utf8')) as { counts?: Record<string, number> };
-      const counts = Object.entries(s.counts ?? {})
-        .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
-        .join(', ');
-      return `${counts} (${path.join(path.dirname(file), 'report.html')})`;
+      return summaryText(s, path.join(path.dirname(file), 'report.html'));
     } catch {
       return undefined;
     }
   }
   return undefined;
+}
+
+/** The counts of a run summary and where its report is, in one line. */
+function summaryText(summary: { counts?: Record<string, number> }, report: string): string {
+  const counts = Object.entries(summary.counts ?? {})
+    .map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`)
+    .join(', ');
+  return `${counts} (${report})`;
+}
+
+/**
+ * The run summary of a deployed execution, as the Publisher wrote it: s3://<bucket>/runs/<runId>/summary.json,
+ * the run id from the history. Undefined when the run published none.
+ */
+export async function summaryFromS3(
+  s3: import('@aws-sdk/client-s3').S3Client,
+  bucket: string,
+  runId: string,
+): Promise<string | undefined> {
+  const { getObjectBytes } = await import('../../lambdas/core/s3.ts');
+  const { RUNS_PREFIX } = await import('../../lambdas/core/bronze.ts');
+  const bytes = await getObjectBytes(s3, bucket, `${RUNS_PREFIX}${runId}/summary.json`).catch(
+    () => undefined,
+  );
+  if (!bytes) return undefined;
+  const summary = JSON.parse(Buffer.from(bytes).toString('utf8')) as { counts?: Record<string, number> };
+  return summaryText(summary, `s3://${bucket}/${RUNS_PREFIX}${runId}/report.html`);
+}
+
+/** The run id PublishSummary or RecordFailure received (the planner's). */
+export function runIdOfHistory(events: readonly HistoryEvent[]): string | undefined {
+  for (const e of events) {
+    const d = e.stateEnteredEventDetails;
+    if (!d?.input || (d.name !== 'PublishSummary' && d.name !== 'RecordFailure')) continue;
+    return (JSON.parse(d.input) as { plan?: { runId?: string } }).plan?.runId;
+  }
+  return undefined;
+}
+
+/** The Bronze bucket of the environment (the Storage stack's BronzeBucketName output), then the summary. */
+async function awsSummary(
+  t: WorkflowTarget,
+  events: readonly HistoryEvent[],
+  region: string | undefined,
+): Promise<string | undefined> {
+  const runId = runIdOfHistory(events);
+  if (!runId || !t.env) return undefined;
+  const cf = await import('@aws-sdk/client-cloudformation');
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const config = region ? { region } : {};
+  const cfn = new cf.CloudFormationClient(config);
+  const s3 = new S3Client(config);
+  try {
+    const stack = await cfn.send(new cf.DescribeStacksCommand({ StackName: `Mds-${t.env}-Storage` }));
+    const bucket = stack.Stacks?.[0]?.Outputs?.find((o) => o.OutputKey === 'BronzeBucketName')?.OutputValue;
+    return bucket ? await summaryFromS3(s3, bucket, runId) : undefined;
+  } catch {
+    return undefined; // the summary is extra: `show` still shows the execution
+  } finally {
+    cfn.destroy();
+    s3.destroy();
+  }
 }
