@@ -1,7 +1,7 @@
 /**
  * The import function: S3 notifies it of each new object under `imports/` (the export's zip or its
  * Streaming_History_Audio_*.json files); it streams the object's entries into Kafka as version-2 events
- * (import.ts) and writes the counts to `import-summaries/<key>.json`. A Kafka failure throws, so Lambda
+ * (import.ts) and writes the counts to `import-summaries/<key>.summary.json`. A Kafka failure throws, so Lambda
  * retries the asynchronous invocation and then sends it to the dead-letter queue; a refused file is no
  * failure to retry: it is in the summary, the log and the FilesRefused metric.
  *
@@ -79,7 +79,11 @@ export function createImporterHandler(
           logger.warn('not an import object; ignored', { bucket, key });
           continue;
         }
-        const producer = await connected;
+        const producer = await connected.catch((err: unknown) => {
+          // A failed connection is not kept: the retry of this invocation connects afresh.
+          connected = undefined;
+          throw kafkaFailure(err, brokers, c.KAFKA_TOPIC);
+        });
         let kafkaError: unknown;
         const result = await importObject(s3, bucket, key, {
           importsPrefix: c.IMPORTS_PREFIX,

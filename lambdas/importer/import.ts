@@ -39,7 +39,7 @@ export function userOfKey(key: string, prefix: string): string | undefined {
 
 /** The summary object's key of an imported object. */
 export const summaryKey = (key: string, importsPrefix: string, summariesPrefix: string): string =>
-  `${summariesPrefix}${key.startsWith(importsPrefix) ? key.slice(importsPrefix.length) : key}.json`;
+  `${summariesPrefix}${key.startsWith(importsPrefix) ? key.slice(importsPrefix.length) : key}.summary.json`;
 
 /** Ranged GETs of one object version, for yauzl. */
 class S3RangeReader extends yauzl.RandomAccessReader {

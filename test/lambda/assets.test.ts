@@ -88,6 +88,7 @@ describe('the synthesized Lambda assets, in the local Lambda runtime', () => {
     for (const id of [
       'Producer',
       'SpotifyPoller/Poller',
+      'HistoryImport/Importer',
       'Consumer',
       'Planner',
       'Loader',
