@@ -1,12 +1,15 @@
-"""Entrypoint of the dbt Fargate task.
+"""Entrypoint of the dbt Fargate task (dbt-core 1.10.15, see the Dockerfile).
 
 1. Fetches the Snowflake private key (PEM) from Secrets Manager (SNOWFLAKE_SECRET_ARN, the same secret and
    variable as the Lambdas; the secret is the PEM itself or JSON with "privateKey" or "private_key" and
    optionally "passphrase") and writes it to a 0600 file for the key-pair auth of profiles.yml.
-2. Runs `dbt build` for DBT_TARGET (optionally DBT_SELECT, DBT_FULL_REFRESH=true, DBT_VARS as YAML).
-3. Uploads target/run_results.json and logs/dbt.log to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/ for the run
-   summary, even when the build failed.
-4. Exits with dbt's exit code (non-zero when any node failed), or 3 when only the upload failed.
+2. Runs `dbt source freshness` for DBT_TARGET. A source past its error_after (or whose freshness query
+   failed) fails the run with its cause, named in the log, and the build does not run on stale Bronze.
+3. Runs `dbt build` (optionally DBT_SELECT, DBT_FULL_REFRESH=true, DBT_VARS as YAML).
+4. Uploads target/manifest.json, target/run_results.json, target/sources.json and logs/dbt.log to
+   s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/ (runs/<runId>/dbt/, beside the run summary), whatever failed.
+5. Exits with dbt's exit code (non-zero when a source is stale or any node failed), or 3 when only the
+   upload failed.
 """
 
 import json
@@ -18,6 +21,9 @@ import tempfile
 import boto3
 
 PROJECT_DIR = os.environ.get("DBT_PROJECT_DIR", "/usr/app/dbt")
+
+# What the run summary links to: dbt's artifacts (manifest v12, run_results v6, sources v3) and the log.
+ARTIFACTS = ("target/manifest.json", "target/run_results.json", "target/sources.json", "logs/dbt.log")
 
 
 def log(message):
@@ -61,9 +67,49 @@ def fetch_key():
     log("fetched the Snowflake key from Secrets Manager")
 
 
-def run_dbt():
+def dbt_args(*command):
     target = os.environ.get("DBT_TARGET", "snowflake")
-    args = ["dbt", "build", "--target", target, "--project-dir", PROJECT_DIR, "--profiles-dir", PROJECT_DIR]
+    return ["dbt", *command, "--target", target, "--project-dir", PROJECT_DIR, "--profiles-dir", PROJECT_DIR]
+
+
+def run_freshness():
+    """`dbt source freshness`; on failure, logs each source that is stale or could not be checked, and why."""
+    args = dbt_args("source", "freshness")
+    log("running " + " ".join(args))
+    code = subprocess.call(args, cwd=PROJECT_DIR)
+    if code == 0:
+        return 0
+    causes = freshness_causes(os.path.join(PROJECT_DIR, "target", "sources.json"))
+    for cause in causes or [f"dbt source freshness exited {code} and wrote no result naming a source"]:
+        print(json.dumps({"level": "ERROR", "message": f"source freshness: {cause}"}), flush=True)
+    return code
+
+
+def freshness_causes(path):
+    """The sources.json results that fail the run (dbt: status error or runtime error), as sentences."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            results = json.load(handle).get("results", [])
+    except (OSError, ValueError):
+        return []
+    causes = []
+    for result in results:
+        status = result.get("status")
+        if status == "error":
+            error_after = (result.get("criteria") or {}).get("error_after") or {}
+            age = result.get("max_loaded_at_time_ago_in_s")
+            causes.append(
+                f"{result.get('unique_id')} is stale: newest row loaded at {result.get('max_loaded_at')}"
+                f" ({age if age is None else round(age)} s ago), error after"
+                f" {error_after.get('count')} {error_after.get('period')}"
+            )
+        elif status == "runtime error":
+            causes.append(f"{result.get('unique_id')} could not be checked: {result.get('error') or result.get('message')}")
+    return causes
+
+
+def run_dbt():
+    args = dbt_args("build")
     if os.environ.get("DBT_SELECT"):
         args += ["--select", *os.environ["DBT_SELECT"].split()]
     if os.environ.get("DBT_FULL_REFRESH", "").lower() == "true":
@@ -79,7 +125,7 @@ def upload_artifacts():
     prefix = os.environ.get("ARTIFACTS_PREFIX", "dbt").strip("/")
     s3 = boto3.client("s3")
     ok = True
-    for relative in ("target/run_results.json", "logs/dbt.log"):
+    for relative in ARTIFACTS:
         path = os.path.join(PROJECT_DIR, relative)
         if not os.path.exists(path):
             log(f"{relative} was not written; nothing to upload")
@@ -98,6 +144,11 @@ def upload_artifacts():
 def main():
     if os.environ.get("DBT_TARGET", "snowflake") == "snowflake":
         fetch_key()
+    code = run_freshness()
+    if code != 0:
+        upload_artifacts()
+        log(f"dbt source freshness failed with exit code {code}; dbt build did not run")
+        sys.exit(code)
     code = run_dbt()
     uploaded = upload_artifacts()
     if code != 0:
