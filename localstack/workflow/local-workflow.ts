@@ -23,6 +23,8 @@ export interface LocalWorkflowEndpoints {
   readonly scheduleName: string;
   readonly store: ExecutionStore;
   readonly schedule: ScheduleStore;
+  /** Resolves when no execution is running. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,8 @@ export async function openLocalWorkflow(options: {
   readonly assembly?: string;
   readonly brokerPort?: number;
   readonly s3Port?: number;
+  /** Services already running (`mds local up` serving): executions run on them, and nothing is started. */
+  readonly services?: LocalServices;
 }): Promise<LocalWorkflowEndpoints> {
   const root = localPaths(options.dataDir).root;
   // Refuses a --data where no directory can be made (under /proc, say) at once, naming the flag.
@@ -41,8 +45,9 @@ export async function openLocalWorkflow(options: {
   const stateMachineArn = stateMachineArnOf(LOCAL_STATE_MACHINE);
   const schedule = new ScheduleStore(loadConfig('dev').schedule, stateMachineArn, scheduleFile(root));
 
-  let session: Promise<{ services: LocalServices; lock: Lock }> | undefined;
+  let session: Promise<{ services: LocalServices; lock: Lock | undefined }> | undefined;
   const services = () => {
+    if (options.services) return Promise.resolve({ services: options.services, lock: undefined });
     session ??= (async () => {
       const lock = await acquireLock(options.dataDir, 'mds runs');
       try {
@@ -98,6 +103,7 @@ export async function openLocalWorkflow(options: {
     scheduleName: schedule.get().name,
     store,
     schedule,
+    idle: () => sfn.idle(),
     close: async () => {
       await sfn.close();
       await scheduler.close();

@@ -31,7 +31,6 @@ export async function serveUntilSignal(
 ): Promise<void> {
   const { createDashboardServer, consoleLog } = await import('../../../dashboard/server.ts');
   const { openDuckDbWarehouse } = await import('../../../lambdas/core/warehouse/duckdb.ts');
-  const { runWorkflowLocally } = await import('../../../localstack/pipeline/workflow.ts');
   const { workflowScheduleOf } = await import('../../../localstack/workflow/schedule.ts');
   const { runStoredSchedule, systemClock } = await import('../../../localstack/workflow/scheduler.ts');
   const { ScheduleStore, scheduleFile } = await import('../../../localstack/workflow/scheduler-endpoint.ts');
@@ -59,7 +58,25 @@ export async function serveUntilSignal(
     );
   });
 
+  // Scheduled runs go through the local Step Functions endpoint, so `mds runs list` and the runs page see them.
+  const { openLocalWorkflow } = await import('../../../localstack/workflow/local-workflow.ts');
+  const { SFNClient, StartExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const { sfnRunsSource } = await import('../../../dashboard/runs.ts');
+  const { readFile } = await import('node:fs/promises');
+  const workflow = await openLocalWorkflow({ dataDir: services.paths.root, services });
+  const sfn = new SFNClient({
+    endpoint: workflow.sfnUrl,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
   const dashboard = await createDashboardServer({
+    runs: sfnRunsSource({
+      sfn,
+      stateMachineArn: workflow.stateMachineArn,
+      report: (runId) =>
+        readFile(`${services.paths.runs}/${runId}/report.html`, 'utf8').catch(() => undefined),
+    }),
     // A connection of its own on the open database, so page queries never interleave with a workflow run's.
     warehouse: () => openDuckDbWarehouse({ path: services.paths.warehouse }),
     release: (wh) => wh.close?.() ?? Promise.resolve(),
@@ -91,16 +108,26 @@ export async function serveUntilSignal(
       signal: stop.signal,
       fire: async (scheduledTime) => {
         const window = scheduledWindow(scheduledTime);
-        const run = await runWorkflowLocally(services, {
-          window,
-          executionName: `scheduled-${scheduledTime.toISOString().replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`,
-        }).catch((e: unknown) => {
-          err.write(`scheduled run failed to start: ${String(e)}\n`);
-          return undefined;
-        });
-        if (run) {
+        const name = `scheduled-${scheduledTime.toISOString().replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`;
+        const started = await sfn
+          .send(
+            new StartExecutionCommand({
+              stateMachineArn: workflow.stateMachineArn,
+              name,
+              input: JSON.stringify({ window }),
+            }),
+          )
+          .catch((e: unknown) => {
+            err.write(`scheduled run failed to start: ${String(e)}\n`);
+            return undefined;
+          });
+        if (started) {
+          await workflow.idle();
+          const record = workflow.store.get(started.executionArn as string);
           err.write(
-            `scheduled run ${run.summary?.runId ?? run.execution.executionName} (${window.start} .. ${window.end}): ${run.execution.status}\n`,
+            `scheduled run ${record?.runId ?? name} (${window.start} .. ${window.end}): ${record?.status}` +
+              (record?.error ? ` (${record.error}; mds runs show ${name})` : '') +
+              '\n',
           );
         }
         err.write(`${describeNextRun(schedule.schedule, schedule.next(scheduledTime))}\n`);
@@ -115,5 +142,7 @@ export async function serveUntilSignal(
     process.off('SIGTERM', onSignal);
     stopWatching();
     await dashboard.close();
+    sfn.destroy();
+    await workflow.close();
   }
 }
