@@ -12,6 +12,9 @@ import type { DbtTask as WorkflowDbtTask } from '../../stepfunctions/workflow.ts
 import { acknowledge } from './acknowledge.ts';
 import { fromRoot } from './project.ts';
 
+/** Where the dbt task may write: runs/<runId>/dbt/<artifact>, the prefix the workflow passes it. */
+export const DBT_ARTIFACTS_PATTERN = `${RUNS_PREFIX}*/dbt/*`;
+
 export interface DbtTaskProps {
   readonly vpc: ec2.IVpc;
   readonly bucket: s3.IBucket;
@@ -30,10 +33,10 @@ export interface DbtTaskProps {
  * dbt on Fargate: an ECS cluster with Container Insights and a task definition whose image is built
  * from dbt/Dockerfile at deploy (synth only stages the folder, so it needs no Docker).
  *
- * The task runs on X86_64 and the image is built for linux/amd64 whatever machine deploys: the base
- * image, ghcr.io/dbt-labs/dbt-snowflake, is published for linux/amd64 only (dbt-labs/dbt-snowflake
- * issue 794: no plans for other platforms), and an image built for another platform than the task's
- * RuntimePlatform does not start.
+ * The task runs on X86_64 and the image is built for linux/amd64 whatever machine deploys (dbt-core
+ * 1.10.15 and dbt-snowflake 1.10.6 on python:3.11-slim; dbt Labs' own dbt-snowflake images are published
+ * for linux/amd64 only, dbt-labs/dbt-snowflake issue 794), and an image built for another platform than
+ * the task's RuntimePlatform does not start.
  */
 export class DbtTask extends Construct {
   readonly cluster: ecs.Cluster;
@@ -73,8 +76,9 @@ export class DbtTask extends Construct {
         streamPrefix: 'dbt',
         logGroup: new logs.LogGroup(this, 'Logs', { retention: props.logRetention }),
       }),
-      // The image's entrypoint fetches the key itself (SNOWFLAKE_SECRET_ARN) and uploads run_results.json
-      // and dbt.log to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/; the workflow sets the prefix per run.
+      // The image's entrypoint fetches the key itself (SNOWFLAKE_SECRET_ARN) and uploads manifest.json,
+      // run_results.json, sources.json and dbt.log to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/; the workflow
+      // sets the prefix per run (runs/<runId>/dbt, beside the run summary).
       environment: {
         DBT_TARGET: 'snowflake',
         ...props.snowflakeEnvironment,
@@ -83,7 +87,8 @@ export class DbtTask extends Construct {
       },
     });
     props.snowflakeKey.grantRead(this.taskDefinition.taskRole);
-    props.bucket.grantPut(this.taskDefinition.taskRole, `${RUNS_PREFIX}*`);
+    // Only the dbt folder of a run: the task cannot overwrite a run's summary, report or other objects.
+    props.bucket.grantPut(this.taskDefinition.taskRole, DBT_ARTIFACTS_PATTERN);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'dbt task: outbound to Snowflake over HTTPS',

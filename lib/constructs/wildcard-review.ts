@@ -39,6 +39,11 @@ const JUSTIFIED: readonly { readonly finding: RegExp; readonly reason: string }[
       'Objects under one prefix of the Bronze bucket; keys are made per event hour (or landing hour) and Kafka offsets, so they cannot be listed in advance (imports/: named by whoever uploads an export).',
   },
   {
+    finding: /^Resource::.+\/runs\/\*\/dbt\/\*$/,
+    reason:
+      "The dbt task's artifacts (manifest, run results, sources, log) in the dbt folder of a run; the run id is made per workflow run.",
+  },
+  {
     finding: /^Resource::<[A-Za-z0-9]+\.Arn>:\*$/,
     reason: 'Versions and aliases of one Lambda function that this principal invokes (CDK grantInvoke).',
   },
