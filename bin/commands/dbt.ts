@@ -123,8 +123,10 @@ export function registerDbt(program: Command): void {
       )
       .option(
         '-s, --select <selector...>',
-        'nodes: name, +name, name+, tag:x, path:models/marts, source:bronze, resource_type:model, ' +
-          'test_type:singular; several selectors are a union, commas intersect (a,b)',
+        'nodes, as dbt selects them: a name or fqn (marts.plays_per_hour, staging.stg_*), +name, 2+name, ' +
+          'name+, name+1, @name, tag:x, path:models/marts, source:bronze, resource_type:model, ' +
+          'test_type:singular; several selectors are a union, commas intersect (a,b); one that matches ' +
+          'nothing is a warning, as in dbt',
       )
       .option('--full-refresh', 'rebuild incremental models from scratch')
       .option('--vars <yaml>', "project variables, e.g. '{silver_lookback_hours: 6}'")
