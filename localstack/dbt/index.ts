@@ -4,7 +4,9 @@
  * Follows dbt's documented semantics: a project that does not parse (Jinja error, unsupported construct,
  * ref to a missing model, cycle) fails before anything runs (DbtCompilationError); at run time a node that
  * errors or a test that fails marks every node downstream SKIPPED and the run unsuccessful, while the rest
- * still builds. Writes target/run_results.json in dbt's shape (and target/sources.json for freshness).
+ * still builds. Writes target/manifest.json (v12), target/run_results.json (v6) and, for freshness,
+ * target/sources.json (v3) in dbt 1.10's shapes. Constructs it does not implement are refused by name
+ * (`notSupported`), never accepted and ignored: see docs/dbt.md and test/dbt/conformance.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';

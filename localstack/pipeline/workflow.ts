@@ -6,7 +6,7 @@
  * definition plus the state's overrides. The execution history is saved like the console's
  * (runs/<runId>/history.json), next to the summary and report the Publisher function wrote to S3.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { renderRunReport } from '../../lambdas/core/report.ts';
@@ -118,11 +118,18 @@ export async function runWorkflowLocally(
         log: options.dbtLog,
       }),
     );
-    // As the image's entrypoint does: run_results.json to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/.
+    // As the image's entrypoint does: run_results.json and manifest.json to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/.
     const prefix = (env.ARTIFACTS_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
     if (!prefix || !env.ARTIFACTS_BUCKET) {
       throw ecsTaskFailed('the dbt container has no ARTIFACTS_BUCKET or ARTIFACTS_PREFIX in its environment');
     }
+    await putObjectBytes(
+      s3,
+      env.ARTIFACTS_BUCKET,
+      `${prefix}/manifest.json`,
+      await readFile(path.join(services.paths.root, 'dbt-target', 'manifest.json')),
+      { contentType: 'application/json' },
+    );
     await putObjectBytes(
       s3,
       env.ARTIFACTS_BUCKET,
