@@ -116,7 +116,13 @@ export class ScheduleStore {
       }
     };
     watchFile(file, { interval: intervalMs, persistent: false }, onFile);
-    return () => unwatchFile(file, onFile);
+    // A change made before watchFile's first stat is in its baseline and never reported: read once more.
+    const first = setTimeout(onFile, intervalMs * 2);
+    first.unref();
+    return () => {
+      clearTimeout(first);
+      unwatchFile(file, onFile);
+    };
   }
 
   onChange(listener: () => void): () => void {

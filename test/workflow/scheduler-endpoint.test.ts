@@ -155,7 +155,7 @@ describe('the local Scheduler endpoint, through @aws-sdk/client-scheduler', () =
     try {
       // Act
       new ScheduleStore(configured, STATE_MACHINE_ARN, file).update({ state: 'DISABLED' });
-      for (let i = 0; i < 100 && changes === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 500 && changes === 0; i += 1) await new Promise((r) => setTimeout(r, 20));
       // Assess
       expect(changes).toBe(1);
       expect(serving.workflowSchedule().enabled).toBe(false);
