@@ -19,6 +19,7 @@ import { manifestDocument } from './manifest.ts';
 import { loadProject, type ExecNode, type FreshnessRule, type Project } from './project.ts';
 
 export { DbtCompilationError } from './jinja.ts';
+import { notSupported } from './jinja.ts';
 export type { Command } from './graph.ts';
 
 /**
@@ -400,9 +401,16 @@ export async function runSourceFreshness(
     now,
   );
   const results: SourceFreshnessResult[] = [];
-  const sources = [...project.sources.values()].filter(
-    (s) => selected.has(s.uniqueId) && s.loadedAtField && s.freshness,
-  );
+  const sources = [...project.sources.values()].filter((s) => selected.has(s.uniqueId) && s.freshness);
+  // dbt 1.10 measures a source without loaded_at_field from warehouse metadata (last-modified time).
+  const metadataBased = sources.find((s) => !s.loadedAtField);
+  if (metadataBased) {
+    throw notSupported(
+      'metadata-based freshness (freshness without loaded_at_field)',
+      metadataBased.file,
+      `${metadataBased.sourceName}.${metadataBased.name}`,
+    );
+  }
   let index = 0;
   for (const source of sources) {
     index += 1;

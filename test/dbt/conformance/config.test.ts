@@ -236,6 +236,16 @@ describe('source freshness', () => {
     expect(result.success).toBe(false);
   });
 
+  it('freshness without loaded_at_field (dbt: metadata-based freshness) is refused by name', async () => {
+    box = await sandbox(sources('    freshness:\n      error_after: {count: 1, period: hour}\n'));
+    await expect(box.freshness(new Date())).rejects.toThrow(
+      refused(
+        'metadata-based freshness (freshness without loaded_at_field)',
+        'models/staging/_sources.yml:raw.events',
+      ),
+    );
+  });
+
   it('loaded_at_query is refused by name', async () => {
     box = await sandbox(sources('    loaded_at_query: select now()\n'));
     await expect(box.freshness(new Date())).rejects.toThrow(
