@@ -114,14 +114,12 @@ describe('the import function bundle', () => {
     expect(first).toHaveLength(1);
     expect(first[0]!.summary.sent).toBe(expected.length);
     expect(first[0]!.summary.totals).toMatchObject({ entries: 30, imported: 25, leftOut: 5 });
-    const summaryObject = await s3
-      .client()
-      .send(
-        new GetObjectCommand({
-          Bucket: BUCKET,
-          Key: 'import-summaries/alice/my spotify data.zip.summary.json',
-        }),
-      );
+    const summaryObject = await s3.client().send(
+      new GetObjectCommand({
+        Bucket: BUCKET,
+        Key: 'import-summaries/alice/my spotify data.zip.summary.json',
+      }),
+    );
     const written = JSON.parse(await summaryObject.Body!.transformToString()) as {
       totals: { imported: number };
       skippedFiles: string[];
