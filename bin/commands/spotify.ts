@@ -30,7 +30,7 @@ import { FileTokenStore, localSpotifyPaths, type TokensFile } from '../../lambda
 import { stackName } from '../../lib/app.ts';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config/environments.ts';
 import { spotifySecretNames } from '../../lib/constructs/spotify-poller.ts';
-import { synthesizeAssembly } from '../../localstack/lambda/assembly.ts';
+import { synthesizeAssembly, type CloudAssembly } from '../../localstack/lambda/assembly.ts';
 import { startLocalFunctions } from '../../localstack/lambda/local-functions.ts';
 import type { LocalLambdaRuntime } from '../../localstack/lambda/runtime.ts';
 import { DEFAULT_DATA_DIR, LOCAL_DEFAULTS, ensureDirectory, localPaths } from '../../localstack/paths.ts';
@@ -45,7 +45,7 @@ interface BaseUrlFlags {
   readonly accountsBaseUrl: string;
 }
 
-const baseUrlOptions = (cmd: Command): Command =>
+export const baseUrlOptions = (cmd: Command): Command =>
   cmd
     .option(
       '--api-base-url <url>',
@@ -58,7 +58,7 @@ const baseUrlOptions = (cmd: Command): Command =>
       process.env.SPOTIFY_ACCOUNTS_BASE_URL ?? DEFAULT_ACCOUNTS_BASE_URL,
     );
 
-function checkUrl(value: string, flag: string): string {
+export function checkUrl(value: string, flag: string): string {
   if (!/^https?:\/\/[^\s/]+/.test(value))
     throw new UsageError(`${flag}: expected an http(s) URL, got "${value}"`);
   return value.replace(/\/+$/, '');
@@ -129,7 +129,7 @@ interface LoginFlags extends BaseUrlFlags {
   readonly timeoutSeconds: string;
 }
 
-interface PollFlags extends BaseUrlFlags {
+export interface PollFlags extends BaseUrlFlags {
   readonly brokers: string;
   readonly dataDir: string;
   readonly json?: boolean;
@@ -294,14 +294,14 @@ export interface LocalPoller {
 
 /** The poller function of the synthesized assembly, registered in a local Lambda runtime. */
 export async function startLocalPoller(
-  flags: Omit<PollFlags, 'json'>,
+  flags: Omit<PollFlags, 'json'> & { readonly assembly?: CloudAssembly },
   log: (line: string) => void = () => undefined,
 ): Promise<LocalPoller> {
   const api = checkUrl(flags.apiBaseUrl, '--api-base-url');
   const accounts = checkUrl(flags.accountsBaseUrl, '--accounts-base-url');
   const dataDir = path.resolve(flags.dataDir);
   const paths = localPaths(dataDir);
-  const assembly = await synthesizeAssembly({ envName: 'dev', log });
+  const assembly = flags.assembly ?? (await synthesizeAssembly({ envName: 'dev', log }));
   const runtime = await startLocalFunctions(
     assembly,
     {

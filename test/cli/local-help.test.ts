@@ -31,6 +31,10 @@ describe('mds local up --help', () => {
     ['a second instance', /A second mds process on the same --data is refused/],
     ['serving', /Without --once .* keeps landing .* the workflow runs when the environment's schedule fires/],
     [
+      '--source spotify-api',
+      /--source spotify-api polls every Spotify user connected in --data .*\(--api-base-url, --accounts-base-url/,
+    ],
+    [
       '--assembly',
       /a folder with no assembly, or one older than a source file, stops before anything starts/,
     ],

@@ -11,7 +11,7 @@ export function renderReport(r: PipelineReport): string {
   });
   return [
     `pipeline ${r.window.start} .. ${r.window.end} (` +
-      ('source' in r ? 'streaming-history export' : `seed ${r.seed}`) +
+      ('source' in r ? sourceName(r.source) : `seed ${r.seed}`) +
       ')',
     formatTable([
       ['events produced', r.events.produced],
@@ -47,4 +47,10 @@ export function renderReport(r: PipelineReport): string {
       .join(', ')}`,
     `data: ${r.data.dir}  (warehouse ${r.data.warehouse}, run reports under ${r.data.runs})`,
   ].join('\n');
+}
+
+/** The source a report's data came from, named in its header. */
+function sourceName(source: unknown): string {
+  const kind = (source as { kind?: string }).kind;
+  return kind === 'spotify-api' ? 'Spotify Web API, recently-played' : 'streaming-history export';
 }

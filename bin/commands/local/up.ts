@@ -1,6 +1,6 @@
 /** `mds local up`: the whole pipeline on the embedded default (the main job). */
 import type { Command } from 'commander';
-import { UsageError } from '../../../lambdas/core/errors.ts';
+import { MdsError, UsageError, errorMessage } from '../../../lambdas/core/errors.ts';
 import { LOCAL_DEFAULTS } from '../../../localstack/paths.ts';
 import { addSimulationOptions, resolveSimulation, type SimulationFlags } from '../simulate.ts';
 import { parsePort, progressBar } from '../cli-util.ts';
@@ -9,11 +9,15 @@ import { renderReport } from './render-report.ts';
 import { serveUntilSignal } from './serve.ts';
 import { addServiceOptions, withServices, type ServiceFlags } from './services.ts';
 import { transitionLine } from './transitions.ts';
+import { baseUrlOptions } from '../spotify.ts';
+import { SPOTIFY_API_SOURCE_NAME } from '../../../localstack/pipeline/spotify-api.ts';
 
 const LOCAL_UP_EVENTS = 300_000;
 
 interface UpFlags extends SimulationFlags, ServiceFlags {
   readonly source: string;
+  readonly apiBaseUrl: string;
+  readonly accountsBaseUrl: string;
   readonly user?: string;
   readonly once?: boolean;
   readonly json?: boolean;
@@ -28,7 +32,7 @@ export function registerLocalUp(local: Command): void {
         'run the hourly workflow for every hour, print the reconciled summary, then keep serving the dashboard.',
     );
   addSimulationOptions(up, { events: LOCAL_UP_EVENTS });
-  addServiceOptions(up)
+  baseUrlOptions(addServiceOptions(up))
     .option(
       '--dashboard-port <port>',
       'dashboard port (0 picks a free port)',
@@ -37,7 +41,7 @@ export function registerLocalUp(local: Command): void {
     )
     .option(
       '--source <source>',
-      "where the events come from: 'simulator', or 'history:PATH' (a Spotify streaming-history export: its zip, folder or JSON file)",
+      "where the events come from: 'simulator', 'history:PATH' (a Spotify streaming-history export: its zip, folder or JSON file), or 'spotify-api' (one poll of the connected Spotify users)",
       'simulator',
     )
     .option('--user <id>', 'with --source history: the user id of entries without "username"')
@@ -70,9 +74,16 @@ fire time and its window are printed. Ctrl-C stops everything.
 the window follows the data, the simulator flags do not apply, and the workflow runs over the hours that hold
 events in windows of at most workflow.maxWindowDays.
 
+--source spotify-api polls every Spotify user connected in --data (mds spotify login --data-dir DIR) once,
+with the poller's bundle, into the local broker (--api-base-url, --accounts-base-url: the Spotify servers it
+asks), then runs the workflow over the hours of the polled plays (docs/spotify.md). No connected user or an
+unreachable API stops before anything is produced; no new plays since the last poll exits 0; an hour that
+has not ended is landed but not run.
+
 Examples:
   mds local up --once
   mds local up --once --source history:my_spotify_data.zip --user alice
+  mds local up --once --source spotify-api
   mds local up --events 1000000 --invalid-fraction 0.01 --late-fraction 0.02 --duplicate-fraction 0.01 --once --json
 `,
     )
@@ -85,11 +96,12 @@ export function historySource(source: string): string[] | undefined {
   if (source.startsWith('history:') && source.length > 'history:'.length)
     return [source.slice('history:'.length)];
   throw new UsageError(
-    `--source ${JSON.stringify(source)}: expected 'simulator' or 'history:PATH' (the export's zip, folder or JSON file)`,
+    `--source ${JSON.stringify(source)}: expected 'simulator' or 'history:PATH' (the export's zip, folder or JSON file), or '${SPOTIFY_API_SOURCE_NAME}'`,
   );
 }
 
 async function localUp(flags: UpFlags): Promise<void> {
+  if (flags.source === SPOTIFY_API_SOURCE_NAME) return localUpSpotifyApi(flags);
   const paths = historySource(flags.source);
   if (paths) return localUpHistory(flags, paths);
   const now = new Date();
@@ -225,6 +237,121 @@ async function localUpHistory(flags: UpFlags, paths: string[]): Promise<void> {
     if (flags.once) return;
     await serveUntilSignal(services, lock, flags.dashboardPort);
   });
+}
+
+/**
+ * `mds local up --source spotify-api`: checked first (a connected user in --data, both Spotify servers
+ * answering), then one poll by the poller's bundle into the local broker, and the pipeline over its plays.
+ */
+async function localUpSpotifyApi(flags: UpFlags): Promise<void> {
+  const { checkUrl, describePoll, startLocalPoller } = await import('../spotify.ts');
+  const { FileTokenStore, localSpotifyPaths } = await import('../../../lambdas/poller/stores.ts');
+  const { runLocalSpotifyApiPipeline } = await import('../../../localstack/pipeline/spotify-api.ts');
+  const api = checkUrl(flags.apiBaseUrl, '--api-base-url');
+  const accounts = checkUrl(flags.accountsBaseUrl, '--accounts-base-url');
+  const tokensFile = localSpotifyPaths(flags.data).tokens;
+  if ((await new FileTokenStore(tokensFile).users()).length === 0) {
+    throw new UsageError(
+      `--source spotify-api: no Spotify user is connected in ${tokensFile}; connect one with: mds spotify login --data-dir ${flags.data}`,
+    );
+  }
+  await assertReachable(api, '/v1/me', 'the Spotify Web API', '--api-base-url (env SPOTIFY_API_BASE_URL)');
+  await assertReachable(
+    accounts,
+    '/api/token',
+    'the Spotify Accounts service',
+    '--accounts-base-url (env SPOTIFY_ACCOUNTS_BASE_URL)',
+  );
+  if (!flags.once) await assertDashboardPortFree(flags.dashboardPort);
+  const err = process.stderr;
+  const say = (line: string) => {
+    if (!flags.json || err.isTTY) err.write(`${line}\n`);
+  };
+  const stages: Record<string, number> = {};
+  const t0 = performance.now();
+  await withServices(flags, 'mds local up', async (services, lock) => {
+    stages.services = round((performance.now() - t0) / 1000);
+    say(
+      `local services up in ${stages.services}s: broker ${services.broker.bootstrap}, data ${services.paths.root}`,
+    );
+    const result = await runLocalSpotifyApiPipeline(
+      services,
+      {
+        apiBaseUrl: api,
+        poll: async () => {
+          const poller = await startLocalPoller({
+            apiBaseUrl: api,
+            accountsBaseUrl: accounts,
+            brokers: services.broker.bootstrap,
+            dataDir: services.paths.root,
+            assembly: services.assembly,
+          });
+          try {
+            const summary = await poller.poll();
+            return { summary, report: poller.report() };
+          } finally {
+            await poller.close();
+          }
+        },
+      },
+      {
+        stage: (name, phase, seconds) => {
+          if (phase === 'start') say(`▶ ${name}`);
+          if (phase === 'end') say(`✔ ${name} ${seconds}s`);
+        },
+        transition: (label, e) => {
+          const line = transitionLine(e);
+          if (line) say(`  ${label}  ${line}`);
+        },
+      },
+      stages,
+    );
+    const poll = result.source.poll;
+    const failures = poll.invalidGrant + poll.failed;
+    if (poll.polled === 0 && failures > 0) {
+      // Nobody could be polled: nothing was produced; the first user's message says why and what to do.
+      const first = poll.results.find((r) => r.status !== 'polled');
+      const fix =
+        first?.status === 'invalid_grant'
+          ? ' Reconnect with: mds spotify login.'
+          : ' Check --api-base-url / --accounts-base-url and the connected users (mds spotify login).';
+      throw new MdsError(
+        `--source spotify-api: no user could be polled (${first?.message ?? first?.status}).${fix}`,
+      );
+    }
+    if (!flags.json) err.write(`\n${describePoll(poll)}`);
+    if ('plays' in result) {
+      if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+      else err.write(`no new plays since the last poll of ${poll.polled} user(s): nothing to land or run\n`);
+      if (failures > 0) process.exitCode = 1;
+      return;
+    }
+    stages.total = round((performance.now() - t0) / 1000);
+    if (flags.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    else {
+      if (result.source.pending.plays > 0)
+        err.write(
+          `${result.source.pending.plays} play(s) in ${result.source.pending.hours.join(', ')}: landed, not run until that hour has ended\n`,
+        );
+      err.write(`\n${renderReport(result)}\n`);
+    }
+    if (!result.reconciliation.ok || failures > 0) process.exitCode = 1;
+    if (flags.once) return;
+    await serveUntilSignal(services, lock, flags.dashboardPort);
+  });
+}
+
+/** Any HTTP answer from `base + probe` (even an error status) means the server is reachable. */
+async function assertReachable(base: string, probe: string, what: string, setting: string): Promise<void> {
+  try {
+    const res = await fetch(`${base}${probe}`, { signal: AbortSignal.timeout(10_000) });
+    await res.body?.cancel();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err);
+    throw new UsageError(
+      `--source spotify-api: ${what} at ${base} is unreachable (${cause}); set ${setting} to a server that answers`,
+    );
+  }
 }
 
 function round(x: number): number {
