@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { naturalEventId } from '../../lambdas/core/event-id.ts';
+import { HOUR_MS } from '../../lambdas/core/window.ts';
 import { FileTokenStore, localSpotifyPaths } from '../../lambdas/poller/stores.ts';
 import { localPaths, PROJECT_ROOT } from '../../localstack/paths.ts';
 import { WarehouseLease } from '../../localstack/pipeline/warehouse-lease.ts';
@@ -34,8 +35,7 @@ interface Run {
 
 /** `mds local up --once --json --source spotify-api` in a child process (the API server answers from here). */
 function up(extra: string[] = [], dataDir = data): Promise<Run> {
-  const args = [
-    path.join(PROJECT_ROOT, 'bin/mds.mjs'),
+  return mds([
     'local',
     'up',
     '--once',
@@ -53,12 +53,20 @@ function up(extra: string[] = [], dataDir = data): Promise<Run> {
     '--accounts-base-url',
     api.url,
     ...extra,
-  ];
+  ]);
+}
+
+function mds(args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { encoding: 'utf8', timeout: 240_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
-      resolve({ status: typeof code === 'number' ? code : 1, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [path.join(PROJECT_ROOT, 'bin/mds.mjs'), ...args],
+      { encoding: 'utf8', timeout: 240_000 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+        resolve({ status: typeof code === 'number' ? code : 1, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -167,6 +175,37 @@ describe('mds local up --source spotify-api', () => {
     const run = await up();
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ plays: 0, source: { poll: { polled: 2, plays: 0 } } });
+  }, 300_000);
+
+  it('a play in the hour that has not ended is landed, not run, and counted as pending (the summary names the source)', async () => {
+    // Not within a minute and a half of the hour's end, so the hour is still running when the run plans.
+    const toNextHour = HOUR_MS - (Date.now() % HOUR_MS);
+    if (toNextHour < 90_000) await new Promise((r) => setTimeout(r, toNextHour + 1000));
+    const hour = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS).toISOString();
+    const before = await silverIds();
+    api.play('bob', [
+      {
+        played_at: new Date(Date.parse(hour) + 1000).toISOString(),
+        track: { id: 'bob-now', name: 'Now', duration_ms: 1000, artists: ['Artist'], album: 'Album' },
+      },
+    ]);
+    const args = ['local', 'up', '--once', '--source', 'spotify-api', '--data', data, '--broker-port', '0'];
+    const run = await mds([
+      ...args,
+      '--s3-port',
+      '0',
+      '--api-base-url',
+      api.url,
+      '--accounts-base-url',
+      api.url,
+    ]);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/Spotify poll: 2 user\(s\), 2 polled, 1 play\(s\) produced/);
+    expect(run.stderr).toContain(`1 play(s) in ${hour}: landed, not run until that hour has ended`);
+    expect(run.stderr).toMatch(/^pipeline \S+ \.\. \S+ \(Spotify Web API, recently-played\)$/m);
+    expect(run.stderr).toMatch(/reconciliation: OK/);
+    expect(run.stderr).toMatch(/workflow runs +0 succeeded of 0/);
+    expect(await silverIds()).toEqual(before);
   }, 300_000);
 
   it('an unreachable API: one line naming the setting, nothing started', async () => {
