@@ -15,33 +15,31 @@ import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/core/bronze.ts';
 import { UsageError } from '../../lambdas/core/errors.ts';
 import { check, goldGlimpse } from '../../lambdas/reconcile/reconcile.ts';
 import type { RunWindow } from '../../lambdas/core/run-summary.ts';
-import { sqlTimestamp } from '../../lambdas/core/window.ts';
 import {
   describeImport,
   importHistory,
   type ImportSummary,
 } from '../../lambdas/core/spotify/history-import.ts';
 import { localItems } from '../../lambdas/core/spotify/history-source.ts';
-import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import { loadConfig, type EnvironmentName } from '../../lib/config/environments.ts';
 import type { LocalServices } from './services.ts';
 import {
   bronzeLineOffset,
   countRecords,
   offsetDetail,
-  PipelineRunError,
   quarantineLineOffset,
-  reconcileFunction,
+  reconcileWindows,
   recordsOfOffsets,
-  round,
-  scalar,
-  SIMULATED_SILVER_CHECK,
+  runWindowsLocally,
+  stageTimer,
+  offsetRanges,
+  simulatedSilverSkipped,
+  warehouseCounts,
   topicOffsets,
   type LocalCheck,
   type PipelineCallbacks,
   type PipelineReport,
 } from './up.ts';
-import { runWorkflowLocally } from './workflow.ts';
 
 export interface HistorySourceOptions {
   readonly paths: readonly string[];
@@ -99,16 +97,7 @@ export async function runLocalHistoryPipeline(
   callbacks: PipelineCallbacks = {},
   stages: Record<string, number> = {},
 ): Promise<HistoryReport> {
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    callbacks.stage?.(name, 'start');
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      stages[name] = round((performance.now() - t0) / 1000);
-      callbacks.stage?.(name, 'end', stages[name]);
-    }
-  };
+  const stage = stageTimer(callbacks, stages);
   if (scanned.firstEventTime === null || scanned.lastEventTime === null) {
     throw new UsageError(
       `--source history: the export holds no track entries to import (${describeImport(scanned).join('; ')})`,
@@ -146,60 +135,22 @@ export async function runLocalHistoryPipeline(
 
   await stage('land', () => services.mapping.drained(10 * 60_000));
   const endOffsets = await topicOffsets(services);
-  const offsets = [...endOffsets].map(([partition, end]) => ({
-    partition,
-    first: firstOffsets.get(partition) ?? 0,
-    end,
-  }));
+  const offsets = offsetRanges(firstOffsets, endOffsets);
 
-  const runs: PipelineReport['runs'][number][] = [];
-  await stage('workflow', async () => {
-    for (const w of runWindows) {
-      const label = `${w.start.slice(0, 13).replace('T', ' ')}h..${w.end.slice(0, 13).replace('T', ' ')}h`;
-      const result = await runWorkflowLocally(services, {
-        window: w,
-        executionName: `local-up-history-${w.start.replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`,
-        onEvent: (e) => callbacks.transition?.(label, e),
-        dbtLog: callbacks.dbtLog,
-      });
-      runs.push({
-        runId: result.summary?.runId ?? result.execution.executionName,
-        window: w,
-        status: result.execution.status,
-      });
-      if (result.execution.status !== 'SUCCEEDED') {
-        throw new PipelineRunError(
-          `the workflow run for ${w.start}/${w.end} failed: ${result.execution.error}: ${result.execution.cause}` +
-            (result.runDir ? ` (summary: ${result.runDir})` : ''),
-        );
-      }
-    }
-  });
+  const runs = await stage('workflow', () =>
+    runWindowsLocally(services, runWindows, 'local-up-history', callbacks),
+  );
 
   return stage('reconcile', async () => {
     const landed = await recordsOfOffsets(services, BRONZE_PREFIX, offsets, bronzeLineOffset);
     const quarantined = await recordsOfOffsets(services, QUARANTINE_PREFIX, offsets, quarantineLineOffset);
     const bronze = await countRecords(services.s3, services.bucket, BRONZE_PREFIX);
     const quarantine = await countRecords(services.s3, services.bucket, QUARANTINE_PREFIX);
-    // The Reconcile function over each window the workflow ran (the export's hours without events were not).
-    const reconciled: LocalCheck[] = [];
-    for (const w of runWindows) {
-      for (const c of await reconcileFunction(services, w))
-        reconciled.push({ ...c, name: `${c.name} (${w.start}/${w.end})` });
-    }
+    // The Reconcile function over each window the workflow ran.
+    const reconciled = await reconcileWindows(services, runWindows);
     const t = imported.totals;
     return services.warehouse.use(async (wh) => {
-      const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
-      const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
-      const silverInWindow = await scalar(
-        wh,
-        `select count(*) as n from silver.stg_spotify__events
-          where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
-        [sqlTimestamp(window.start), sqlTimestamp(window.end)],
-      );
-      const gold: Record<string, number> = {};
-      for (const table of GOLD_TABLES)
-        gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+      const { bronzeRows, silverRows, silverInWindow, gold } = await warehouseCounts(wh, window);
       const checks: LocalCheck[] = [
         check(
           'export entries = imported + left out + rejected',
@@ -215,13 +166,10 @@ export async function runLocalHistoryPipeline(
         ),
         check('imported events quarantined', 0, quarantined.total),
         ...reconciled,
-        {
-          name: SIMULATED_SILVER_CHECK,
-          expected: 0,
-          actual: silverInWindow,
-          ok: true,
-          skipped: 'the events come from a streaming-history export, not the simulator',
-        },
+        simulatedSilverSkipped(
+          silverInWindow,
+          'the events come from a streaming-history export, not the simulator',
+        ),
       ];
       const glimpse = await goldGlimpse(wh, window, 5);
       return {

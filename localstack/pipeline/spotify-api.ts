@@ -12,10 +12,9 @@
 import { gunzipSync } from 'node:zlib';
 import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/core/bronze.ts';
 import { getObjectBytes, listObjects } from '../../lambdas/core/s3.ts';
-import { floorHour, HOUR_MS, sqlTimestamp } from '../../lambdas/core/window.ts';
+import { floorHour, HOUR_MS } from '../../lambdas/core/window.ts';
 import { check, goldGlimpse } from '../../lambdas/reconcile/reconcile.ts';
 import type { PollSummary } from '../../lambdas/poller/poll.ts';
-import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import { loadConfig, type EnvironmentName } from '../../lib/config/environments.ts';
 import type { FunctionReport } from '../lambda/runtime.ts';
 import { historyWindows } from './history.ts';
@@ -24,20 +23,20 @@ import {
   bronzeLineOffset,
   countRecords,
   offsetDetail,
-  PipelineRunError,
   quarantineLineOffset,
-  reconcileFunction,
+  reconcileWindows,
   recordsOfOffsets,
-  round,
-  scalar,
-  SIMULATED_SILVER_CHECK,
+  runWindowsLocally,
+  stageTimer,
+  offsetRanges,
+  simulatedSilverSkipped,
+  warehouseCounts,
   topicOffsets,
   type LocalCheck,
   type Offsets,
   type PipelineCallbacks,
   type PipelineReport,
 } from './up.ts';
-import { runWorkflowLocally } from './workflow.ts';
 
 /** The value of `--source` that selects this source. */
 export const SPOTIFY_API_SOURCE_NAME = 'spotify-api';
@@ -103,16 +102,7 @@ export async function runLocalSpotifyApiPipeline(
   stages: Record<string, number> = {},
   now: () => Date = () => new Date(),
 ): Promise<SpotifyApiReport | NoNewPlays> {
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    callbacks.stage?.(name, 'start');
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      stages[name] = round((performance.now() - t0) / 1000);
-      callbacks.stage?.(name, 'end', stages[name]);
-    }
-  };
+  const stage = stageTimer(callbacks, stages);
   const firstOffsets = await topicOffsets(services);
   const polled = await stage('poll', () => source.poll());
   const poll = polled.summary;
@@ -123,11 +113,7 @@ export async function runLocalSpotifyApiPipeline(
 
   await stage('land', () => services.mapping.drained(10 * 60_000));
   const endOffsets = await topicOffsets(services);
-  const offsets = [...endOffsets].map(([partition, end]) => ({
-    partition,
-    first: firstOffsets.get(partition) ?? 0,
-    end,
-  }));
+  const offsets = offsetRanges(firstOffsets, endOffsets);
   const produced = offsets.reduce((n, o) => n + o.end - o.first, 0);
 
   // The window follows the plays: from the first to the last event hour of what this run landed.
@@ -147,52 +133,19 @@ export async function runLocalSpotifyApiPipeline(
   const envName = services.assembly.envName as EnvironmentName;
   const runWindows = historyWindows(ended, loadConfig(envName).workflow.maxWindowDays);
 
-  const runs: PipelineReport['runs'][number][] = [];
-  await stage('workflow', async () => {
-    for (const w of runWindows) {
-      const label = `${w.start.slice(0, 13).replace('T', ' ')}h..${w.end.slice(0, 13).replace('T', ' ')}h`;
-      const result = await runWorkflowLocally(services, {
-        window: w,
-        executionName: `local-up-api-${w.start.replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`,
-        onEvent: (e) => callbacks.transition?.(label, e),
-        dbtLog: callbacks.dbtLog,
-      });
-      runs.push({
-        runId: result.summary?.runId ?? result.execution.executionName,
-        window: w,
-        status: result.execution.status,
-      });
-      if (result.execution.status !== 'SUCCEEDED') {
-        throw new PipelineRunError(
-          `the workflow run for ${w.start}/${w.end} failed: ${result.execution.error}: ${result.execution.cause}` +
-            (result.runDir ? ` (summary: ${result.runDir})` : ''),
-        );
-      }
-    }
-  });
+  const runs = await stage('workflow', () =>
+    runWindowsLocally(services, runWindows, 'local-up-api', callbacks),
+  );
 
   return stage('reconcile', async () => {
     const landed = await recordsOfOffsets(services, BRONZE_PREFIX, offsets, bronzeLineOffset);
     const quarantined = await recordsOfOffsets(services, QUARANTINE_PREFIX, offsets, quarantineLineOffset);
     const bronze = await countRecords(services.s3, services.bucket, BRONZE_PREFIX);
     const quarantine = await countRecords(services.s3, services.bucket, QUARANTINE_PREFIX);
-    const reconciled: LocalCheck[] = [];
-    for (const w of runWindows) {
-      for (const c of await reconcileFunction(services, w))
-        reconciled.push({ ...c, name: `${c.name} (${w.start}/${w.end})` });
-    }
+    // The Reconcile function over each window the workflow ran.
+    const reconciled = await reconcileWindows(services, runWindows);
     return services.warehouse.use(async (wh) => {
-      const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
-      const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
-      const silverInWindow = await scalar(
-        wh,
-        `select count(*) as n from silver.stg_spotify__events
-          where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
-        [sqlTimestamp(window.start), sqlTimestamp(window.end)],
-      );
-      const gold: Record<string, number> = {};
-      for (const table of GOLD_TABLES)
-        gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+      const { bronzeRows, silverRows, silverInWindow, gold } = await warehouseCounts(wh, window);
       const checks: LocalCheck[] = [
         check('plays polled = produced', poll.plays, produced),
         check(
@@ -203,13 +156,10 @@ export async function runLocalSpotifyApiPipeline(
         ),
         check('polled plays quarantined', 0, quarantined.total),
         ...reconciled,
-        {
-          name: SIMULATED_SILVER_CHECK,
-          expected: 0,
-          actual: silverInWindow,
-          ok: true,
-          skipped: 'the events come from the Spotify Web API (recently-played), not the simulator',
-        },
+        simulatedSilverSkipped(
+          silverInWindow,
+          'the events come from the Spotify Web API (recently-played), not the simulator',
+        ),
       ];
       const glimpse = await goldGlimpse(wh, window, 5);
       return {

@@ -90,16 +90,7 @@ export async function runLocalPipeline(
   callbacks: PipelineCallbacks = {},
   stages: Record<string, number> = {},
 ): Promise<PipelineReport> {
-  const stage = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
-    callbacks.stage?.(name, 'start');
-    const t0 = performance.now();
-    try {
-      return await fn();
-    } finally {
-      stages[name] = round((performance.now() - t0) / 1000);
-      callbacks.stage?.(name, 'end', stages[name]);
-    }
-  };
+  const stage = stageTimer(callbacks, stages);
   const run = simulate(simulation);
   const sim = run.summary();
   const window = { start: simulation.start.toISOString(), end: simulation.end.toISOString() };
@@ -114,11 +105,7 @@ export async function runLocalPipeline(
 
   await stage('land', () => services.mapping.drained(10 * 60_000));
   const endOffsets = await topicOffsets(services);
-  const offsets = [...endOffsets].map(([partition, end]) => ({
-    partition,
-    first: firstOffsets.get(partition) ?? 0,
-    end,
-  }));
+  const offsets = offsetRanges(firstOffsets, endOffsets);
   const earlier = await earlierBronze(services, window, before, offsets);
 
   const runs: PipelineReport['runs'][number][] = [];
@@ -162,17 +149,7 @@ export async function runLocalPipeline(
     // invokes it (it takes the warehouse lease itself, so it runs before this stage takes it).
     const reconciled = await reconcileFunction(services, window);
     return services.warehouse.use(async (wh) => {
-      const silverInWindow = await scalar(
-        wh,
-        `select count(*) as n from silver.stg_spotify__events
-          where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
-        [sqlTimestamp(window.start), sqlTimestamp(window.end)],
-      );
-      const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
-      const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
-      const gold: Record<string, number> = {};
-      for (const table of GOLD_TABLES)
-        gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+      const { bronzeRows, silverRows, silverInWindow, gold } = await warehouseCounts(wh, window);
       const checks: LocalCheck[] = [
         check(
           'produced = landed + quarantined',
@@ -207,6 +184,29 @@ export async function runLocalPipeline(
       };
     });
   });
+}
+
+/** Rows of Bronze, Silver (in all and in the window) and of each Gold table, for the run summary. */
+export async function warehouseCounts(
+  wh: Warehouse,
+  window: RunWindow,
+): Promise<{ bronzeRows: number; silverRows: number; silverInWindow: number; gold: Record<string, number> }> {
+  const bronzeRows = await scalar(wh, 'select count(*) as n from bronze.listening_events');
+  const silverRows = await scalar(wh, 'select count(*) as n from silver.stg_spotify__events');
+  const silverInWindow = await scalar(
+    wh,
+    `select count(*) as n from silver.stg_spotify__events
+      where event_timestamp >= cast($1 as timestamp) and event_timestamp < cast($2 as timestamp)`,
+    [sqlTimestamp(window.start), sqlTimestamp(window.end)],
+  );
+  const gold: Record<string, number> = {};
+  for (const table of GOLD_TABLES) gold[table] = await scalar(wh, `select count(*) as n from gold.${table}`);
+  return { bronzeRows, silverRows, silverInWindow, gold };
+}
+
+/** The simulated-events check, printed and skipped with its reason, for a source other than the simulator. */
+export function simulatedSilverSkipped(silverInWindow: number, reason: string): LocalCheck {
+  return { name: SIMULATED_SILVER_CHECK, expected: 0, actual: silverInWindow, ok: true, skipped: reason };
 }
 
 /** The check a failed Reconcile invocation stands for: the function names what differs in its message. */
@@ -419,6 +419,75 @@ function produceInWorker(
 }
 
 export class PipelineRunError extends MdsError {}
+
+/** Times each stage of a local run into `stages` (seconds) and reports its start and end. */
+export function stageTimer(
+  callbacks: PipelineCallbacks,
+  stages: Record<string, number>,
+): <T>(name: string, fn: () => Promise<T>) => Promise<T> {
+  return async (name, fn) => {
+    callbacks.stage?.(name, 'start');
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      stages[name] = round((performance.now() - t0) / 1000);
+      callbacks.stage?.(name, 'end', stages[name]);
+    }
+  };
+}
+
+/** Each partition's offsets this run produced: from its end before the run to its end after. */
+export function offsetRanges(first: Map<number, number>, end: Map<number, number>): Offsets {
+  return [...end].map(([partition, e]) => ({ partition, first: first.get(partition) ?? 0, end: e }));
+}
+
+/**
+ * Runs the workflow over each window in turn (the sources whose window follows their data); a run that does
+ * not succeed stops the rest with its cause.
+ */
+export async function runWindowsLocally(
+  services: LocalServices,
+  windows: readonly RunWindow[],
+  executionPrefix: string,
+  callbacks: PipelineCallbacks,
+): Promise<PipelineReport['runs'][number][]> {
+  const runs: PipelineReport['runs'][number][] = [];
+  for (const w of windows) {
+    const label = `${w.start.slice(0, 13).replace('T', ' ')}h..${w.end.slice(0, 13).replace('T', ' ')}h`;
+    const result = await runWorkflowLocally(services, {
+      window: w,
+      executionName: `${executionPrefix}-${w.start.replace(/[-:]/g, '').slice(0, 13)}-${Date.now().toString(36)}`,
+      onEvent: (e) => callbacks.transition?.(label, e),
+      dbtLog: callbacks.dbtLog,
+    });
+    runs.push({
+      runId: result.summary?.runId ?? result.execution.executionName,
+      window: w,
+      status: result.execution.status,
+    });
+    if (result.execution.status !== 'SUCCEEDED') {
+      throw new PipelineRunError(
+        `the workflow run for ${w.start}/${w.end} failed: ${result.execution.error}: ${result.execution.cause}` +
+          (result.runDir ? ` (summary: ${result.runDir})` : ''),
+      );
+    }
+  }
+  return runs;
+}
+
+/** The Reconcile function's checks over each window run, each named with its window. */
+export async function reconcileWindows(
+  services: LocalServices,
+  windows: readonly RunWindow[],
+): Promise<LocalCheck[]> {
+  const checks: LocalCheck[] = [];
+  for (const w of windows) {
+    for (const c of await reconcileFunction(services, w))
+      checks.push({ ...c, name: `${c.name} (${w.start}/${w.end})` });
+  }
+  return checks;
+}
 
 function eventsOf(sim: SimulationSummary, landed: number, quarantined: number): PipelineReport['events'] {
   return {
