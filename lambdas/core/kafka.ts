@@ -8,6 +8,7 @@ import { generateAuthToken } from 'aws-msk-iam-sasl-signer-js';
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { envEnum } from './env.ts';
+import { ConfigError } from './errors.ts';
 import kafkajs, {
   Kafka,
   Partitioners,
@@ -26,6 +27,35 @@ import kafkajs, {
 export const KAFKA_AUTH = envEnum('iam (MSK) or plaintext (the local broker)', ['iam', 'plaintext'], 'iam');
 
 export const GZIP_LEVEL = 1;
+
+/**
+ * The brokers and the MSK IAM signing region (null for plaintext) of a producing function's KAFKA_BROKERS,
+ * KAFKA_AUTH and AWS_REGION; an empty broker list, or IAM without a region, is a ConfigError naming the variable.
+ */
+export function kafkaSettings(c: {
+  readonly KAFKA_BROKERS: string;
+  readonly KAFKA_AUTH: 'iam' | 'plaintext';
+  readonly AWS_REGION: string;
+}): { brokers: string[]; iamRegion: string | null } {
+  const brokers = c.KAFKA_BROKERS.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (brokers.length === 0) {
+    throw new ConfigError(
+      'KAFKA_BROKERS',
+      'is empty',
+      'Set it to the comma-separated host:port list of the brokers.',
+    );
+  }
+  if (c.KAFKA_AUTH === 'iam' && !c.AWS_REGION) {
+    throw new ConfigError(
+      'AWS_REGION',
+      'is not set',
+      'MSK IAM tokens are signed for a region; set AWS_REGION.',
+    );
+  }
+  return { brokers, iamRegion: c.KAFKA_AUTH === 'iam' ? c.AWS_REGION : null };
+}
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);

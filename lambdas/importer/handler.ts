@@ -12,8 +12,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Kafka, Producer } from 'kafkajs';
-import { ConfigError } from '../core/errors.ts';
-import { createKafka, createProducer } from '../core/kafka.ts';
+import { createKafka, createProducer, kafkaSettings } from '../core/kafka.ts';
 import { kafkaFailure, produceRecords } from '../core/produce.ts';
 import { importerEnv } from './env.ts';
 import { importObject, isImportKey, notificationKey, type ObjectImport } from './import.ts';
@@ -42,28 +41,14 @@ export function createImporterHandler(
   let connected: Promise<Producer> | undefined;
   return async (event) => {
     const c = importerEnv.read(deps.env ?? process.env);
-    const brokers = c.KAFKA_BROKERS.split(',')
-      .map((b) => b.trim())
-      .filter(Boolean);
-    if (brokers.length === 0)
-      throw new ConfigError(
-        'KAFKA_BROKERS',
-        'is empty',
-        'Set it to the comma-separated host:port list of the brokers.',
-      );
-    if (c.KAFKA_AUTH === 'iam' && !c.AWS_REGION)
-      throw new ConfigError(
-        'AWS_REGION',
-        'is not set',
-        'MSK IAM tokens are signed for a region; set AWS_REGION.',
-      );
+    const { brokers, iamRegion } = kafkaSettings(c);
     connected ??= (async () => {
       const kafka =
         deps.kafka ??
         createKafka({
           brokers,
           clientId: 'mds-importer',
-          iamAuth: c.KAFKA_AUTH === 'iam' ? { region: c.AWS_REGION } : undefined,
+          iamAuth: iamRegion ? { region: iamRegion } : undefined,
           logger,
         });
       const p = createProducer(kafka);

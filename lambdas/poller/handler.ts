@@ -18,7 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Producer } from 'kafkajs';
 import { ConfigError } from '../core/errors.ts';
-import { createKafka, createProducer } from '../core/kafka.ts';
+import { createKafka, createProducer, kafkaSettings } from '../core/kafka.ts';
 import { SpotifyClient } from '../core/spotify/client.ts';
 import { pollerEnv } from './env.ts';
 import { pollAll, type PollSummary } from './poll.ts';
@@ -53,23 +53,7 @@ export interface PollerConfig {
 
 export function pollerConfig(env: NodeJS.ProcessEnv): PollerConfig {
   const c = pollerEnv.read(env);
-  const brokers = c.KAFKA_BROKERS.split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  if (brokers.length === 0) {
-    throw new ConfigError(
-      'KAFKA_BROKERS',
-      'is empty',
-      'Set it to the comma-separated host:port list of the brokers.',
-    );
-  }
-  if (c.KAFKA_AUTH === 'iam' && !c.AWS_REGION) {
-    throw new ConfigError(
-      'AWS_REGION',
-      'is not set',
-      'MSK IAM tokens are signed for a region; set AWS_REGION.',
-    );
-  }
+  const { brokers, iamRegion } = kafkaSettings(c);
   const required = (
     name: 'SPOTIFY_DATA_DIR' | 'CURSOR_TABLE' | 'CLIENT_SECRET_ID' | 'TOKENS_SECRET_ID',
   ): string => {
@@ -85,7 +69,7 @@ export function pollerConfig(env: NodeJS.ProcessEnv): PollerConfig {
   return {
     brokers,
     topic: c.KAFKA_TOPIC,
-    iamRegion: c.KAFKA_AUTH === 'iam' ? c.AWS_REGION : null,
+    iamRegion,
     apiBaseUrl: c.SPOTIFY_API_BASE_URL,
     accountsBaseUrl: c.SPOTIFY_ACCOUNTS_BASE_URL,
     marginMs: c.TIME_MARGIN_SECONDS * 1000,

@@ -9,9 +9,8 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Kafka, Producer } from 'kafkajs';
-import { ConfigError } from '../core/errors.ts';
 import { producerEnv } from './env.ts';
-import { createKafka, createProducer } from '../core/kafka.ts';
+import { createKafka, createProducer, kafkaSettings } from '../core/kafka.ts';
 import { simulate } from '../core/simulator/index.ts';
 import { kafkaFailure, produceRecords, type ProduceResult } from '../core/produce.ts';
 
@@ -25,29 +24,13 @@ export interface ProducerConfig {
 
 export function producerConfig(env: NodeJS.ProcessEnv): ProducerConfig {
   const c = producerEnv.read(env);
-  const brokers = c.KAFKA_BROKERS.split(',')
-    .map((b) => b.trim())
-    .filter(Boolean);
-  if (brokers.length === 0) {
-    throw new ConfigError(
-      'KAFKA_BROKERS',
-      'is empty',
-      'Set it to the comma-separated host:port list of the brokers.',
-    );
-  }
-  if (c.KAFKA_AUTH === 'iam' && !c.AWS_REGION) {
-    throw new ConfigError(
-      'AWS_REGION',
-      'is not set',
-      'MSK IAM tokens are signed for a region; set AWS_REGION.',
-    );
-  }
+  const { brokers, iamRegion } = kafkaSettings(c);
   return {
     brokers,
     topic: c.KAFKA_TOPIC,
     eventsPerInvocation: c.EVENTS_PER_INVOCATION,
     windowSeconds: c.WINDOW_SECONDS,
-    iamRegion: c.KAFKA_AUTH === 'iam' ? c.AWS_REGION : null,
+    iamRegion,
   };
 }
 
