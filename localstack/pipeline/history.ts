@@ -34,6 +34,8 @@ import {
   stageTimer,
   offsetRanges,
   simulatedSilverSkipped,
+  servicesOfReport,
+  eventsOfSource,
   warehouseCounts,
   topicOffsets,
   type LocalCheck,
@@ -175,16 +177,7 @@ export async function runLocalHistoryPipeline(
       return {
         window,
         seed: 0,
-        events: {
-          produced: imported.sent,
-          valid: imported.sent,
-          distinct: imported.sent,
-          duplicates: 0,
-          late: 0,
-          invalid: 0,
-          landed: landed.total,
-          quarantined: quarantined.total,
-        },
+        events: eventsOfSource(imported.sent, landed.total, quarantined.total),
         bronze,
         quarantine,
         warehouse: { bronze_rows: bronzeRows },
@@ -196,9 +189,7 @@ export async function runLocalHistoryPipeline(
         top: { tracks: glimpse.topTracks, artists: glimpse.topArtists },
         stages,
         functions: services.lambda.report(),
-        mapping: services.mappingSettings,
-        assembly: { dir: services.assembly.dir, env: services.assembly.envName },
-        data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
+        ...servicesOfReport(services),
         source: { kind: 'history', paths: source.paths, import: imported },
       };
     });

@@ -30,6 +30,8 @@ import {
   stageTimer,
   offsetRanges,
   simulatedSilverSkipped,
+  servicesOfReport,
+  eventsOfSource,
   warehouseCounts,
   topicOffsets,
   type LocalCheck,
@@ -165,16 +167,7 @@ export async function runLocalSpotifyApiPipeline(
       return {
         window,
         seed: 0,
-        events: {
-          produced,
-          valid: produced,
-          distinct: produced,
-          duplicates: 0,
-          late: 0,
-          invalid: 0,
-          landed: landed.total,
-          quarantined: quarantined.total,
-        },
+        events: eventsOfSource(produced, landed.total, quarantined.total),
         bronze,
         quarantine,
         warehouse: { bronze_rows: bronzeRows },
@@ -186,9 +179,7 @@ export async function runLocalSpotifyApiPipeline(
         top: { tracks: glimpse.topTracks, artists: glimpse.topArtists },
         stages,
         functions: [...services.lambda.report(), ...(polled.report ? [polled.report] : [])],
-        mapping: services.mappingSettings,
-        assembly: { dir: services.assembly.dir, env: services.assembly.envName },
-        data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
+        ...servicesOfReport(services),
         source: { kind: 'spotify-api', apiBaseUrl: source.apiBaseUrl, poll, pending },
       };
     });

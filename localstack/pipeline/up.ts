@@ -178,12 +178,42 @@ export async function runLocalPipeline(
         top,
         stages,
         functions: services.lambda.report(),
-        mapping: services.mappingSettings,
-        assembly: { dir: services.assembly.dir, env: services.assembly.envName },
-        data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
+        ...servicesOfReport(services),
       };
     });
   });
+}
+
+/**
+ * The events of a source that is not simulated (an export, the Web API): what it produced is all it knows,
+ * with nothing invalid, duplicated or late by design.
+ */
+export function eventsOfSource(
+  produced: number,
+  landed: number,
+  quarantined: number,
+): PipelineReport['events'] {
+  return {
+    produced,
+    valid: produced,
+    distinct: produced,
+    duplicates: 0,
+    late: 0,
+    invalid: 0,
+    landed,
+    quarantined,
+  };
+}
+
+/** The run summary's account of the services: the mapping's settings, the assembly and the data directory. */
+export function servicesOfReport(
+  services: LocalServices,
+): Pick<PipelineReport, 'mapping' | 'assembly' | 'data'> {
+  return {
+    mapping: services.mappingSettings,
+    assembly: { dir: services.assembly.dir, env: services.assembly.envName },
+    data: { dir: services.paths.root, warehouse: services.paths.warehouse, runs: services.paths.runs },
+  };
 }
 
 /** Rows of Bronze, Silver (in all and in the window) and of each Gold table, for the run summary. */

@@ -9,6 +9,7 @@ import { renderReport } from './render-report.ts';
 import { serveUntilSignal } from './serve.ts';
 import { addServiceOptions, withServices, type ServiceFlags } from './services.ts';
 import { transitionLine } from './transitions.ts';
+import type { PipelineCallbacks } from '../../../localstack/pipeline/up.ts';
 import { baseUrlOptions } from '../spotify.ts';
 import { SPOTIFY_API_SOURCE_NAME } from '../../../localstack/pipeline/spotify-api.ts';
 
@@ -114,9 +115,7 @@ async function localUp(flags: UpFlags): Promise<void> {
   });
   if (!flags.once) await assertDashboardPortFree(flags.dashboardPort);
   const err = process.stderr;
-  const say = (line: string) => {
-    if (!flags.json || err.isTTY) err.write(`${line}\n`);
-  };
+  const say = sayer(flags);
   const stages: Record<string, number> = {};
   const t0 = performance.now();
   const { runLocalPipeline } = await import('../../../localstack/pipeline/up.ts');
@@ -125,37 +124,10 @@ async function localUp(flags: UpFlags): Promise<void> {
     say(
       `local services up in ${stages.services}s: broker ${services.broker.bootstrap}, S3 ${services.s3Server.endpoint}, data ${services.paths.root}`,
     );
-    let bar: ReturnType<typeof progressBar> | undefined;
-    let last = 0;
     const report = await runLocalPipeline(
       services,
       simulation,
-      {
-        stage: (name, phase, seconds) => {
-          if (phase === 'start' && name === 'produce') {
-            bar = progressBar({
-              total: simulation.events,
-              label: 'produce',
-              unit: 'events',
-              minTotal: 50_000,
-            });
-          }
-          if (phase === 'start') say(`▶ ${name}`);
-          if (phase === 'end') {
-            bar?.stop();
-            bar = undefined;
-            say(`✔ ${name} ${seconds}s`);
-          }
-        },
-        produced: (sent) => {
-          bar?.increment(sent - last);
-          last = sent;
-        },
-        transition: (label, e) => {
-          const line = transitionLine(e);
-          if (line) say(`  ${label}  ${line}`);
-        },
-      },
+      progressCallbacks(say, { total: simulation.events, label: 'produce' }),
       stages,
     );
     stages.total = round((performance.now() - t0) / 1000);
@@ -187,9 +159,7 @@ async function localUpHistory(flags: UpFlags, paths: string[]): Promise<void> {
   }
   if (!flags.once) await assertDashboardPortFree(flags.dashboardPort);
   const err = process.stderr;
-  const say = (line: string) => {
-    if (!flags.json || err.isTTY) err.write(`${line}\n`);
-  };
+  const say = sayer(flags);
   const stages: Record<string, number> = {};
   const t0 = performance.now();
   await withServices(flags, 'mds local up', async (services, lock) => {
@@ -197,33 +167,11 @@ async function localUpHistory(flags: UpFlags, paths: string[]): Promise<void> {
     say(
       `local services up in ${stages.services}s: broker ${services.broker.bootstrap}, data ${services.paths.root}`,
     );
-    let bar: ReturnType<typeof progressBar> | undefined;
-    let last = 0;
     const report = await runLocalHistoryPipeline(
       services,
       { paths, user: flags.user },
       scanned,
-      {
-        stage: (name, phase, seconds) => {
-          if (phase === 'start' && name === 'produce') {
-            bar = progressBar({ total: scanned.sent, label: 'import', unit: 'events', minTotal: 50_000 });
-          }
-          if (phase === 'start') say(`▶ ${name}`);
-          if (phase === 'end') {
-            bar?.stop();
-            bar = undefined;
-            say(`✔ ${name} ${seconds}s`);
-          }
-        },
-        produced: (sent) => {
-          bar?.increment(sent - last);
-          last = sent;
-        },
-        transition: (label, e) => {
-          const line = transitionLine(e);
-          if (line) say(`  ${label}  ${line}`);
-        },
-      },
+      progressCallbacks(say, { total: scanned.sent, label: 'import' }),
       stages,
     );
     stages.total = round((performance.now() - t0) / 1000);
@@ -264,9 +212,7 @@ async function localUpSpotifyApi(flags: UpFlags): Promise<void> {
   );
   if (!flags.once) await assertDashboardPortFree(flags.dashboardPort);
   const err = process.stderr;
-  const say = (line: string) => {
-    if (!flags.json || err.isTTY) err.write(`${line}\n`);
-  };
+  const say = sayer(flags);
   const stages: Record<string, number> = {};
   const t0 = performance.now();
   await withServices(flags, 'mds local up', async (services, lock) => {
@@ -294,16 +240,7 @@ async function localUpSpotifyApi(flags: UpFlags): Promise<void> {
           }
         },
       },
-      {
-        stage: (name, phase, seconds) => {
-          if (phase === 'start') say(`▶ ${name}`);
-          if (phase === 'end') say(`✔ ${name} ${seconds}s`);
-        },
-        transition: (label, e) => {
-          const line = transitionLine(e);
-          if (line) say(`  ${label}  ${line}`);
-        },
-      },
+      progressCallbacks(say),
       stages,
     );
     const poll = result.source.poll;
@@ -356,4 +293,44 @@ async function assertReachable(base: string, probe: string, what: string, settin
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;
+}
+
+/** Progress goes to stderr, and with --json only when stderr is a terminal (stdout holds the JSON). */
+function sayer(flags: UpFlags): (line: string) => void {
+  return (line) => {
+    if (!flags.json || process.stderr.isTTY) process.stderr.write(`${line}\n`);
+  };
+}
+
+/**
+ * The progress of a local run: each stage's start and end, each workflow transition, and, when `produce`
+ * is given, a bar while its events are produced.
+ */
+function progressCallbacks(
+  say: (line: string) => void,
+  produce?: { readonly total: number; readonly label: string },
+): PipelineCallbacks {
+  let bar: ReturnType<typeof progressBar> | undefined;
+  let last = 0;
+  return {
+    stage: (name, phase, seconds) => {
+      if (phase === 'start' && name === 'produce' && produce) {
+        bar = progressBar({ total: produce.total, label: produce.label, unit: 'events', minTotal: 50_000 });
+      }
+      if (phase === 'start') say(`▶ ${name}`);
+      if (phase === 'end') {
+        bar?.stop();
+        bar = undefined;
+        say(`✔ ${name} ${seconds}s`);
+      }
+    },
+    produced: (sent) => {
+      bar?.increment(sent - last);
+      last = sent;
+    },
+    transition: (label, e) => {
+      const line = transitionLine(e);
+      if (line) say(`  ${label}  ${line}`);
+    },
+  };
 }
