@@ -1,52 +1,58 @@
 /** The independent computation of the chart marts (docs/data-model.md, "Charts"). */
 import {
   groupBy,
+  hourSpine,
   isPlay,
   listeners,
   minOf,
   minutes,
   plays,
-  rate,
-  ranked,
-  skipReportedPlays,
+  rankedByStreams,
+  skipRate,
   skips,
+  streams,
   type Row,
   type SilverEvent,
 } from './reference-core.ts';
 
 export function playsPerHour(events: readonly SilverEvent[]): Row[] {
-  return [...groupBy(events, (e) => e.event_hour)].map(([hour, es]) => ({
-    hour_start: hour,
-    events: es.length,
-    plays: plays(es),
-    skips: skips(es),
-    listeners: listeners(es),
-    minutes_listened: minutes(es),
-  }));
+  const byHour = groupBy(events, (e) => e.event_hour);
+  return hourSpine([...byHour.keys()]).map((hour) => {
+    const es = byHour.get(hour) ?? [];
+    return {
+      hour_start: hour,
+      events: es.length,
+      plays: plays(es),
+      streams: streams(es),
+      skips: skips(es),
+      listeners: listeners(es),
+      minutes_listened: minutes(es),
+    };
+  });
 }
+
+/** The daily charts rank only what was streamed that day. */
+const streamed = (item: { streams: number }): boolean => item.streams > 0;
+
+/** What a chart row of a group of events counts. */
+const counts = (es: readonly SilverEvent[]) => ({
+  streams: streams(es),
+  plays: plays(es),
+  minutes_listened: minutes(es),
+  listeners: listeners(es),
+});
 
 export function topTracksDaily(events: readonly SilverEvent[]): Row[] {
   const out: Row[] = [];
   for (const [date, es] of groupBy(events, (e) => e.event_date)) {
-    const songs = [...groupBy(es, (e) => e.song_id)]
-      .map(([song, ses]) => ({
-        name: song,
-        plays: plays(ses),
-        listeners: listeners(ses),
-        song_name: minOf(ses.map((e) => e.song_name)),
-        artist_name: minOf(ses.map((e) => e.artist_name)),
-      }))
-      .filter((s) => s.plays > 0);
-    for (const s of ranked(songs, 100)) {
-      out.push({
-        event_date: date,
-        rank: s.rank,
-        song_id: s.name,
-        song_name: s.song_name,
-        artist_name: s.artist_name,
-        plays: s.plays,
-        listeners: s.listeners,
-      });
+    const songs = [...groupBy(es, (e) => e.song_id)].map(([song, ses]) => ({
+      name: song,
+      song_name: minOf(ses.map((e) => e.song_name)),
+      artist_name: minOf(ses.map((e) => e.artist_name)),
+      ...counts(ses),
+    }));
+    for (const { name, rank, ...s } of rankedByStreams(songs.filter(streamed), 100)) {
+      out.push({ event_date: date, rank, song_id: name, ...s });
     }
   }
   return out;
@@ -55,17 +61,9 @@ export function topTracksDaily(events: readonly SilverEvent[]): Row[] {
 export function topArtistsDaily(events: readonly SilverEvent[]): Row[] {
   const out: Row[] = [];
   for (const [date, es] of groupBy(events, (e) => e.event_date)) {
-    const artists = [...groupBy(es, (e) => e.artist_name)]
-      .map(([artist, aes]) => ({ name: artist, plays: plays(aes), listeners: listeners(aes) }))
-      .filter((a) => a.plays > 0);
-    for (const a of ranked(artists, 100)) {
-      out.push({
-        event_date: date,
-        rank: a.rank,
-        artist_name: a.name,
-        plays: a.plays,
-        listeners: a.listeners,
-      });
+    const artists = [...groupBy(es, (e) => e.artist_name)].map(([name, aes]) => ({ name, ...counts(aes) }));
+    for (const { name, rank, ...a } of rankedByStreams(artists.filter(streamed), 100)) {
+      out.push({ event_date: date, rank, artist_name: name, ...a });
     }
   }
   return out;
@@ -77,8 +75,9 @@ export function songSkipRates(events: readonly SilverEvent[]): Row[] {
     song_name: minOf(es.map((e) => e.song_name)),
     artist_name: minOf(es.map((e) => e.artist_name)),
     plays: plays(es),
+    streams: streams(es),
     skips: skips(es),
-    skip_rate: rate(skips(es), skipReportedPlays(es)),
+    skip_rate: skipRate(es),
   }));
 }
 
@@ -86,24 +85,35 @@ export function artistSkipRates(events: readonly SilverEvent[]): Row[] {
   return [...groupBy(events, (e) => e.artist_name)].map(([artist, es]) => ({
     artist_name: artist,
     plays: plays(es),
+    streams: streams(es),
     skips: skips(es),
-    skip_rate: rate(skips(es), skipReportedPlays(es)),
+    skip_rate: skipRate(es),
   }));
 }
 
-/** A mix of the events whose `dim` is known: an unknown (null) one is left out, also of the day's total. */
+const share = (part: number, whole: number): number | null => (whole === 0 ? null : part / whole);
+
+/**
+ * A mix of the events whose `dim` is known: an unknown (null) one is left out, also of the day's totals; the
+ * shares are of the day's plays and minutes listened with a known `dim`.
+ */
 function mix(events: readonly SilverEvent[], dim: 'device_type' | 'country'): Row[] {
   const out: Row[] = [];
   const known = events.filter((e) => e[dim] !== null);
   for (const [date, es] of groupBy(known, (e) => e.event_date)) {
+    const dayPlays = plays(es);
+    const dayMinutes = minutes(es);
     for (const [value, des] of groupBy(es, (e) => e[dim] as string)) {
       out.push({
         event_date: date,
         [dim]: value,
         events: des.length,
         plays: plays(des),
+        streams: streams(des),
+        minutes_listened: minutes(des),
         listeners: listeners(des),
-        share_of_events: des.length / es.length,
+        share_of_plays: share(plays(des), dayPlays),
+        share_of_minutes: share(minutes(des), dayMinutes),
       });
     }
   }
@@ -112,68 +122,92 @@ function mix(events: readonly SilverEvent[], dim: 'device_type' | 'country'): Ro
 export const deviceMix = (events: readonly SilverEvent[]): Row[] => mix(events, 'device_type');
 export const countryMix = (events: readonly SilverEvent[]): Row[] => mix(events, 'country');
 
-const BUCKETS: readonly [string, number][] = [
-  ['1', 1],
-  ['2-5', 5],
-  ['6-10', 10],
-  ['11-50', 50],
-  ['51-100', 100],
-  ['101-500', 500],
-  ['501+', Infinity],
+/** The percentile bands of songs by streams: a song is in the first band whose percent exceeds its position. */
+const BANDS: readonly [string, number][] = [
+  ['top 1%', 1],
+  ['top 1-5%', 5],
+  ['top 5-20%', 20],
+  ['top 20-50%', 50],
+  ['bottom 50%', Infinity],
 ];
 
+/**
+ * Songs with a play, banded by the share of songs with strictly more streams than each (so equal streams
+ * share a band): fewer than 1% of the songs above it -> 'top 1%', fewer than 5% -> 'top 1-5%', and so on.
+ */
 export function songPopularityDistribution(events: readonly SilverEvent[]): Row[] {
-  const perSong = [...groupBy(events.filter(isPlay), (e) => e.song_id).values()].map((es) => es.length);
-  const total = perSong.reduce((a, b) => a + b, 0);
+  const perSong = [...groupBy(events.filter(isPlay), (e) => e.song_id).values()].map((es) => ({
+    plays: es.length,
+    streams: streams(es),
+  }));
+  const n = perSong.length;
+  const totalPlays = perSong.reduce((a, s) => a + s.plays, 0);
+  const totalStreams = perSong.reduce((a, s) => a + s.streams, 0);
   const out: Row[] = [];
-  BUCKETS.forEach(([label, high], i) => {
-    const low = i === 0 ? 1 : (BUCKETS[i - 1] as [string, number])[1] + 1;
-    const inBucket = perSong.filter((p) => p >= low && p <= high);
-    if (inBucket.length === 0) return;
-    const bucketPlays = inBucket.reduce((a, b) => a + b, 0);
+  const bandOf = (song: { streams: number }): number => {
+    const above = perSong.filter((s) => s.streams > song.streams).length;
+    return BANDS.findIndex(([, percent]) => 100 * above < percent * n);
+  };
+  const banded = groupBy(perSong, (s) => String(bandOf(s)));
+  BANDS.forEach(([label], i) => {
+    const songs = banded.get(String(i));
+    if (!songs) return;
+    const bandPlays = songs.reduce((a, s) => a + s.plays, 0);
+    const bandStreams = songs.reduce((a, s) => a + s.streams, 0);
     out.push({
       bucket: label,
       bucket_order: i + 1,
-      songs: inBucket.length,
-      plays: bucketPlays,
-      share_of_plays: bucketPlays / total,
+      songs: songs.length,
+      streams: bandStreams,
+      plays: bandPlays,
+      share_of_streams: share(bandStreams, totalStreams),
+      share_of_plays: bandPlays / totalPlays,
     });
   });
   return out;
 }
 
-export function userTopArtists(events: readonly SilverEvent[]): Row[] {
-  const out: Row[] = [];
+/**
+ * A user's plays grouped by `key`, ranked by streams, then minutes listened, then the key (no listeners);
+ * every group with a play is ranked, streamed or not, so a listener with plays has a top entry.
+ */
+function userTop(
+  events: readonly SilverEvent[],
+  key: (e: SilverEvent) => string,
+): { user: string; rank: number; name: string; es: SilverEvent[] }[] {
+  const out: { user: string; rank: number; name: string; es: SilverEvent[] }[] = [];
   for (const [user, es] of groupBy(events.filter(isPlay), (e) => e.user_id)) {
-    const artists = [...groupBy(es, (e) => e.artist_name)].map(([name, aes]) => ({
+    const groups = [...groupBy(es, key)].map(([name, ges]) => ({
       name,
-      plays: aes.length,
+      es: ges,
+      streams: streams(ges),
+      minutes_listened: minutes(ges),
     }));
-    for (const a of ranked(artists, 5))
-      out.push({ user_id: user, rank: a.rank, artist_name: a.name, plays: a.plays });
+    for (const g of rankedByStreams(groups, 5)) out.push({ user, rank: g.rank, name: g.name, es: g.es });
   }
   return out;
 }
 
+export function userTopArtists(events: readonly SilverEvent[]): Row[] {
+  return userTop(events, (e) => e.artist_name).map(({ user, rank, name, es }) => ({
+    user_id: user,
+    rank,
+    artist_name: name,
+    streams: streams(es),
+    plays: es.length,
+    minutes_listened: minutes(es),
+  }));
+}
+
 export function userTopTracks(events: readonly SilverEvent[]): Row[] {
-  const out: Row[] = [];
-  for (const [user, es] of groupBy(events.filter(isPlay), (e) => e.user_id)) {
-    const songs = [...groupBy(es, (e) => e.song_id)].map(([name, ses]) => ({
-      name,
-      plays: ses.length,
-      song_name: minOf(ses.map((e) => e.song_name)),
-      artist_name: minOf(ses.map((e) => e.artist_name)),
-    }));
-    for (const s of ranked(songs, 5)) {
-      out.push({
-        user_id: user,
-        rank: s.rank,
-        song_id: s.name,
-        song_name: s.song_name,
-        artist_name: s.artist_name,
-        plays: s.plays,
-      });
-    }
-  }
-  return out;
+  return userTop(events, (e) => e.song_id).map(({ user, rank, name, es }) => ({
+    user_id: user,
+    rank,
+    song_id: name,
+    song_name: minOf(es.map((e) => e.song_name)),
+    artist_name: minOf(es.map((e) => e.artist_name)),
+    streams: streams(es),
+    plays: es.length,
+    minutes_listened: minutes(es),
+  }));
 }

@@ -116,3 +116,51 @@ export function ranked<T extends { plays: number; name: string }>(
     .slice(0, top)
     .map((item, i) => ({ ...item, rank: i + 1 }));
 }
+
+/**
+ * The skip rate (macro `skip_rate`): skips over plays and skips, both of sources that report skips; null
+ * without such events. Within [0, 1] by construction, whatever was quarantined.
+ */
+export function skipRate(es: readonly SilverEvent[]): number | null {
+  const reported = es.filter((e) => SKIP_REPORTING.has(e.source));
+  return rate(skips(reported), plays(reported) + skips(reported));
+}
+
+/** What a chart ranks: streams, then minutes listened, then (daily charts) listeners, then the name or id. */
+export interface Rankable {
+  readonly name: string;
+  readonly streams: number;
+  readonly minutes_listened: number;
+  readonly listeners?: number;
+}
+
+/**
+ * The items ranked by streams, minutes listened and listeners (each descending, listeners only where the
+ * items have them), then name ascending; the first `top` kept (row_number, no ties).
+ */
+export function rankedByStreams<T extends Rankable>(
+  items: readonly T[],
+  top: number,
+): (T & { rank: number })[] {
+  return [...items]
+    .sort(
+      (a, b) =>
+        b.streams - a.streams ||
+        b.minutes_listened - a.minutes_listened ||
+        (b.listeners ?? 0) - (a.listeners ?? 0) ||
+        cmp(a.name, b.name),
+    )
+    .slice(0, top)
+    .map((item, i) => ({ ...item, rank: i + 1 }));
+}
+
+/** Every hour from the first to the last of `hours` (ISO instants at the hour), in order: the hour spine. */
+export function hourSpine(hours: readonly string[]): string[] {
+  if (hours.length === 0) return [];
+  const times = hours.map((h) => Date.parse(h));
+  const first = Math.min(...times);
+  const last = Math.max(...times);
+  const out: string[] = [];
+  for (let t = first; t <= last; t += HOUR) out.push(new Date(t).toISOString());
+  return out;
+}

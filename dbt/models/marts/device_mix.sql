@@ -1,4 +1,8 @@
-{# Events whose device_type is known only; share_of_events is of the day's events with a known device_type. #}
+{#
+    Per day and device, among events whose device_type is known: share_of_plays and share_of_minutes are of the
+    day's plays and minutes listened with a known device_type (NULL on a day without any); events, including
+    pauses and playlist adds, are counted but not shared.
+#}
 with daily as (
 
     select
@@ -6,6 +10,8 @@ with daily as (
         device_type,
         count(*) as events,
         count(case when event_type = 'play' then 1 end) as plays,
+        count(case when {{ is_stream() }} then 1 end) as streams,
+        {{ minutes_listened() }} as minutes_listened,
         count(distinct user_id) as listeners
     from {{ ref('stg_spotify__events') }}
     -- An unknown device (NULL: the source cannot know it) is left out of the mix, and out of its shares.
@@ -19,6 +25,9 @@ select
     device_type,
     events,
     plays,
+    streams,
+    minutes_listened,
     listeners,
-    cast(events as double) / sum(events) over (partition by event_date) as share_of_events
+    cast(plays as double precision) / nullif(sum(plays) over (partition by event_date), 0) as share_of_plays,
+    minutes_listened / nullif(sum(minutes_listened) over (partition by event_date), 0) as share_of_minutes
 from daily

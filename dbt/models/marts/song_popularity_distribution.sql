@@ -1,41 +1,58 @@
-{# How many songs fall in each band of total plays; only bands that hold songs. #}
-{% set buckets = [
-    ['1', 1, 1],
-    ['2-5', 2, 5],
-    ['6-10', 6, 10],
-    ['11-50', 11, 50],
-    ['51-100', 51, 100],
-    ['101-500', 101, 500]
+{#
+    Songs with at least one play in percentile bands of all-time streams. A song's band is set by how many
+    songs have strictly more streams than it: fewer than 1% of the songs -> 'top 1%', fewer than 5% ->
+    'top 1-5%', and so on. Songs with equal streams are in the same band (ties go to the higher band), so a
+    band may hold more or fewer songs than its nominal share. Only bands that hold songs.
+#}
+{% set bands = [
+    ['top 1%', 1],
+    ['top 1-5%', 5],
+    ['top 5-20%', 20],
+    ['top 20-50%', 50]
 ] %}
 
-with song_plays as (
+with song_streams as (
 
     select
         song_id,
-        count(*) as plays
+        count(*) as plays,
+        count(case when {{ is_stream() }} then 1 end) as streams
     from {{ ref('stg_spotify__events') }}
     where event_type = 'play'
     group by song_id
 
 ),
 
-bucketed as (
+ranked as (
+
+    select
+        plays,
+        streams,
+        -- rank() - 1: the songs with strictly more streams; integer comparisons, no rounding at an edge.
+        rank() over (order by streams desc) - 1 as songs_above,
+        count(*) over () as songs_total
+    from song_streams
+
+),
+
+banded as (
 
     select
         case
-            {%- for label, low, high in buckets %}
-            when plays between {{ low }} and {{ high }} then '{{ label }}'
+            {%- for label, percent in bands %}
+            when 100 * songs_above < {{ percent }} * songs_total then '{{ label }}'
             {%- endfor %}
-            else '501+'
+            else 'bottom 50%'
         end as bucket,
         case
-            {%- for label, low, high in buckets %}
-            when plays between {{ low }} and {{ high }} then {{ loop.index }}
+            {%- for label, percent in bands %}
+            when 100 * songs_above < {{ percent }} * songs_total then {{ loop.index }}
             {%- endfor %}
-            else {{ buckets | length + 1 }}
+            else {{ bands | length + 1 }}
         end as bucket_order,
-        plays
-    from song_plays
+        plays,
+        streams
+    from ranked
 
 )
 
@@ -43,7 +60,9 @@ select
     bucket,
     bucket_order,
     count(*) as songs,
+    cast(sum(streams) as bigint) as streams,
     cast(sum(plays) as bigint) as plays,
-    cast(sum(plays) as double) / sum(sum(plays)) over () as share_of_plays
-from bucketed
+    cast(sum(streams) as double precision) / nullif(sum(sum(streams)) over (), 0) as share_of_streams,
+    cast(sum(plays) as double precision) / sum(sum(plays)) over () as share_of_plays
+from banded
 group by bucket, bucket_order

@@ -1,4 +1,7 @@
-{# The 100 most played songs of each day; songs without a play that day are not ranked. #}
+{#
+    The 100 most streamed songs of each day: ranked by streams, then minutes listened, then listeners
+    (descending), then song_id; songs without a stream that day are not ranked.
+#}
 with daily as (
 
     select
@@ -6,7 +9,9 @@ with daily as (
         song_id,
         min(song_name) as song_name,
         min(artist_name) as artist_name,
+        count(case when {{ is_stream() }} then 1 end) as streams,
         count(case when event_type = 'play' then 1 end) as plays,
+        {{ minutes_listened() }} as minutes_listened,
         count(distinct user_id) as listeners
     from {{ ref('stg_spotify__events') }}
     group by event_date, song_id
@@ -17,12 +22,15 @@ ranked as (
 
     select
         *,
-        row_number() over (partition by event_date order by plays desc, song_id) as rank
+        row_number() over (
+            partition by event_date
+            order by streams desc, minutes_listened desc, listeners desc, song_id
+        ) as rank
     from daily
-    where plays > 0
+    where streams > 0
 
 )
 
-select event_date, rank, song_id, song_name, artist_name, plays, listeners
+select event_date, rank, song_id, song_name, artist_name, streams, plays, minutes_listened, listeners
 from ranked
 where rank <= 100
