@@ -188,7 +188,7 @@ export function hourlyPreferences(rows) {
   });
 }
 
-/** Artists by skips per play. */
+/** Artists by skip rate (skips per play and skip). */
 export function artistSkipRates(rows) {
   return rankedBars(
     rows.map((r) => ({ name: r.artist_name, value: r.skip_rate, plays: r.plays, skips: r.skips })),
@@ -196,23 +196,23 @@ export function artistSkipRates(rows) {
   );
 }
 
-/** Songs by how many plays each has (all time). */
+/** Songs per percentile band of all-time streams (gold.song_popularity_distribution). */
 export function popularity(rows) {
   return chart({
     tooltip: {
       trigger: 'item',
       formatter: (p) =>
-        `${p.name} plays per song<br><b>${formatCount(p.value)}</b> songs, ${formatPercent(p.data.share)} of plays`,
+        `${p.name} of songs by streams<br><b>${formatCount(p.value)}</b> songs, ${formatPercent(p.data.share)} of plays`,
     },
     xAxis: {
       type: 'category',
-      name: 'plays per song',
+      name: 'songs by streams',
       nameLocation: 'middle',
       nameGap: 26,
       data: rows.map((r) => r.bucket),
     },
     yAxis: { type: 'value', name: 'songs', axisLabel: { formatter: (v) => formatCount(v) } },
-    // The axis names count too, so "plays per song" below the labels gets its room.
+    // The axis names count too, so "songs by streams" below the labels gets its room.
     grid: { left: 8, outerBoundsContain: 'all' },
     series: [
       {
