@@ -83,7 +83,7 @@ const ROWS: BronzeRow[] = [
   row('u1', 'a1', 'play', '00:05:00', 60),
   row('u2', 'b1', 'play', '00:10:00', 200, desktop),
   row('u2', 'b1', 'play', '00:15:00', 200, desktop),
-  // Pauses are events, not plays: desktop has most of the events and a third of the plays.
+  // Pauses are events, not plays: desktop has a third of the known-device events, a seventh of the plays.
   ...['00:11:00', '00:12:00', '00:13:00', '00:14:00', '00:16:00'].map((t) =>
     row('u2', 'b1', 'pause', t, 10, desktop),
   ),
