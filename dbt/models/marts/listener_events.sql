@@ -36,15 +36,26 @@ with events as (
 
 ),
 
-gaps as (
+-- previous_end: the latest end of the listener's earlier events, as the lag of a cumulative max (a frame every
+-- warehouse has: https://docs.snowflake.com/en/sql-reference/functions-window-syntax).
+running as (
 
     select
         *,
         max(event_end) over (
             partition by user_id order by event_timestamp, event_id
-            rows between unbounded preceding and 1 preceding
-        ) as previous_end
+            rows between unbounded preceding and current row
+        ) as running_end
     from events
+
+),
+
+gaps as (
+
+    select
+        *,
+        lag(running_end) over (partition by user_id order by event_timestamp, event_id) as previous_end
+    from running
 
 ),
 
