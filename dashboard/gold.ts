@@ -21,6 +21,8 @@ export const GOLD_TABLES = [
   'hourly_listening_preferences',
   'song_popularity_distribution',
   'user_wrapped',
+  'user_wrapped_top',
+  'user_wrapped_clock',
   'user_top_artists',
   'user_top_tracks',
 ] as const;
@@ -461,7 +463,7 @@ export interface UserSummary {
 export async function topUsers(wh: GoldWarehouse, search: string, limit: number): Promise<UserSummary[]> {
   const rows = await wh.query<Row>(
     `SELECT user_id, plays, minutes_listened FROM gold.user_wrapped
-     WHERE $1 = '' OR POSITION($1 IN LOWER(user_id)) > 0
+     WHERE period = 'all_time' AND ($1 = '' OR POSITION($1 IN LOWER(user_id)) > 0)
      ORDER BY plays DESC, user_id LIMIT ${Math.trunc(limit)}`,
     [search.toLowerCase()],
   );
@@ -472,10 +474,35 @@ export async function topUsers(wh: GoldWarehouse, search: string, limit: number)
   }));
 }
 
+/** A Wrapped period of gold.user_wrapped: all time, a calendar year, or the last 6 months or 4 weeks. */
+const WRAPPED_PERIOD = /^(all_time|last_6_months|last_4_weeks|year_[0-9]{4})$/;
+
+/** The `period` parameter of the Wrapped API: all_time when absent; InputError naming the accepted values. */
+export function parseWrappedPeriod(value: string | null): string {
+  if (value === null || value === '') return 'all_time';
+  if (!WRAPPED_PERIOD.test(value)) {
+    throw new InputError(
+      `period must be all_time, last_6_months, last_4_weeks or year_YYYY (e.g. year_2026), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+export interface WrappedPeriod {
+  readonly period: string;
+  readonly start: string;
+  readonly end: string;
+  readonly plays: number;
+}
+
 export interface Wrapped {
+  readonly period: string;
+  /** Every period the listener has plays in, all time first, then the last 6 months, 4 weeks, the years. */
+  readonly periods: readonly WrappedPeriod[];
   readonly user: {
     user_id: string;
     plays: number;
+    streams: number;
     minutes_listened: number;
     distinct_songs: number;
     distinct_artists: number;
@@ -485,36 +512,61 @@ export interface Wrapped {
     first_event_at: string;
     last_event_at: string;
   };
-  readonly topArtists: readonly { rank: number; artist_name: string; plays: number }[];
+  readonly topArtists: readonly {
+    rank: number;
+    artist_name: string;
+    streams: number;
+    minutes_listened: number;
+  }[];
   readonly topTracks: readonly {
     rank: number;
     song_id: string;
     song_name: string;
     artist_name: string;
-    plays: number;
+    streams: number;
+    minutes_listened: number;
   }[];
+  /** Plays per listener-local hour of day (0-23) in the period. */
+  readonly clock: readonly { local_hour: number; plays: number; minutes_listened: number }[];
   readonly sessions: number;
   readonly longestStreak: { artist_name: string; streak_length: number; streak_start: string } | null;
 }
 
-/** One user's all-time "Wrapped"; NotFoundError when Gold has no plays for the user. */
-export async function wrapped(wh: GoldWarehouse, userId: string): Promise<Wrapped> {
-  const [users, artists, tracks, sessions, streaks] = await inSequence([
+const PERIOD_ORDER = ['all_time', 'last_6_months', 'last_4_weeks'];
+const periodRank = (p: string): string => {
+  const i = PERIOD_ORDER.indexOf(p);
+  return i >= 0 ? `${i}` : `9${9999 - Number(p.slice(5))}`; // years after the rolling periods, newest first
+};
+
+/**
+ * One listener's Wrapped for a period (gold.user_wrapped, user_wrapped_top, user_wrapped_clock); sessions and
+ * the longest play streak are all time. NotFoundError when Gold has no plays for the listener in the period.
+ */
+export async function wrapped(wh: GoldWarehouse, userId: string, period = 'all_time'): Promise<Wrapped> {
+  const [periods, users, tops, clock, sessions, streaks] = await inSequence([
     () =>
       wh.query<Row>(
-        `SELECT user_id, plays, minutes_listened, distinct_songs, distinct_artists, top_artist_name, top_song_id,
-              top_song_name, first_event_at, last_event_at FROM gold.user_wrapped WHERE user_id = $1`,
+        `SELECT period, period_start_date, period_end_date, plays FROM gold.user_wrapped WHERE user_id = $1`,
         [userId],
       ),
     () =>
       wh.query<Row>(
-        `SELECT rank, artist_name, plays FROM gold.user_top_artists WHERE user_id = $1 ORDER BY rank`,
-        [userId],
+        `SELECT user_id, plays, streams, minutes_listened, distinct_songs, distinct_artists, top_artist_name,
+              top_song_id, top_song_name, first_event_at, last_event_at
+         FROM gold.user_wrapped WHERE user_id = $1 AND period = $2`,
+        [userId, period],
       ),
     () =>
       wh.query<Row>(
-        `SELECT rank, song_id, song_name, artist_name, plays FROM gold.user_top_tracks WHERE user_id = $1 ORDER BY rank`,
-        [userId],
+        `SELECT kind, rank, artist_name, song_id, song_name, streams, minutes_listened FROM gold.user_wrapped_top
+         WHERE user_id = $1 AND period = $2 ORDER BY kind, rank`,
+        [userId, period],
+      ),
+    () =>
+      wh.query<Row>(
+        `SELECT local_hour, plays, minutes_listened FROM gold.user_wrapped_clock
+         WHERE user_id = $1 AND period = $2 ORDER BY local_hour`,
+        [userId, period],
       ),
     () =>
       wh.query<Row>(`SELECT COUNT(*) AS sessions FROM gold.listening_sessions WHERE user_id = $1`, [userId]),
@@ -528,14 +580,26 @@ export async function wrapped(wh: GoldWarehouse, userId: string): Promise<Wrappe
   const u = users[0];
   if (!u) {
     throw new NotFoundError(
-      `No listening history for user ${JSON.stringify(userId)} in Gold (users appear after their first play)`,
+      periods.length === 0
+        ? `No listening history for user ${JSON.stringify(userId)} in Gold (users appear after their first play)`
+        : `User ${JSON.stringify(userId)} has no plays in the period ${period}; pick one of ${periods.map((p) => str(p.period)).join(', ')}`,
     );
   }
   const streak = streaks[0];
   return {
+    period,
+    periods: periods
+      .map((p) => ({
+        period: str(p.period),
+        start: str(p.period_start_date).slice(0, 10),
+        end: str(p.period_end_date).slice(0, 10),
+        plays: num(p.plays),
+      }))
+      .sort((a, b) => (periodRank(a.period) < periodRank(b.period) ? -1 : 1)),
     user: {
       user_id: str(u.user_id),
       plays: num(u.plays),
+      streams: num(u.streams),
       minutes_listened: num(u.minutes_listened),
       distinct_songs: num(u.distinct_songs),
       distinct_artists: num(u.distinct_artists),
@@ -545,17 +609,28 @@ export async function wrapped(wh: GoldWarehouse, userId: string): Promise<Wrappe
       first_event_at: str(u.first_event_at),
       last_event_at: str(u.last_event_at),
     },
-    topArtists: artists.map((r) => ({
-      rank: num(r.rank),
-      artist_name: str(r.artist_name),
+    topArtists: tops
+      .filter((r) => r.kind === 'artist')
+      .map((r) => ({
+        rank: num(r.rank),
+        artist_name: str(r.artist_name),
+        streams: num(r.streams),
+        minutes_listened: num(r.minutes_listened),
+      })),
+    topTracks: tops
+      .filter((r) => r.kind === 'track')
+      .map((r) => ({
+        rank: num(r.rank),
+        song_id: str(r.song_id),
+        song_name: str(r.song_name),
+        artist_name: str(r.artist_name),
+        streams: num(r.streams),
+        minutes_listened: num(r.minutes_listened),
+      })),
+    clock: clock.map((r) => ({
+      local_hour: num(r.local_hour),
       plays: num(r.plays),
-    })),
-    topTracks: tracks.map((r) => ({
-      rank: num(r.rank),
-      song_id: str(r.song_id),
-      song_name: str(r.song_name),
-      artist_name: str(r.artist_name),
-      plays: num(r.plays),
+      minutes_listened: num(r.minutes_listened),
     })),
     sessions: num(sessions[0]?.sessions),
     longestStreak: streak

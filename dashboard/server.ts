@@ -21,6 +21,7 @@ import {
   overview,
   parseDateRange,
   parseUserId,
+  parseWrappedPeriod,
   topUsers,
   wrapped,
 } from './gold.ts';
@@ -184,7 +185,8 @@ export async function createDashboardServer(options: DashboardServerOptions): Pr
         throw new InputError('The user id in the address is not valid URL encoding');
       }
       const userId = parseUserId(raw);
-      return withWarehouse((wh) => wrapped(wh, userId));
+      const period = parseWrappedPeriod(url.searchParams.get('period'));
+      return withWarehouse((wh) => wrapped(wh, userId, period));
     }
     throw new HttpError(404, 'not_found', `No API endpoint ${p}`);
   }

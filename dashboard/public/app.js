@@ -11,7 +11,13 @@ window.__charts = charts;
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
-const state = { from: params.get('from'), to: params.get('to'), user: params.get('user'), range: null };
+const state = {
+  from: params.get('from'),
+  to: params.get('to'),
+  user: params.get('user'),
+  period: params.get('period') ?? 'all_time',
+  range: null,
+};
 
 /** Creates an element: h('td', { class: 'num' }, '1,234'). Text is always set as text, never as HTML. */
 function h(tag, attrs = {}, ...children) {
@@ -30,6 +36,7 @@ function saveUrl() {
     p.set('to', state.to);
   }
   if (state.user) p.set('user', state.user);
+  if (state.period !== 'all_time') p.set('period', state.period);
   const qs = p.toString();
   history.replaceState(null, '', qs ? `?${qs}` : location.pathname);
 }
@@ -316,38 +323,71 @@ function stat(label, value) {
   return h('div', {}, h('span', {}, label), h('b', {}, value));
 }
 
-async function loadWrapped(userId) {
+/** A Wrapped period's name on the page: all_time, last_6_months, last_4_weeks, year_YYYY. */
+function periodLabel(period) {
+  if (period === 'all_time') return 'All time';
+  if (period === 'last_6_months') return 'Last 6 months';
+  if (period === 'last_4_weeks') return 'Last 4 weeks';
+  return period.replace(/^year_/, '');
+}
+
+function disposeWrappedCharts() {
+  for (const name of ['wrappedTopArtists', 'wrappedClock']) {
+    charts[name]?.dispose();
+    delete charts[name];
+  }
+}
+
+async function loadWrapped(userId, period = state.period) {
   state.user = userId;
+  state.period = period;
   saveUrl();
   $('user-select').value = userId;
   const body = $('wrapped-body');
   body.dataset.state = 'loading';
   body.dataset.user = userId;
+  body.dataset.period = period;
   body.replaceChildren(h('div', { class: 'skeleton', style: 'height: 220px' }));
   let w;
   try {
-    w = await api(`/api/wrapped/${encodeURIComponent(userId)}`);
+    w = await api(`/api/wrapped/${encodeURIComponent(userId)}?period=${encodeURIComponent(period)}`);
   } catch (err) {
-    charts.wrappedTopArtists?.dispose();
-    delete charts.wrappedTopArtists;
+    if (state.user !== userId || state.period !== period) return;
+    // Another listener may have no plays in the period picked for the previous one: show their all time.
+    if (err.status === 404 && period !== 'all_time') return loadWrapped(userId, 'all_time');
+    disposeWrappedCharts();
     body.dataset.state = err.status === 404 ? 'not-found' : 'error';
     body.replaceChildren(h('p', { class: 'message error', role: 'alert' }, err.message));
     return;
   }
-  if (state.user !== userId) return; // a later pick won the race
+  if (state.user !== userId || state.period !== period) return; // a later pick won the race
   const u = w.user;
+  const current = w.periods.find((p) => p.period === period);
+  const picker = h(
+    'select',
+    { id: 'wrapped-period', 'aria-label': 'Wrapped period' },
+    w.periods.map((p) =>
+      h(
+        'option',
+        { value: p.period, ...(p.period === period ? { selected: '' } : {}) },
+        `${periodLabel(p.period)} · ${formatCount(p.plays)} plays`,
+      ),
+    ),
+  );
+  picker.addEventListener('change', () => loadWrapped(userId, picker.value));
   body.replaceChildren(
     h(
       'h3',
       { 'data-wrapped-user': u.user_id },
       `${u.user_id}`,
-      h('small', {}, `${formatDate(u.first_event_at)} – ${formatDate(u.last_event_at)} (UTC)`),
+      h('small', {}, current ? `${current.start} – ${current.end} (listener's local days)` : ''),
     ),
+    h('div', { class: 'period-picker' }, h('label', { for: 'wrapped-period' }, 'Period'), picker),
     h(
       'div',
       { class: 'hero' },
       stat('Listened', formatMinutes(u.minutes_listened)),
-      stat('Plays', formatCount(u.plays)),
+      stat('Streams', formatCount(u.streams)),
       stat('Songs · artists', `${formatCount(u.distinct_songs)} · ${formatCount(u.distinct_artists)}`),
       stat(
         'Longest streak',
@@ -360,10 +400,10 @@ async function loadWrapped(userId) {
       'p',
       {},
       'Top artist ',
-      h('b', {}, u.top_artist_name),
+      h('b', {}, u.top_artist_name || '–'),
       ' · top song ',
-      h('b', {}, u.top_song_name),
-      ` · ${formatCount(w.sessions)} sessions`,
+      h('b', {}, u.top_song_name || '–'),
+      ` · ${formatCount(u.plays)} plays · ${formatCount(w.sessions)} sessions (all time)`,
     ),
     h(
       'div',
@@ -376,20 +416,22 @@ async function loadWrapped(userId) {
         h('div', { class: 'table-wrap', id: 'table-wrappedTopTracks' }),
       ),
     ),
+    h('h3', {}, 'Listening clock ', h('small', {}, "plays by the listener's local hour")),
+    h('div', { class: 'chart', id: 'chart-wrappedClock' }),
   );
-  charts.wrappedTopArtists?.dispose();
-  delete charts.wrappedTopArtists;
+  disposeWrappedCharts();
   draw(
     'wrappedTopArtists',
-    define.rankedBars(w.topArtists.map((r) => ({ name: r.artist_name, value: r.plays }))),
+    define.rankedBars(w.topArtists.map((r) => ({ name: r.artist_name, value: r.streams }))),
   );
+  draw('wrappedClock', define.listeningClock(w.clock));
   table(
     'table-wrappedTopTracks',
     [
       { title: '#', num: true, value: (r) => r.rank },
       { title: 'Song', value: (r) => r.song_name },
       { title: 'Artist', value: (r) => r.artist_name },
-      { title: 'Plays', num: true, value: (r) => formatCount(r.plays) },
+      { title: 'Streams', num: true, value: (r) => formatCount(r.streams) },
     ],
     w.topTracks,
     'No tracks.',

@@ -32,7 +32,7 @@ gold as (
     union all
     select 'song_popularity_distribution', sum(plays) from {{ ref('song_popularity_distribution') }}
     union all
-    select 'user_wrapped', sum(plays) from {{ ref('user_wrapped') }}
+    select 'user_wrapped', sum(plays) from {{ ref('user_wrapped') }} where period = 'all_time'
 
 )
 

@@ -41,6 +41,10 @@ describe('dashboard API', () => {
     ['/api/overview?from=2026-11-22&to=2026-11-21', 'is after'],
     [`/api/wrapped/${'x'.repeat(65)}`, 'A user id has 1 to 64'],
     ['/api/wrapped/%E0%A4%A', 'not valid URL encoding'],
+    [
+      '/api/wrapped/user-0001?period=last_year',
+      'period must be all_time, last_6_months, last_4_weeks or year_YYYY',
+    ],
     ['/api/users?q=%01', 'A user id has 1 to 64'],
   ])('rejects %s with 400 and a message', async (url, message) => {
     // Act

@@ -103,6 +103,7 @@ describe('chart text stays inside its chart', () => {
               'popularity',
               'topArtists',
               'topTracks',
+              'wrappedClock',
               'wrappedTopArtists',
             ].sort(),
           );

@@ -163,6 +163,8 @@ function events({ users: userCount = 80, days = 3, seed = 7 }: FixtureSize): str
 }
 
 const PLAY = `event_type = 'play'`;
+/** A stream: a play of at least 30 s (the fixture has no Web API plays). */
+const STREAM = `${PLAY} AND duration_ms >= 30000`;
 const MINUTES = `CAST(COALESCE(SUM(duration_ms) FILTER (WHERE ${PLAY}), 0) / 60000.0 AS DOUBLE)`;
 
 /**
@@ -260,17 +262,36 @@ CREATE TABLE gold.user_top_tracks AS
     SELECT user_id, song_id, any_value(song_name) AS song_name, any_value(artist_name) AS artist_name, COUNT(*) AS plays,
            row_number() OVER (PARTITION BY user_id ORDER BY COUNT(*) DESC, any_value(song_name), song_id) AS rank
     FROM ev WHERE ${PLAY} GROUP BY user_id, song_id) WHERE rank <= 5;
+CREATE TABLE gold.user_wrapped_top AS
+  SELECT user_id, 'all_time' AS period, 'artist' AS kind, rank, artist_name, CAST(NULL AS VARCHAR) AS song_id,
+         CAST(NULL AS VARCHAR) AS song_name, streams, minutes_listened FROM (
+    SELECT user_id, artist_name, COUNT(*) FILTER (WHERE ${STREAM}) AS streams, ${MINUTES} AS minutes_listened,
+           row_number() OVER (PARTITION BY user_id ORDER BY COUNT(*) FILTER (WHERE ${STREAM}) DESC, ${MINUTES} DESC, artist_name) AS rank
+    FROM ev GROUP BY user_id, artist_name HAVING COUNT(*) FILTER (WHERE ${STREAM}) > 0) WHERE rank <= 5
+  UNION ALL
+  SELECT user_id, 'all_time', 'track', rank, artist_name, song_id, song_name, streams, minutes_listened FROM (
+    SELECT user_id, song_id, min(song_name) AS song_name, min(artist_name) AS artist_name,
+           COUNT(*) FILTER (WHERE ${STREAM}) AS streams, ${MINUTES} AS minutes_listened,
+           row_number() OVER (PARTITION BY user_id ORDER BY COUNT(*) FILTER (WHERE ${STREAM}) DESC, ${MINUTES} DESC, min(song_name), song_id) AS rank
+    FROM ev GROUP BY user_id, song_id HAVING COUNT(*) FILTER (WHERE ${STREAM}) > 0) WHERE rank <= 5;
+CREATE TABLE gold.user_wrapped_clock AS
+  SELECT user_id, 'all_time' AS period, CAST(hour(event_timestamp) AS INTEGER) AS local_hour, COUNT(*) AS plays,
+         COUNT(*) FILTER (WHERE ${STREAM}) AS streams, ${MINUTES} AS minutes_listened
+  FROM ev WHERE ${PLAY} GROUP BY 1, 2, 3;
 CREATE TABLE gold.user_wrapped AS
-  SELECT w.user_id, w.plays, w.minutes_listened, w.distinct_songs, w.distinct_artists,
+  SELECT w.user_id, 'all_time' AS period, b.first_date AS period_start_date, b.last_date AS period_end_date,
+         w.plays, w.streams, w.minutes_listened, w.distinct_songs, w.distinct_artists,
          a.artist_name AS top_artist_name, t.song_id AS top_song_id, t.song_name AS top_song_name,
          w.first_event_at, w.last_event_at
-  FROM (SELECT user_id, COUNT(*) FILTER (WHERE ${PLAY}) AS plays, ${MINUTES} AS minutes_listened,
+  FROM (SELECT user_id, COUNT(*) FILTER (WHERE ${PLAY}) AS plays, COUNT(*) FILTER (WHERE ${STREAM}) AS streams,
+               ${MINUTES} AS minutes_listened,
                COUNT(DISTINCT song_id) FILTER (WHERE ${PLAY}) AS distinct_songs,
                COUNT(DISTINCT artist_name) FILTER (WHERE ${PLAY}) AS distinct_artists,
                MIN(event_timestamp) AS first_event_at, MAX(event_timestamp) AS last_event_at
         FROM ev GROUP BY user_id HAVING COUNT(*) FILTER (WHERE ${PLAY}) > 0) w
-  JOIN gold.user_top_artists a ON a.user_id = w.user_id AND a.rank = 1
-  JOIN gold.user_top_tracks t ON t.user_id = w.user_id AND t.rank = 1;
+  CROSS JOIN (SELECT CAST(MIN(event_timestamp) AS DATE) AS first_date, CAST(MAX(event_timestamp) AS DATE) AS last_date FROM ev) b
+  LEFT JOIN gold.user_wrapped_top a ON a.user_id = w.user_id AND a.kind = 'artist' AND a.rank = 1
+  LEFT JOIN gold.user_wrapped_top t ON t.user_id = w.user_id AND t.kind = 'track' AND t.rank = 1;
 `;
 
 const EV_COLUMNS = `{event_id: 'VARCHAR', user_id: 'VARCHAR', song_id: 'VARCHAR', artist_name: 'VARCHAR',

@@ -246,19 +246,26 @@ describe('dashboard page in Chromium', () => {
   it("changes the Wrapped view when another user is picked, and shows that user's Gold rows", async () => {
     // Prepare
     const users = await h.read(h.full, (wh) =>
-      wh.query<Rows[number]>(`SELECT user_id FROM gold.user_wrapped ORDER BY plays DESC, user_id LIMIT 2`),
+      wh.query<Rows[number]>(
+        `SELECT user_id FROM gold.user_wrapped WHERE period = 'all_time' ORDER BY plays DESC, user_id LIMIT 2`,
+      ),
     );
     const second = users[1]!.user_id as string;
     const expected = await h.read(h.full, async (wh) => ({
       user: (
-        await wh.query<Rows[number]>(`SELECT * FROM gold.user_wrapped WHERE user_id = $1`, [second])
+        await wh.query<Rows[number]>(
+          `SELECT * FROM gold.user_wrapped WHERE user_id = $1 AND period = 'all_time'`,
+          [second],
+        )
       )[0]!,
       artists: await wh.query<Rows[number]>(
-        `SELECT artist_name, plays FROM gold.user_top_artists WHERE user_id = $1 ORDER BY rank`,
+        `SELECT artist_name, streams FROM gold.user_wrapped_top
+         WHERE user_id = $1 AND period = 'all_time' AND kind = 'artist' ORDER BY rank`,
         [second],
       ),
       tracks: await wh.query<Rows[number]>(
-        `SELECT rank, song_name, artist_name, plays FROM gold.user_top_tracks WHERE user_id = $1 ORDER BY rank`,
+        `SELECT rank, song_name, artist_name, streams FROM gold.user_wrapped_top
+         WHERE user_id = $1 AND period = 'all_time' AND kind = 'track' ORDER BY rank`,
         [second],
       ),
     }));
@@ -273,16 +280,16 @@ describe('dashboard page in Chromium', () => {
     // Assess
     const hero = await page.textContent('#wrapped-body .hero');
     expect(hero).toContain(formatMinutes(expected.user.minutes_listened as number));
-    expect(hero).toContain(formatCount(expected.user.plays as number));
+    expect(hero).toContain(formatCount(expected.user.streams as number));
     expect(await items(page, 'wrappedTopArtists')).toEqual(
-      expected.artists.map((r) => [r.artist_name, r.plays]),
+      expected.artists.map((r) => [r.artist_name, r.streams]),
     );
     expect(await tableCells(page, '[data-table="wrappedTopTracks"]')).toEqual(
       expected.tracks.map((r) => [
         String(r.rank),
         r.song_name,
         r.artist_name,
-        formatCount(r.plays as number),
+        formatCount(r.streams as number),
       ]),
     );
     expect(new URL(page.url()).searchParams.get('user')).toBe(second);

@@ -170,7 +170,7 @@ describe('static run report', () => {
     expectValues(steps, 'x', Object.values(succeeded.stepSeconds));
   });
 
-  it('leads with status and reconciliation and folds 102 passing dbt nodes into a count per kind', async () => {
+  it('leads with status and reconciliation and folds 104 dbt nodes into a count per kind', async () => {
     // Prepare: the same hour with one test that warns
     const results = hourly.dbt!.results.map((r, i) =>
       i === 20 ? { ...r, status: 'warn', message: 'Got 3 results, configured to warn if != 0' } : r,
@@ -186,7 +186,7 @@ describe('static run report', () => {
       ds.map((d) => [d.getAttribute('data-dbt-kind'), d.getAttribute('data-passed'), d.hasAttribute('open')]),
     );
     expect(folds).toEqual([
-      ['model', '15', false],
+      ['model', '17', false],
       ['test', '86', false],
     ]);
     expect(await tableRows(page, '[data-table="dbt-problems"]')).toEqual([

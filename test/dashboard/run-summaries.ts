@@ -82,8 +82,8 @@ export const failed: RunSummary = {
 const MARTS = GOLD_TABLES;
 
 /**
- * An hourly run the size of the project's dbt build: 15 models and 87 data tests, all passing (the shape
- * whose report used to be a 100-row table of "pass").
+ * An hourly run the size of the project's dbt build: Silver, a model per Gold table the dashboard reads, and 87
+ * data tests, all passing (the shape whose report used to be a 100-row table of "pass").
  */
 export const hourly: RunSummary = {
   ...succeeded,

@@ -31,19 +31,19 @@ describe('bad input', () => {
     runDbt({ projectDir: project, connection: wh.connection, command, targetDir: wh.dir });
 
   it('a SQL syntax error fails that model, skips its dependents and builds the rest', async () => {
-    // Prepare: user_top_artists is read by user_wrapped.
+    // Prepare: user_wrapped_top is read by user_wrapped.
     await writeFile(
-      path.join(project, 'models/marts/user_top_artists.sql'),
+      path.join(project, 'models/marts/user_wrapped_top.sql'),
       "select from where {{ ref('stg_spotify__events') }}\n",
     );
     // Act
     const { success, runResults } = await run();
     // Assess
     expect(success).toBe(false);
-    const failed = runResults.results.find((r) => r.unique_id === 'model.spotify_mds.user_top_artists');
+    const failed = runResults.results.find((r) => r.unique_id === 'model.spotify_mds.user_wrapped_top');
     expect(failed?.status).toBe('error');
-    expect(failed?.message).toContain('user_top_artists');
-    expect(failed?.message).toContain('models/marts/user_top_artists.sql');
+    expect(failed?.message).toContain('user_wrapped_top');
+    expect(failed?.message).toContain('models/marts/user_wrapped_top.sql');
     expect(statusOf(runResults.results, 'user_wrapped')).toBe('skipped');
     expect(statusOf(runResults.results, 'plays_per_hour')).toBe('success');
     expect(statusOf(runResults.results, 'user_top_tracks')).toBe('success');
@@ -129,11 +129,11 @@ describe('bad input', () => {
 
   it('a cycle is reported with the models on it', async () => {
     await appendFile(
-      path.join(project, 'models/marts/user_top_artists.sql'),
+      path.join(project, 'models/marts/user_wrapped_top.sql'),
       "\n-- {{ ref('user_wrapped') }}\n",
     );
     await expect(run()).rejects.toThrow(
-      /Found a cycle: model\.spotify_mds\.user_top_artists --> model\.spotify_mds\.user_wrapped --> model\.spotify_mds\.user_top_artists/,
+      /Found a cycle: model\.spotify_mds\.user_wrapped --> model\.spotify_mds\.user_wrapped_top --> model\.spotify_mds\.user_wrapped/,
     );
   });
 

@@ -56,20 +56,30 @@ describe('the project as the runner reads it', () => {
     const relations = [...project.models.values()].map((m) => m.relation.toString()).sort();
     expect(relations).toEqual(
       [
+        'gold.album_completion',
+        'gold.artist_day_streaks',
         'gold.artist_skip_rates',
         'gold.artist_streaks',
         'gold.country_mix',
         'gold.device_mix',
+        'gold.dim_listeners',
         'gold.hourly_listening_preferences',
+        'gold.listener_days',
+        'gold.listener_events',
+        'gold.listening_clock',
         'gold.listening_sessions',
         'gold.plays_per_hour',
         'gold.song_popularity_distribution',
         'gold.song_skip_rates',
         'gold.top_artists_daily',
         'gold.top_tracks_daily',
+        'gold.track_catalog',
         'gold.user_top_artists',
         'gold.user_top_tracks',
         'gold.user_wrapped',
+        'gold.user_wrapped_clock',
+        'gold.user_wrapped_top',
+        'gold.wrapped_events',
         'silver.stg_spotify__events',
       ].map((r) =>
         r
@@ -97,9 +107,9 @@ describe('the project as the runner reads it', () => {
         .nodes.map((n) => n.name)
         .join(',');
     expect(names(['+user_wrapped'])).toBe(
-      'stg_spotify__events,user_top_artists,user_top_tracks,user_wrapped',
+      'stg_spotify__events,dim_listeners,listener_events,wrapped_events,user_wrapped_top,user_wrapped',
     );
-    expect(names(['user_top_artists+'])).toBe('user_top_artists,user_wrapped');
+    expect(names(['user_wrapped_top+'])).toBe('user_wrapped_top,user_wrapped');
     expect(names(['tag:silver'])).toBe('stg_spotify__events');
     expect(names(['path:models/staging'])).toBe('stg_spotify__events');
     // Tests come along with the models they test ("eager" indirect selection).

@@ -29,6 +29,8 @@ export interface SilverEvent {
   readonly duration_ms: number | null;
   readonly kafka_partition: number;
   readonly kafka_offset: number;
+  /** ISO instant of the load that brought the kept copy. */
+  readonly loaded_at: string;
 }
 
 export const HOUR = 3_600_000;
@@ -68,6 +70,7 @@ export function silver(rows: readonly BronzeRow[]): SilverEvent[] {
       duration_ms: r.duration_ms,
       kafka_partition: r.kafka_partition,
       kafka_offset: r.kafka_offset,
+      loaded_at: new Date(Date.parse(r.loaded_at)).toISOString(),
     };
   });
 }

@@ -16,10 +16,20 @@ import {
 } from './reference-charts.ts';
 import type { Row, SilverEvent } from './reference-core.ts';
 import {
+  albumCompletion,
+  artistDayStreaks,
   artistStreaks,
+  dimListeners,
   hourlyListeningPreferences,
+  listenerDays,
+  listenerEvents,
+  listeningClock,
   listeningSessions,
+  trackCatalog,
   userWrapped,
+  userWrappedClock,
+  userWrappedTop,
+  wrappedEvents,
 } from './reference-listeners.ts';
 
 export { silver, type Row, type SilverEvent, type Value } from './reference-core.ts';
@@ -35,11 +45,21 @@ export const GOLD: Readonly<
   artist_skip_rates: { compute: artistSkipRates, key: ['artist_name'] },
   device_mix: { compute: deviceMix, key: ['event_date', 'device_type'] },
   country_mix: { compute: countryMix, key: ['event_date', 'country'] },
+  dim_listeners: { compute: dimListeners, key: ['user_id'] },
+  listener_events: { compute: listenerEvents, key: ['event_id'] },
   listening_sessions: { compute: listeningSessions, key: ['session_id'] },
   artist_streaks: { compute: artistStreaks, key: ['user_id', 'streak_start'] },
+  artist_day_streaks: { compute: artistDayStreaks, key: ['user_id', 'artist_name', 'streak_start_date'] },
+  listener_days: { compute: listenerDays, key: ['user_id', 'local_date'] },
+  listening_clock: { compute: listeningClock, key: ['local_weekday', 'local_hour'] },
   hourly_listening_preferences: { compute: hourlyListeningPreferences, key: ['hour_of_day'] },
   song_popularity_distribution: { compute: songPopularityDistribution, key: ['bucket'] },
-  user_wrapped: { compute: userWrapped, key: ['user_id'] },
+  wrapped_events: { compute: wrappedEvents, key: ['period', 'event_id'] },
+  user_wrapped: { compute: userWrapped, key: ['user_id', 'period'] },
+  user_wrapped_top: { compute: userWrappedTop, key: ['user_id', 'period', 'kind', 'rank'] },
+  user_wrapped_clock: { compute: userWrappedClock, key: ['user_id', 'period', 'local_hour'] },
+  track_catalog: { compute: trackCatalog, key: ['artist_name', 'album_name', 'song_id'] },
+  album_completion: { compute: albumCompletion, key: ['user_id', 'artist_name', 'album_name'] },
   user_top_artists: { compute: userTopArtists, key: ['user_id', 'rank'] },
   user_top_tracks: { compute: userTopTracks, key: ['user_id', 'rank'] },
 };

@@ -22,6 +22,9 @@ export function rankedBars(
   },
 ): ChartOption;
 
+export function listeningClock(
+  rows: readonly { readonly local_hour: number; readonly plays: number }[],
+): ChartOption;
 export function playsPerHour(
   rows: readonly { readonly hour_start: string; readonly plays: number; readonly skips?: number }[],
 ): ChartOption;

@@ -188,6 +188,26 @@ export function hourlyPreferences(rows) {
   });
 }
 
+/** One listener's plays by local hour of day (0-23), every hour on the axis, 0 where there are none. */
+export function listeningClock(rows) {
+  const plays = new Map(rows.map((r) => [r.local_hour, r.plays]));
+  const hours = Array.from({ length: 24 }, (_, hour) => hour);
+  return chart({
+    tooltip: { trigger: 'axis' },
+    grid: { left: 8, right: 8, top: 8 },
+    xAxis: { type: 'category', data: hours.map((hour) => String(hour).padStart(2, '0')) },
+    yAxis: { type: 'value', axisLabel: { formatter: (v) => formatCount(v) } },
+    series: [
+      {
+        name: 'Plays',
+        type: 'bar',
+        data: hours.map((hour) => plays.get(hour) ?? 0),
+        tooltip: { valueFormatter: (v) => formatCount(v) },
+      },
+    ],
+  });
+}
+
 /** Artists by skip rate (skips per play and skip). */
 export function artistSkipRates(rows) {
   return rankedBars(

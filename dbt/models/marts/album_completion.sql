@@ -1,0 +1,56 @@
+{#
+    Album completion: for each listener and album (track_catalog) they played a track of, the share of the
+    album's tracks they played through: a play of at least 90 % of the track's length (macro is_full_play; the
+    length from the catalog, so a play whose source knows no length is judged by another source's). A track
+    without a known length, or played only with unknown milliseconds listened, is never played through.
+#}
+with plays as (
+
+    select
+        silver.user_id,
+        silver.artist_name,
+        silver.album_name,
+        silver.song_id,
+        case when {{ is_full_play('silver.duration_ms', 'catalog.track_length_ms') }} then 1 else 0 end as full_play
+    from {{ ref('stg_spotify__events') }} as silver
+    inner join {{ ref('track_catalog') }} as catalog
+        on catalog.artist_name = silver.artist_name
+        and catalog.album_name = silver.album_name
+        and catalog.song_id = silver.song_id
+    where silver.event_type = 'play'
+
+),
+
+album_tracks as (
+
+    select artist_name, album_name, count(*) as album_tracks
+    from {{ ref('track_catalog') }}
+    group by artist_name, album_name
+
+),
+
+per_listener as (
+
+    select
+        user_id,
+        artist_name,
+        album_name,
+        count(distinct song_id) as tracks_played,
+        count(distinct case when full_play = 1 then song_id end) as tracks_completed
+    from plays
+    group by user_id, artist_name, album_name
+
+)
+
+select
+    per_listener.user_id,
+    per_listener.artist_name,
+    per_listener.album_name,
+    album_tracks.album_tracks,
+    per_listener.tracks_played,
+    per_listener.tracks_completed,
+    cast(per_listener.tracks_completed as double precision) / album_tracks.album_tracks as completion_rate
+from per_listener
+inner join album_tracks
+    on album_tracks.artist_name = per_listener.artist_name
+    and album_tracks.album_name = per_listener.album_name

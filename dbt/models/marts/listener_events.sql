@@ -1,0 +1,113 @@
+{#
+    Every Silver event with its listener's local time and its session (the one home of both).
+    event_end: a play's start plus its milliseconds listened; any other event, or a play whose listened time
+    is unknown, ends where it starts.
+    A session starts at a listener's first event, and at every event that starts more than 30 minutes after
+    the latest end of the listener's earlier events (events ordered by event_timestamp, event_id).
+    session_id: user_id, '-', and the event_id of the session's first-loaded event (earliest loaded_at, then
+    event_timestamp, then event_id). A late event is loaded after the events already there, so joining a session
+    (inside it, before its start or after its end) never changes the session's id; a late event that bridges
+    two sessions leaves the id of the one loaded first.
+#}
+with events as (
+
+    select
+        silver.event_id,
+        silver.user_id,
+        silver.song_id,
+        silver.song_name,
+        silver.artist_name,
+        silver.album_name,
+        silver.track_length_ms,
+        silver.event_type,
+        silver.duration_ms,
+        silver.source,
+        silver.event_timestamp,
+        case
+            when silver.event_type = 'play' and silver.duration_ms is not null
+                then {{ add_milliseconds('silver.event_timestamp', 'silver.duration_ms') }}
+            else silver.event_timestamp
+        end as event_end,
+        silver.loaded_at,
+        listeners.time_zone,
+        {{ to_local_time('silver.event_timestamp', 'listeners.time_zone') }} as local_timestamp
+    from {{ ref('stg_spotify__events') }} as silver
+    inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
+
+),
+
+-- previous_end: the latest end of the listener's earlier events, as the lag of a cumulative max (a frame every
+-- warehouse has: https://docs.snowflake.com/en/sql-reference/functions-window-syntax).
+running as (
+
+    select
+        *,
+        max(event_end) over (
+            partition by user_id order by event_timestamp, event_id
+            rows between unbounded preceding and current row
+        ) as running_end
+    from events
+
+),
+
+gaps as (
+
+    select
+        *,
+        lag(running_end) over (partition by user_id order by event_timestamp, event_id) as previous_end
+    from running
+
+),
+
+numbered as (
+
+    select
+        *,
+        sum(
+            case
+                when previous_end is null then 1
+                when event_timestamp > previous_end + interval '30 minutes' then 1
+                else 0
+            end
+        ) over (
+            partition by user_id order by event_timestamp, event_id
+            rows between unbounded preceding and current row
+        ) as session_number
+    from gaps
+
+),
+
+anchored as (
+
+    select
+        *,
+        first_value(event_id) over (
+            partition by user_id, session_number
+            order by loaded_at, event_timestamp, event_id
+            rows between unbounded preceding and unbounded following
+        ) as anchor_event_id
+    from numbered
+
+)
+
+select
+    event_id,
+    user_id,
+    user_id || '-' || anchor_event_id as session_id,
+    song_id,
+    song_name,
+    artist_name,
+    album_name,
+    track_length_ms,
+    event_type,
+    duration_ms,
+    source,
+    event_timestamp,
+    event_end,
+    loaded_at,
+    time_zone,
+    local_timestamp,
+    cast(local_timestamp as date) as local_date,
+    cast(extract(hour from local_timestamp) as integer) as local_hour,
+    {{ iso_weekday('local_timestamp') }} as local_weekday
+from anchored
