@@ -5,6 +5,7 @@
 {% set checks = [
     ['song_skip_rates', 'skip_rate'],
     ['artist_skip_rates', 'skip_rate'],
+    ['hourly_listening_preferences', 'skip_rate'],
     ['device_mix', 'share_of_plays'],
     ['device_mix', 'share_of_minutes'],
     ['country_mix', 'share_of_plays'],

@@ -103,22 +103,9 @@ export const isStream = (e: SilverEvent): boolean =>
   isPlay(e) && (e.duration_ms === null ? e.source === 'spotify_api' : e.duration_ms >= 30_000);
 export const streams = (es: readonly SilverEvent[]): number => es.filter(isStream).length;
 export const SKIP_REPORTING = new Set(['simulator', 'spotify_history']);
-export const skipReportedPlays = (es: readonly SilverEvent[]): number =>
-  es.filter((e) => isPlay(e) && SKIP_REPORTING.has(e.source)).length;
 export const minOf = (values: readonly string[]): string => values.reduce((a, b) => (b < a ? b : a));
 export const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 export const rate = (s: number, p: number): number | null => (p === 0 ? null : s / p);
-
-/** Ranks groups by plays descending then name ascending, keeping the first `top` (row_number, no ties). */
-export function ranked<T extends { plays: number; name: string }>(
-  items: T[],
-  top: number,
-): (T & { rank: number })[] {
-  return items
-    .sort((a, b) => b.plays - a.plays || cmp(a.name, b.name))
-    .slice(0, top)
-    .map((item, i) => ({ ...item, rank: i + 1 }));
-}
 
 /**
  * The skip rate (macro `skip_rate`): skips over plays and skips, both of sources that report skips; null

@@ -7,8 +7,7 @@ import {
   listeners,
   minutes,
   plays,
-  rate,
-  skipReportedPlays,
+  skipRate,
   skips,
   streams,
   type Row,
@@ -280,7 +279,7 @@ export function hourlyListeningPreferences(events: readonly SilverEvent[]): Row[
     plays: plays(es),
     skips: skips(es),
     listeners: listeners(es),
-    skip_rate: rate(skips(es), skipReportedPlays(es)),
+    skip_rate: skipRate(es),
     minutes_listened: minutes(es),
   }));
 }
