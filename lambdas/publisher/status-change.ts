@@ -22,42 +22,10 @@ import {
   type HistoryEvent,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { UNSUCCESSFUL_STATUSES, type ExecutionStatusChangeEvent } from '../core/status-change-event.ts';
 import { publishRequestFromEvent, type PublisherEvent, type PublishRequest } from './publish.ts';
 
-export const STATUS_CHANGE = 'Step Functions Execution Status Change';
-
-/** The statuses the failure rule matches: every way a Standard execution stops without success. */
-export const UNSUCCESSFUL_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
-
-/** The EventBridge event of an execution's status change; dates are epoch milliseconds. */
-export interface ExecutionStatusChangeEvent {
-  readonly 'detail-type': typeof STATUS_CHANGE;
-  readonly source: 'aws.states';
-  readonly id?: string;
-  readonly time?: string;
-  readonly region?: string;
-  readonly account?: string;
-  readonly resources?: readonly string[];
-  readonly detail: {
-    readonly executionArn: string;
-    readonly stateMachineArn: string;
-    readonly name: string;
-    readonly status: string;
-    readonly startDate: number;
-    readonly stopDate: number | null;
-    readonly input: string | null;
-    readonly inputDetails?: { readonly included: boolean };
-    readonly output?: string | null;
-    readonly error?: string | null;
-    readonly cause?: string | null;
-    readonly redriveCount?: number;
-  };
-}
-
-export function isStatusChangeEvent(event: unknown): event is ExecutionStatusChangeEvent {
-  const e = event as Partial<ExecutionStatusChangeEvent> | null;
-  return e?.source === 'aws.states' && e['detail-type'] === STATUS_CHANGE;
-}
+export { isStatusChangeEvent, type ExecutionStatusChangeEvent } from '../core/status-change-event.ts';
 
 /** The execution as it is now, and its history newest first (at least back to the last state entered). */
 export interface FailedExecution {

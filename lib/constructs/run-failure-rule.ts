@@ -7,7 +7,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { STATUS_CHANGE, UNSUCCESSFUL_STATUSES } from '../../lambdas/publisher/status-change.ts';
+import { STATUS_CHANGE, UNSUCCESSFUL_STATUSES } from '../../lambdas/core/status-change-event.ts';
 import { acknowledge } from './acknowledge.ts';
 
 export interface RunFailureRuleProps {

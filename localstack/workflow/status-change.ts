@@ -8,7 +8,7 @@ import {
   STATUS_CHANGE,
   UNSUCCESSFUL_STATUSES,
   type ExecutionStatusChangeEvent,
-} from '../../lambdas/publisher/status-change.ts';
+} from '../../lambdas/core/status-change-event.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './definition.ts';
 import type { ExecutionRecord } from './execution-store.ts';
 
