@@ -63,18 +63,22 @@ export async function openLocalWorkflow(options: {
   readonly assembly?: string;
   readonly brokerPort?: number;
   readonly s3Port?: number;
-  /** Services already running (`mds local up`): executions run on them, and nothing is started. */
+  /**
+   * Services already running (`mds local up`): executions run on them, on their endpoint (shared by every
+   * opener; close() closes the Scheduler endpoint only), and nothing is started.
+   */
   readonly services?: LocalServices;
 }): Promise<LocalWorkflowEndpoints> {
   const root = localPaths(options.dataDir).root;
   // Refuses a --data where no directory can be made (under /proc, say) at once, naming the flag.
   await ensureDirectory(root, '--data');
   await ensureDirectory(executionsDir(root), '--data');
-  const store = new ExecutionStore(executionsDir(root));
   const stateMachineArn = stateMachineArnOf(LOCAL_STATE_MACHINE);
   const schedule = new ScheduleStore(loadConfig('dev').schedule, stateMachineArn, scheduleFile(root));
-  const reserved = options.services?.sfnEndpoint ?? (await reserveEndpoint());
+  // Running services have their endpoint already (the one their functions call): it is shared.
   if (options.services) return withScheduler(await servicesSfn(options.services), schedule);
+  const store = new ExecutionStore(executionsDir(root));
+  const reserved = await reserveEndpoint();
 
   let session: Promise<{ services: LocalServices; lock: Lock | undefined }> | undefined;
   const services = () => {
