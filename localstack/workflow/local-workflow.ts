@@ -161,7 +161,11 @@ async function openSfn(
       const { localDefinition } = await import('../pipeline/workflow.ts');
       return localDefinition(s.assembly, s.bucket);
     },
-    onStopped: async (record) => stopped(await services(), record),
+    onStopped: async (record) => {
+      // Services that could not start failed the execution themselves (its cause says why): nothing to publish.
+      const s = await services().catch(() => undefined);
+      if (s) await stopped(s, record);
+    },
   });
   return {
     ...endpoint,
