@@ -3,6 +3,7 @@
  * start, duration, failure cause) with each state's duration from the execution history, read with the
  * official client (ListExecutions, DescribeExecution, GetExecutionHistory) from AWS or the local endpoint.
  */
+import { runIdOfHistory } from '../lambdas/core/run-id.ts';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -63,20 +64,6 @@ export function stepsOf(events: readonly HistoryEvent[]): RunStep[] {
   return [...steps].map(([name, s]) => ({ name, ...s, seconds: Math.round(s.seconds * 1000) / 1000 }));
 }
 
-/** The run id the published summary is under: the planner's, in the input of PublishSummary/RecordFailure. */
-export function runIdOf(events: readonly HistoryEvent[]): string | undefined {
-  for (const e of events) {
-    const d = e.stateEnteredEventDetails;
-    if (!d?.input || (d.name !== 'PublishSummary' && d.name !== 'RecordFailure')) continue;
-    try {
-      return (JSON.parse(d.input) as { plan?: { runId?: string } }).plan?.runId;
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 function windowOf(input: string | undefined): RunView['window'] {
   try {
     const w = (JSON.parse(input ?? '{}') as { window?: { start?: string; end?: string } }).window;
@@ -104,7 +91,8 @@ export function sfnRunsSource(options: {
             sfn.send(new GetExecutionHistoryCommand({ executionArn: x.executionArn, maxResults: 1000 })),
           ]);
           const events = h.events ?? [];
-          const runId = runIdOf(events);
+          // A stopped run has a summary and report (a failed one's from its status-change event).
+          const runId = d.status === 'RUNNING' ? undefined : runIdOfHistory(events, d.name);
           return {
             name: d.name ?? '',
             status: d.status ?? '',

@@ -5,15 +5,20 @@
  *
  *   PlanWindow -> StartLoad -> LoadBronze -> LoadComplete? -> RunDbt -> Reconcile -> PublishSummary -> Succeeded
  *                                 ^                 | not complete
- *                                 +-- ContinueLoad -+ (at most MAX_LOAD_INVOCATIONS calls, then LoadIncomplete)
- *   any failure (after retries) -> RecordFailure -> RunFailed
+ *                                 +-- ContinueLoad -+ (at most MAX_LOAD_INVOCATIONS calls, then the Fail state LoadIncomplete)
+ *   a task error (after its retries) fails the execution in that task's state
+ *
+ * No state catches an error. Step Functions' RedriveExecution "continues the failed execution from the
+ * unsuccessful step" (API reference, RedriveExecution); with a Catch leading to a Fail state, the unsuccessful
+ * step would be that Fail state, and a redrive would run nothing but it again. The failed run's summary and
+ * alert are written outside the state machine instead: an EventBridge rule on the execution's status change
+ * (FAILED, TIMED_OUT, ABORTED) invokes the publisher (lib/constructs/run-failure-rule.ts).
  *
  * A load stops before its Lambda's timeout and answers `complete: false` with its running total; the
  * loop calls it again with that result as `previous` until it is complete, so `$.load` is the window's
  * total before RunDbt, whatever the number of calls.
  *
- * State after each step: { ...input, plan, loadLoop, load, dbt, reconcile } (and `failure` on the failure
- * path). `loadLoop` is { invocation, previous }: the number of the LoadBronze call about to run (or
+ * State after each step: { ...input, plan, loadLoop, load, dbt, reconcile }. `loadLoop` is { invocation, previous }: the number of the LoadBronze call about to run (or
  * last run) and the result it continues (null for the first).
  */
 import { Duration } from 'aws-cdk-lib';
@@ -38,8 +43,6 @@ export const STATE = {
   reconcile: 'Reconcile',
   publish: 'PublishSummary',
   succeeded: 'Succeeded',
-  recordFailure: 'RecordFailure',
-  failed: 'RunFailed',
 } as const;
 
 /** The error name of TransientError (lambdas/core/errors.ts): Lambda reports a thrown error by its name. */
@@ -49,7 +52,7 @@ export const TRANSIENT_ERROR = 'TransientError';
  * The most LoadBronze calls one run makes. Every call makes progress and a long load uses each Lambda's
  * 15 minutes, so this allows about 45 hours of loading: a 92-day backfill at production density is
  * estimated at 60 to 125 calls (docs/warehouse.md, "Long windows"). A loader that keeps answering `complete: false`
- * fails the run with LoadIncomplete after it.
+ * fails the run in the Fail state LoadIncomplete after it.
  */
 export const MAX_LOAD_INVOCATIONS = 200;
 
@@ -92,10 +95,6 @@ export interface WorkflowProps {
 export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.IChainable {
   // Its own scope, so state names cannot clash with the functions they invoke (Reconcile).
   const scope = new Construct(parent, 'WorkflowStates');
-  const failed = new sfn.Fail(scope, STATE.failed, {
-    errorPath: sfn.JsonPath.stringAt('$.failure.Error'),
-    causePath: sfn.JsonPath.stringAt('$.failure.Cause'),
-  });
   /** A Lambda task whose response goes to `resultPath`, retried on transient errors. */
   const invoke = (
     id: string,
@@ -106,31 +105,15 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     withTransientRetry(
       new tasks.LambdaInvoke(scope, id, { lambdaFunction, payloadResponseOnly: true, payload, resultPath }),
     );
-  const recordFailure = invoke(
-    STATE.recordFailure,
-    props.publisher,
-    publisherPayload('FAILED'),
-    sfn.JsonPath.DISCARD,
-  );
-  // If even the failure summary cannot be written, end in RunFailed with the ORIGINAL failure.
-  recordFailure.addCatch(failed, { errors: [sfn.Errors.ALL], resultPath: '$.publishFailure' });
-  recordFailure.next(failed);
 
-  const catchInto = <T extends sfn.TaskStateBase>(task: T): T => {
-    task.addCatch(recordFailure, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
-    return task;
-  };
-
-  const plan = catchInto(
-    invoke(
-      STATE.plan,
-      props.planner,
-      sfn.TaskInput.fromObject({
-        input: sfn.JsonPath.entirePayload,
-        executionName: sfn.JsonPath.executionName,
-      }),
-      '$.plan',
-    ),
+  const plan = invoke(
+    STATE.plan,
+    props.planner,
+    sfn.TaskInput.fromObject({
+      input: sfn.JsonPath.entirePayload,
+      executionName: sfn.JsonPath.executionName,
+    }),
+    '$.plan',
   );
 
   // The load loop. The payload fields are LoadRequest's (lambdas/loader/load.ts); `previous` is null on
@@ -139,19 +122,17 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     result: sfn.Result.fromObject({ invocation: 1, previous: null }),
     resultPath: '$.loadLoop',
   });
-  const load = catchInto(
-    invoke(
-      STATE.load,
-      props.loader,
-      sfn.TaskInput.fromObject({
-        runId: sfn.JsonPath.stringAt('$.plan.runId'),
-        windowStart: sfn.JsonPath.stringAt('$.plan.window.start'),
-        windowEnd: sfn.JsonPath.stringAt('$.plan.window.end'),
-        lookbackHours: sfn.JsonPath.numberAt('$.plan.lookbackHours'),
-        previous: sfn.JsonPath.objectAt('$.loadLoop.previous'),
-      }),
-      '$.load',
-    ),
+  const load = invoke(
+    STATE.load,
+    props.loader,
+    sfn.TaskInput.fromObject({
+      runId: sfn.JsonPath.stringAt('$.plan.runId'),
+      windowStart: sfn.JsonPath.stringAt('$.plan.window.start'),
+      windowEnd: sfn.JsonPath.stringAt('$.plan.window.end'),
+      lookbackHours: sfn.JsonPath.numberAt('$.plan.lookbackHours'),
+      previous: sfn.JsonPath.objectAt('$.loadLoop.previous'),
+    }),
+    '$.load',
   );
   const continueLoad = new sfn.Pass(scope, STATE.continueLoad, {
     parameters: {
@@ -160,60 +141,52 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     },
     resultPath: '$.loadLoop',
   });
-  const loadIncomplete = new sfn.Pass(scope, STATE.loadIncomplete, {
-    parameters: {
-      Error: LOAD_INCOMPLETE_ERROR,
-      Cause: sfn.JsonPath.format(
-        'LoadBronze did not finish loading the window {} to {} in {} invocations, the most one run makes. ' +
-          'What it loaded stays loaded, and loading is idempotent: run the window again, or as shorter backfills.',
-        sfn.JsonPath.stringAt('$.plan.window.start'),
-        sfn.JsonPath.stringAt('$.plan.window.end'),
-        sfn.JsonPath.stringAt('$.loadLoop.invocation'),
-      ),
-    },
-    resultPath: '$.failure',
+  // The cause is a constant: the window and the load's totals are in the input of this state, which is what
+  // the failed run's summary is made of (lambdas/publisher/status-change.ts).
+  const loadIncomplete = new sfn.Fail(scope, STATE.loadIncomplete, {
+    error: LOAD_INCOMPLETE_ERROR,
+    cause:
+      `LoadBronze did not finish loading the window in ${MAX_LOAD_INVOCATIONS} invocations, the most one run makes. ` +
+      'What it loaded stays loaded, and loading is idempotent: run the window again, or as shorter backfills.',
   });
-  loadIncomplete.next(recordFailure);
   // A result without `complete` (a loader of an earlier version) counts as complete.
   const notComplete = [
     sfn.Condition.isPresent('$.load.complete'),
     sfn.Condition.booleanEquals('$.load.complete', false),
   ];
 
-  const dbt = catchInto(
-    new tasks.EcsRunTask(scope, STATE.dbt, {
-      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
-      cluster: props.dbt.cluster,
-      taskDefinition: props.dbt.taskDefinition,
-      launchTarget: new tasks.EcsFargateLaunchTarget(),
-      subnets: props.dbt.subnets,
-      securityGroups: props.dbt.securityGroups,
-      assignPublicIp: false,
-      containerOverrides: [
-        {
-          containerDefinition: props.dbt.container,
-          environment: [
-            { name: 'RUN_ID', value: sfn.JsonPath.stringAt('$.plan.runId') },
-            { name: 'WINDOW_START', value: sfn.JsonPath.stringAt('$.plan.window.start') },
-            { name: 'WINDOW_END', value: sfn.JsonPath.stringAt('$.plan.window.end') },
-            // The dbt image's entrypoint uploads its artifacts to s3://ARTIFACTS_BUCKET/<this prefix>/.
-            {
-              name: 'ARTIFACTS_PREFIX',
-              value: sfn.JsonPath.format(`${RUNS_PREFIX}{}/dbt`, sfn.JsonPath.stringAt('$.plan.runId')),
-            },
-          ],
-        },
-      ],
-      // Keep what later steps and the summary need, not the whole DescribeTasks answer.
-      resultSelector: {
-        taskArn: sfn.JsonPath.stringAt('$.TaskArn'),
-        startedAt: sfn.JsonPath.stringAt('$.StartedAt'),
-        stoppedAt: sfn.JsonPath.stringAt('$.StoppedAt'),
+  const dbt = new tasks.EcsRunTask(scope, STATE.dbt, {
+    integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+    cluster: props.dbt.cluster,
+    taskDefinition: props.dbt.taskDefinition,
+    launchTarget: new tasks.EcsFargateLaunchTarget(),
+    subnets: props.dbt.subnets,
+    securityGroups: props.dbt.securityGroups,
+    assignPublicIp: false,
+    containerOverrides: [
+      {
+        containerDefinition: props.dbt.container,
+        environment: [
+          { name: 'RUN_ID', value: sfn.JsonPath.stringAt('$.plan.runId') },
+          { name: 'WINDOW_START', value: sfn.JsonPath.stringAt('$.plan.window.start') },
+          { name: 'WINDOW_END', value: sfn.JsonPath.stringAt('$.plan.window.end') },
+          // The dbt image's entrypoint uploads its artifacts to s3://ARTIFACTS_BUCKET/<this prefix>/.
+          {
+            name: 'ARTIFACTS_PREFIX',
+            value: sfn.JsonPath.format(`${RUNS_PREFIX}{}/dbt`, sfn.JsonPath.stringAt('$.plan.runId')),
+          },
+        ],
       },
-      resultPath: '$.dbt',
-      taskTimeout: sfn.Timeout.duration(DBT_TASK_TIMEOUT),
-    }),
-  );
+    ],
+    // Keep what later steps and the summary need, not the whole DescribeTasks answer.
+    resultSelector: {
+      taskArn: sfn.JsonPath.stringAt('$.TaskArn'),
+      startedAt: sfn.JsonPath.stringAt('$.StartedAt'),
+      stoppedAt: sfn.JsonPath.stringAt('$.StoppedAt'),
+    },
+    resultPath: '$.dbt',
+    taskTimeout: sfn.Timeout.duration(DBT_TASK_TIMEOUT),
+  });
   // A dbt build is idempotent over a window, so a failed task is simply run again.
   dbt.addRetry({
     errors: [sfn.Errors.TASKS_FAILED],
@@ -222,24 +195,20 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
     backoffRate: 2,
   });
 
-  const reconcile = catchInto(
-    invoke(
-      STATE.reconcile,
-      props.reconcile,
-      sfn.TaskInput.fromObject({
-        runId: sfn.JsonPath.stringAt('$.plan.runId'),
-        window: sfn.JsonPath.objectAt('$.plan.window'),
-        load: sfn.JsonPath.objectAt('$.load'),
-        // Objects written before the run started must have been loaded; later ones wait for the next run.
-        runStartedAt: sfn.JsonPath.executionStartTime,
-      }),
-      '$.reconcile',
-    ),
+  const reconcile = invoke(
+    STATE.reconcile,
+    props.reconcile,
+    sfn.TaskInput.fromObject({
+      runId: sfn.JsonPath.stringAt('$.plan.runId'),
+      window: sfn.JsonPath.objectAt('$.plan.window'),
+      load: sfn.JsonPath.objectAt('$.load'),
+      // Objects written before the run started must have been loaded; later ones wait for the next run.
+      runStartedAt: sfn.JsonPath.executionStartTime,
+    }),
+    '$.reconcile',
   );
 
-  const publish = catchInto(
-    invoke(STATE.publish, props.publisher, publisherPayload('SUCCEEDED'), '$.summary'),
-  );
+  const publish = invoke(STATE.publish, props.publisher, publisherPayload(), '$.summary');
 
   dbt.next(reconcile).next(publish).next(new sfn.Succeed(scope, STATE.succeeded));
   continueLoad.next(load);
@@ -257,13 +226,13 @@ export function buildWorkflow(parent: Construct, props: WorkflowProps): sfn.ICha
 }
 
 /**
- * What PublishSummary and RecordFailure send the publisher: its PublisherEvent (lambdas/publisher/publish.ts),
- * with the whole workflow state as `run`. test/stepfunctions/workflow.test.ts feeds what the states send to the
- * publisher's publishRequestFromEvent.
+ * What PublishSummary sends the publisher: its PublisherEvent (lambdas/publisher/publish.ts), with the whole
+ * workflow state as `run`. test/stepfunctions/workflow.test.ts feeds what the state sends to the publisher's
+ * publishRequestFromEvent. A failed run's summary comes from the execution's status-change event instead.
  */
-function publisherPayload(status: RunSummary['status']): sfn.TaskInput {
+function publisherPayload(): sfn.TaskInput {
   return sfn.TaskInput.fromObject({
-    status,
+    status: 'SUCCEEDED' satisfies RunSummary['status'],
     executionName: sfn.JsonPath.executionName,
     startedAt: sfn.JsonPath.executionStartTime,
     run: sfn.JsonPath.entirePayload,

@@ -8,6 +8,7 @@
  *    the local data directory; a run starts the local services (broker, S3, Lambda runtime, warehouse) only
  *    when one is started, and holds the data directory while it does.
  */
+import { runIdOfHistory } from '../../lambdas/core/run-id.ts';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -489,7 +490,9 @@ export function registerRuns(program: Command): void {
       if (d.error) out.push('', `cause: ${d.error}: ${d.cause ?? ''}`);
       if (d.redriveStatus === 'REDRIVABLE')
         out.push(`redrive it with: mds runs redrive ${d.name}${t.local ? '' : ` --env ${t.where}`}`);
-      const summary = t.local ? await localSummary(t, events) : await awsSummary(t, events, flags.region);
+      const summary = t.local
+        ? await localSummary(t, events, d.name)
+        : await awsSummary(t, events, d.name, flags.region);
       if (summary) out.push('', `run summary: ${summary}`);
       process.stdout.write(`${out.join('\n')}\n`);
     }),
@@ -588,9 +591,8 @@ window's execution did not succeed.
   addTargetOptions(
     runs
       .command('redrive <execution>')
-      .description('Redrive a failed execution from the state that failed (RedriveExecution) and follow it.')
-      .option('--force', 'redrive also an execution that ended in a Fail state after a Catch'),
-  ).action((name: string, flags: TargetFlags & { force?: boolean }) =>
+      .description('Redrive a failed execution from the state that failed (RedriveExecution) and follow it.'),
+  ).action((name: string, flags: TargetFlags) =>
     withTarget(flags, async (t) => {
       const executionArn = executionArnOf(t.stateMachineArn, name);
       const before = await t.sfn.send(new DescribeExecutionCommand({ executionArn }));
@@ -601,15 +603,15 @@ window's execution did not succeed.
         );
       }
       const history = await executionHistory(t, executionArn);
-      // Step Functions redrives the state the execution failed in. After a Catch that is the Fail state it led
-      // to, which fails again at once: the caught task is not run again (developer guide, "Redriving
-      // executions"). Said before anything is changed; --force redrives all the same.
+      // Step Functions redrives the state the execution failed in (developer guide, "Redriving executions").
+      // No state of the workflow catches an error, so that is the task that failed, run again with its input;
+      // the one Fail state, LoadIncomplete, would only fail again: said before anything is changed.
       const last = history.filter((e) => e.type?.endsWith('StateEntered')).at(-1);
-      if (last?.type === 'FailStateEntered' && !flags.force) {
+      if (last?.type === 'FailStateEntered') {
         throw new MdsError(
-          `${before.name} ended in the Fail state ${last.stateEnteredEventDetails?.name} after its error was caught: ` +
+          `${before.name} ended in the Fail state ${last.stateEnteredEventDetails?.name}: ` +
             'a redrive re-runs only that state and fails again; start a new run for its window with ' +
-            `\`mds runs start --window ${windowParam(before.input)}\`${t.local ? '' : ` --env ${t.where}`} (or redrive with --force)`,
+            `\`mds runs start --window ${windowParam(before.input)}\`${t.local ? '' : ` --env ${t.where}`}`,
         );
       }
       const seen = history.length;
@@ -634,23 +636,20 @@ function reportEnd(d: DescribeExecutionCommandOutput, t: WorkflowTarget): void {
 }
 
 /** The run summary of a local execution (runs/<runId>/summary.json), from the run id its history names. */
-async function localSummary(t: WorkflowTarget, events: readonly HistoryEvent[]): Promise<string | undefined> {
-  if (!t.dataRoot) return undefined;
-  for (const e of events) {
-    const input = e.stateEnteredEventDetails?.input;
-    const name = e.stateEnteredEventDetails?.name;
-    if (!input || (name !== 'PublishSummary' && name !== 'RecordFailure')) continue;
-    const runId = (JSON.parse(input) as { plan?: { runId?: string } }).plan?.runId;
-    if (!runId) continue;
-    const file = path.join(t.dataRoot, 'runs', runId, 'summary.json');
-    try {
-      const s = JSON.parse(await readFile(file, 'utf8')) as { counts?: Record<string, number> };
-      return summaryText(s, path.join(path.dirname(file), 'report.html'));
-    } catch {
-      return undefined;
-    }
+async function localSummary(
+  t: WorkflowTarget,
+  events: readonly HistoryEvent[],
+  name: string | undefined,
+): Promise<string | undefined> {
+  const runId = runIdOfHistory(events, name);
+  if (!t.dataRoot || !runId) return undefined;
+  const file = path.join(t.dataRoot, 'runs', runId, 'summary.json');
+  try {
+    const s = JSON.parse(await readFile(file, 'utf8')) as { counts?: Record<string, number> };
+    return summaryText(s, path.join(path.dirname(file), 'report.html'));
+  } catch {
+    return undefined;
   }
-  return undefined;
 }
 
 /** The counts of a run summary and where its report is, in one line. */
@@ -680,23 +679,14 @@ export async function summaryFromS3(
   return summaryText(summary, `s3://${bucket}/${RUNS_PREFIX}${runId}/report.html`);
 }
 
-/** The run id PublishSummary or RecordFailure received (the planner's). */
-export function runIdOfHistory(events: readonly HistoryEvent[]): string | undefined {
-  for (const e of events) {
-    const d = e.stateEnteredEventDetails;
-    if (!d?.input || (d.name !== 'PublishSummary' && d.name !== 'RecordFailure')) continue;
-    return (JSON.parse(d.input) as { plan?: { runId?: string } }).plan?.runId;
-  }
-  return undefined;
-}
-
 /** The Bronze bucket of the environment (the Storage stack's BronzeBucketName output), then the summary. */
 async function awsSummary(
   t: WorkflowTarget,
   events: readonly HistoryEvent[],
+  name: string | undefined,
   region: string | undefined,
 ): Promise<string | undefined> {
-  const runId = runIdOfHistory(events);
+  const runId = runIdOfHistory(events, name);
   if (!runId || !t.env) return undefined;
   const cf = await import('@aws-sdk/client-cloudformation');
   const { S3Client } = await import('@aws-sdk/client-s3');

@@ -1,4 +1,4 @@
-/** The publisher's environment (PublishSummary / RecordFailure). */
+/** The publisher's environment (PublishSummary, and the failed runs' status-change events). */
 import { BUCKET_NAME, envContract, envString } from '../core/env.ts';
 
 export const publisherEnv = envContract('the publisher function', {

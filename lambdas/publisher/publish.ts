@@ -1,5 +1,6 @@
 /**
- * Publish: the last step of every run, successful or not. Writes the run summary (runs/<runId>/summary.json)
+ * Publish: the last step of every successful run, and the summary of every failed one (from its status-change
+ * event, status-change.ts). Writes the run summary (runs/<runId>/summary.json)
  * and its static HTML report (runs/<runId>/report.html) to the object store, and notifies the alarm topic
  * when the run failed.
  */
@@ -25,17 +26,20 @@ export interface PublishRequest {
     readonly checks: NonNullable<RunSummary['reconciliation']>['checks'];
     readonly gold?: RunSummary['gold'];
   };
-  /** The Catch output of the failed state: `{ Error, Cause }`, and the state's name when known. */
+  /** The execution's error and cause, and the name of the state it failed in when known. */
   readonly failure?: { readonly Error?: string; readonly Cause?: string; readonly state?: string };
   readonly stepSeconds?: Readonly<Record<string, number>>;
 }
 
-/** What the workflow's PublishSummary / RecordFailure states send (stepfunctions/workflow.ts). */
+/**
+ * What the workflow's PublishSummary state sends (stepfunctions/workflow.ts); a failed run's is made from its
+ * status-change event (status-change.ts).
+ */
 export interface PublisherEvent {
   readonly status: 'SUCCEEDED' | 'FAILED';
   readonly executionName: string;
   readonly startedAt: string;
-  /** The whole workflow state: input, plan?, load?, dbt?, reconcile?, failure? ({Error, Cause}). */
+  /** The whole workflow state: input, plan?, load?, dbt?, reconcile?, failure? ({Error, Cause, state?}). */
   readonly run: {
     readonly window?: Partial<RunWindow>;
     readonly plan?: { readonly runId: string; readonly window: RunWindow };
@@ -43,12 +47,12 @@ export interface PublisherEvent {
     readonly load?: RunSummary['loader'] & { readonly complete?: boolean };
     readonly dbt?: unknown;
     readonly reconcile?: PublishRequest['reconcile'];
-    readonly failure?: { readonly Error?: string; readonly Cause?: string };
+    readonly failure?: { readonly Error?: string; readonly Cause?: string; readonly state?: string };
     readonly stepSeconds?: Readonly<Record<string, number>>;
   };
 }
 
-/** The step that failed is the first whose result is missing from the state. */
+/** When the failed state is not named: the first step whose result is missing from the state. */
 function failedState(run: PublisherEvent['run']): string {
   if (!run.plan) return 'PlanWindow';
   if (!run.load || run.load.complete === false) return 'LoadBronze';
@@ -70,7 +74,7 @@ export function publishRequestFromEvent(event: PublisherEvent, bucket: string): 
     ...(run.load ? { load: run.load } : {}),
     ...(run.plan ? { dbtResultsUri: `s3://${bucket}/${RUNS_PREFIX}${runId}/dbt/run_results.json` } : {}),
     ...(run.reconcile ? { reconcile: run.reconcile } : {}),
-    ...(run.failure ? { failure: { ...run.failure, state: failedState(run) } } : {}),
+    ...(run.failure ? { failure: { ...run.failure, state: run.failure.state ?? failedState(run) } } : {}),
     ...(run.stepSeconds ? { stepSeconds: run.stepSeconds } : {}),
   };
 }
@@ -87,6 +91,11 @@ export interface PublishResult {
   readonly summaryUri: string;
   readonly reportUri: string;
   readonly status: RunSummary['status'];
+}
+
+/** A status-change event that writes nothing (see status-change.ts), and why. */
+export interface PublishSkipped {
+  readonly skipped: string;
 }
 
 export async function publishRun(deps: PublishDeps, req: PublishRequest): Promise<PublishResult> {

@@ -52,6 +52,12 @@ const JUSTIFIED: readonly { readonly finding: RegExp; readonly reason: string }[
     reason: 'A CDK key grant on the one KMS key of the notification topic.',
   },
   {
+    finding:
+      /^Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:<[A-Za-z0-9]+\.Name>:\*$/,
+    reason:
+      "The executions of the one workflow state machine (DescribeExecution, GetExecutionHistory): an execution's name is made per run.",
+  },
+  {
     finding: /^Resource::arn:\{"Fn::Select".*"Ref":"[A-Za-z0-9]*TaskDefinition[A-Za-z0-9]*".*\}:\*$/,
     reason: 'Every revision of the dbt task definition family, so Step Functions can run the current one.',
   },

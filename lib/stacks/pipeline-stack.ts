@@ -25,6 +25,7 @@ import { buildWorkflow, longestRun } from '../../stepfunctions/workflow.ts';
 import { acknowledge } from '../constructs/acknowledge.ts';
 import { DbtTask } from '../constructs/dbt-task.ts';
 import { MdsFunction } from '../constructs/mds-function.ts';
+import { RunFailureRule } from '../constructs/run-failure-rule.ts';
 import { SnowflakeIntegrationRole } from '../constructs/snowflake-integration-role.ts';
 
 /** The warehouse settings, and the storage integration's trust: an environment's `warehouse` (lib/config). */
@@ -51,7 +52,7 @@ export interface PipelineStackProps extends StackProps {
 
 /**
  * The hourly workflow and what it drives: the planner, loader, reconcile and publisher functions,
- * dbt on Fargate, the state machine, its EventBridge Scheduler schedule, the Snowflake key secret,
+ * dbt on Fargate, the state machine, its EventBridge Scheduler schedule, the rule that records failed runs, the Snowflake key secret,
  * the role Snowflake's storage integration assumes, and the notification topic.
  */
 export class PipelineStack extends Stack {
@@ -61,6 +62,7 @@ export class PipelineStack extends Stack {
   readonly publisher: MdsFunction;
   readonly dbt: DbtTask;
   readonly stateMachine: sfn.StateMachine;
+  readonly runFailures: RunFailureRule;
   readonly schedule: scheduler.Schedule;
   readonly snowflakeKey: secretsmanager.Secret;
   readonly storageIntegrationRole: SnowflakeIntegrationRole;
@@ -138,7 +140,8 @@ export class PipelineStack extends Stack {
 
     this.publisher = new MdsFunction(this, 'Publisher', {
       entryPath: 'lambdas/publisher/handler.ts',
-      description: 'PublishSummary / RecordFailure: runs/<runId>/summary.json, and a notification on failure',
+      description:
+        'PublishSummary, and failed runs (status-change events): runs/<runId>/summary.json, alerts',
       timeout: Duration.minutes(1),
       logRetentionDays,
       environment: publisherEnv.write({
@@ -178,6 +181,11 @@ export class PipelineStack extends Stack {
         level: sfn.LogLevel.ALL,
         includeExecutionData: true,
       },
+    });
+
+    this.runFailures = new RunFailureRule(this, 'RunFailures', {
+      stateMachine: this.stateMachine,
+      publisher: this.publisher,
     });
 
     this.schedule = new scheduler.Schedule(this, 'HourlySchedule', {

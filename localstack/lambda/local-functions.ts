@@ -16,6 +16,8 @@ export interface LocalEndpoints {
   readonly bucket: string;
   readonly s3Endpoint: string;
   readonly snsEndpoint?: string;
+  /** The local Step Functions endpoint (the publisher reads a failed execution there). */
+  readonly sfnEndpoint?: string;
   /** The local broker's bootstrap address, for functions that talk to Kafka. */
   readonly kafkaBootstrap?: string;
   readonly duckdbPath: string;
@@ -65,6 +67,7 @@ export function localFunctionSetup(
     AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
     AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
     ...(endpoints.snsEndpoint ? { AWS_ENDPOINT_URL_SNS: endpoints.snsEndpoint } : {}),
+    ...(endpoints.sfnEndpoint ? { AWS_ENDPOINT_URL_SFN: endpoints.sfnEndpoint } : {}),
   };
   const layers: LocalLayer[] = [];
   if ('WAREHOUSE' in environment) {

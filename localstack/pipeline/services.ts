@@ -25,6 +25,7 @@ import {
 import { startLocalFunctions } from '../lambda/local-functions.ts';
 import type { LocalLambdaRuntime } from '../lambda/runtime.ts';
 import { startLocalSns, type LocalSns } from '../sns-server.ts';
+import { reserveEndpoint, type ReservedEndpoint } from '../workflow/sfn-endpoint.ts';
 import { WarehouseLease } from './warehouse-lease.ts';
 
 /** The functions the local pipeline runs: the consumer under the mapping, and the workflow's tasks. */
@@ -46,6 +47,8 @@ export interface LocalServicesOptions {
   /** The cloud assembly to run; @default the one of `cdk synth -c env=dev` for the sources as they are */
   readonly assembly?: CloudAssembly;
   readonly log?: (line: string) => void;
+  /** Where the local Step Functions endpoint will answer; @default one reserved on a free port */
+  readonly sfnEndpoint?: ReservedEndpoint;
 }
 
 export interface LocalServices {
@@ -60,6 +63,8 @@ export interface LocalServices {
   readonly assembly: CloudAssembly;
   readonly lambda: LocalLambdaRuntime;
   readonly sns: LocalSns;
+  /** The local Step Functions endpoint's address, the functions' AWS_ENDPOINT_URL_SFN (local-workflow.ts). */
+  readonly sfnEndpoint: ReservedEndpoint;
   readonly mapping: RunningMapping;
   /** The consumer mapping's settings: the template's, what runs locally, and which of them are local speed-ups. */
   readonly mappingSettings: {
@@ -108,6 +113,8 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     await warehouse.use((wh) => wh.ensureBronze());
     const sns = await startLocalSns({ file: path.join(paths.root, 'notifications.ndjson') });
     opened.push(sns);
+    const sfnEndpoint = options.sfnEndpoint ?? (await reserveEndpoint());
+    if (!options.sfnEndpoint) opened.push(sfnEndpoint);
     const assembly = options.assembly ?? (await synthesizeAssembly({ envName: 'dev', log }));
 
     const kafka = createKafka({ brokers: [broker.bootstrap], clientId: 'mds-local' });
@@ -132,6 +139,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
         bucket,
         s3Endpoint: s3Server.endpoint,
         snsEndpoint: sns.endpoint,
+        sfnEndpoint: sfnEndpoint.url,
         kafkaBootstrap: broker.bootstrap,
         duckdbPath: paths.warehouse,
         warehouseLock: (fn) => warehouse.exclusive(fn),
@@ -183,6 +191,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       assembly,
       lambda,
       sns,
+      sfnEndpoint,
       mapping,
       mappingSettings: {
         template: fromTemplate,
@@ -194,6 +203,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
         await mapping.stop();
         await lambda.close();
         await sns.close();
+        if (!options.sfnEndpoint) await sfnEndpoint.close();
         await broker.close();
         await s3Server.close();
       },

@@ -3,8 +3,13 @@
  * executed in-process. Each Lambda task invokes the function it names in the definition (its FunctionName)
  * in the local Lambda runtime, from the asset `cdk deploy` uploads; RunDbt (ECS RunTask .sync) runs the
  * embedded dbt runner in the place of the `dbt` binary, with the container environment of the task
- * definition plus the state's overrides. The execution history is saved like the console's
- * (runs/<runId>/history.json), next to the summary and report the Publisher function wrote to S3.
+ * definition plus the state's overrides.
+ *
+ * Every run is an execution of the local Step Functions endpoint (runWorkflowLocally: a StartExecution), so
+ * `mds runs list` and the runs page show it and a failed one is redriven as in AWS; runAttempt is one attempt
+ * of it (the first, or a redrive) on the executor. When an execution stops, the summary and report the
+ * Publisher function wrote to S3 are kept under runs/<runId>/ with the execution history as the console
+ * exports it (history.json).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -47,9 +52,27 @@ export interface LocalRunOptions {
 }
 
 export interface LocalRun {
+  /** The execution's last attempt, as the executor ran it. */
   readonly execution: LocalExecution;
   readonly summary: RunSummary | undefined;
   readonly runDir: string | undefined;
+}
+
+/** One attempt of an execution. */
+export interface LocalAttempt {
+  readonly execution: LocalExecution;
+}
+
+/**
+ * Runs the workflow once as an execution of the local Step Functions endpoint over these services (a
+ * StartExecution with the official client), and waits until it stopped and its summary is kept.
+ */
+export async function runWorkflowLocally(
+  services: LocalServices,
+  options: LocalRunOptions = {},
+): Promise<LocalRun> {
+  const { startLocalExecution } = await import('../workflow/local-workflow.ts');
+  return startLocalExecution(services, options);
 }
 
 /** What the local dbt "container" changes in the task definition's environment: the target is the DuckDB file. */
@@ -72,10 +95,10 @@ export function localDefinition(assembly: CloudAssembly, bucket: string): Record
   ).definition;
 }
 
-export async function runWorkflowLocally(
+export async function runAttempt(
   services: LocalServices,
   options: LocalRunOptions = {},
-): Promise<LocalRun> {
+): Promise<LocalAttempt> {
   const { s3, bucket, assembly } = services;
   const executionName = options.executionName ?? `local-${randomUUID()}`;
   let dbtFailuresLeft = options.injectDbtFailures ?? 0;
@@ -164,38 +187,31 @@ export async function runWorkflowLocally(
     tasks,
   });
 
-  // The Publisher function wrote the summary to S3 (as in AWS); the local copy adds the step timings of the
-  // execution history, which the console shows and a function cannot see.
-  const runId = publishedRunId(execution);
-  let summary: RunSummary | undefined;
-  let dir: string | undefined;
-  if (runId) {
-    const raw = await getObjectBytes(s3, bucket, `${RUNS_PREFIX}${runId}/summary.json`).catch(
-      () => undefined,
-    );
-    if (raw) {
-      const published = JSON.parse(Buffer.from(raw).toString('utf8')) as RunSummary;
-      summary = { ...published, stepSeconds: roundedSeconds(execution.stateSeconds) };
-      dir = runDir(services.paths.root, runId);
-      await mkdir(dir, { recursive: true });
-      await writeFile(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
-      await writeFile(path.join(dir, 'report.html'), renderRunReport(summary));
-      await writeFile(path.join(dir, 'history.json'), JSON.stringify({ events: execution.history }, null, 2));
-    }
-  }
-  return { execution, summary, runDir: dir };
+  return { execution };
 }
 
-/** The run id the publisher used: the planner's, or the execution name when planning failed. */
-function publishedRunId(execution: LocalExecution): string | undefined {
-  for (const e of execution.history) {
-    if (e.type !== 'TaskStateEntered') continue;
-    const name = e.details?.name;
-    if (name !== 'PublishSummary' && name !== 'RecordFailure') continue;
-    const input = JSON.parse(String(e.details?.input ?? '{}')) as { plan?: { runId?: string } };
-    return input.plan?.runId ?? execution.executionName;
-  }
-  return undefined;
+/**
+ * The local copy of a run's summary: the one the Publisher function wrote to S3 (as in AWS), with the step
+ * timings of the execution, which the console shows and a function cannot see, its report, and the history.
+ */
+export async function keepRunLocally(
+  services: LocalServices,
+  runId: string,
+  stateSeconds: Record<string, number>,
+  history: readonly unknown[],
+): Promise<{ summary: RunSummary; runDir: string } | undefined> {
+  const raw = await getObjectBytes(services.s3, services.bucket, `${RUNS_PREFIX}${runId}/summary.json`).catch(
+    () => undefined,
+  );
+  if (!raw) return undefined;
+  const published = JSON.parse(Buffer.from(raw).toString('utf8')) as RunSummary;
+  const summary = { ...published, stepSeconds: roundedSeconds(stateSeconds) };
+  const dir = runDir(services.paths.root, runId);
+  await mkdir(dir, { recursive: true });
+  await writeFile(path.join(dir, 'summary.json'), JSON.stringify(summary, null, 2));
+  await writeFile(path.join(dir, 'report.html'), renderRunReport(summary));
+  await writeFile(path.join(dir, 'history.json'), JSON.stringify({ events: history }, null, 2));
+  return { summary, runDir: dir };
 }
 
 function roundedSeconds(seconds: Record<string, number>): Record<string, number> {

@@ -17,6 +17,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { runIdOfHistory } from '../../lambdas/core/run-id.ts';
 import { ConsoleHistory, redrivePoint, type ConsoleEvent } from './console-history.ts';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from './definition.ts';
 import type { ExecutionRecord, ExecutionStatus, ExecutionStore } from './execution-store.ts';
@@ -35,7 +36,7 @@ export interface RunRequest {
 
 export interface RunResult {
   readonly execution: LocalExecution;
-  /** The run id of the published summary and report, if any. */
+  /** The run id of the published summary and report. @default the one the history names (run-id.ts) */
   readonly runId?: string;
 }
 
@@ -50,6 +51,13 @@ export interface SfnEndpointOptions {
   readonly store: ExecutionStore;
   /** @default 0 (a free port) */
   readonly port?: number;
+  /** A listener reserved before (reserveEndpoint): the endpoint answers on it instead of a server of its own. */
+  readonly on?: ReservedEndpoint;
+  /**
+   * Called when an attempt of an execution has stopped and its record is saved, before the endpoint counts it
+   * as idle: the local EventBridge rule (local-workflow.ts hands a failed stop to the publisher).
+   */
+  readonly onStopped?: (record: ExecutionRecord) => Promise<void>;
   /** The clock the redrive limit is judged by. @default Date.now */
   readonly now?: () => number;
 }
@@ -128,7 +136,7 @@ export async function startSfnEndpoint(options: SfnEndpointOptions): Promise<Loc
         const x = result.execution;
         for (const [state, s] of Object.entries(x.stateSeconds))
           r.stateSeconds[state] = (r.stateSeconds[state] ?? 0) + s;
-        r.runId = result.runId ?? r.runId;
+        r.runId = result.runId ?? runIdOfHistory(r.events, r.name);
         r.stopDate = x.stopDate;
         if (stop.signal.aborted) {
           r.status = 'ABORTED';
@@ -168,6 +176,12 @@ export async function startSfnEndpoint(options: SfnEndpointOptions): Promise<Loc
         });
       }
       store.save(r);
+      await options.onStopped?.(r).catch((err: unknown) => {
+        // As EventBridge does with an event its target cannot take: the execution is not changed by it.
+        process.stderr.write(
+          `the status change of ${r.name} (${r.status}) was not delivered: ${String(err)}\n`,
+        );
+      });
       running.delete(r.executionArn);
     })();
     running.set(r.executionArn, { done, stop });
@@ -321,20 +335,56 @@ export async function startSfnEndpoint(options: SfnEndpointOptions): Promise<Loc
     }),
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     void handleJson10(req, res, actions);
-  });
-  const url = await listen(server, options.port ?? 0);
+  };
+  const reserved = options.on ?? (await reserveEndpoint(options.port ?? 0));
+  const detach = reserved.attach(listener);
   return {
-    url,
+    url: reserved.url,
     idle: async () => {
       while (running.size > 0) await Promise.all([...running.values()].map((r) => r.done));
     },
     close: async () => {
       for (const r of running.values()) r.stop.abort();
       await Promise.all([...running.values()].map((r) => r.done));
-      await closeServer(server);
+      detach();
+      if (!options.on) await reserved.close();
     },
+  };
+}
+
+/**
+ * A local endpoint's address before the endpoint itself: the Lambda functions are given it as
+ * AWS_ENDPOINT_URL_SFN when they start, and the Step Functions endpoint answers on it once attached. Until
+ * then, and after it detaches, a request is answered 503.
+ */
+export interface ReservedEndpoint {
+  readonly url: string;
+  attach(listener: (req: IncomingMessage, res: ServerResponse) => void): () => void;
+  close(): Promise<void>;
+}
+
+export async function reserveEndpoint(port = 0): Promise<ReservedEndpoint> {
+  let current: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (current) return current(req, res);
+    res.writeHead(503, { 'content-type': 'application/x-amz-json-1.0' });
+    res.end(
+      JSON.stringify({ __type: 'ServiceUnavailable', message: 'no local Step Functions endpoint is open' }),
+    );
+  });
+  const url = await listen(server, port);
+  return {
+    url,
+    attach: (listener) => {
+      if (current) throw new Error(`a local Step Functions endpoint already answers on ${url}`);
+      current = listener;
+      return () => {
+        if (current === listener) current = undefined;
+      };
+    },
+    close: () => closeServer(server),
   };
 }
 

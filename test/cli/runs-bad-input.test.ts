@@ -103,7 +103,7 @@ describe('mds runs on bad input', () => {
     ]);
   });
 
-  it('an execution whose caught failure ended in a Fail state: a redrive would only fail again, so it is refused', async () => {
+  it('an execution that ended in the Fail state LoadIncomplete: a redrive would only fail again, so it is refused', async () => {
     const data = path.join(dir, 'data-caught');
     mkdirSync(path.join(data, 'executions'), { recursive: true });
     const at = new Date().toISOString();
@@ -126,16 +126,15 @@ describe('mds runs on bad input', () => {
         input: JSON.stringify({
           window: { start: '2026-11-30T10:00:00.000Z', end: '2026-11-30T11:00:00.000Z' },
         }),
-        error: 'States.TaskFailed',
-        cause: 'dbt build failed',
+        error: 'LoadIncomplete',
+        cause: 'LoadBronze did not finish loading the window in 200 invocations',
         redriveCount: 0,
         events: [
           event(1, 'ExecutionStarted', { executionStartedEventDetails: { input: '{}' } }),
-          event(2, 'TaskStateEntered', { stateEnteredEventDetails: { name: 'RunDbt', input: '{}' } }),
-          event(3, 'TaskFailed', { taskFailedEventDetails: { error: 'States.TaskFailed' } }),
-          event(4, 'TaskStateExited', { stateExitedEventDetails: { name: 'RunDbt', output: '{}' } }),
-          event(5, 'FailStateEntered', { stateEnteredEventDetails: { name: 'RunFailed', input: '{}' } }),
-          event(6, 'ExecutionFailed', { executionFailedEventDetails: { error: 'States.TaskFailed' } }),
+          event(2, 'ChoiceStateEntered', { stateEnteredEventDetails: { name: 'LoadComplete', input: '{}' } }),
+          event(3, 'ChoiceStateExited', { stateExitedEventDetails: { name: 'LoadComplete', output: '{}' } }),
+          event(4, 'FailStateEntered', { stateEnteredEventDetails: { name: 'LoadIncomplete', input: '{}' } }),
+          event(5, 'ExecutionFailed', { executionFailedEventDetails: { error: 'LoadIncomplete' } }),
         ],
         stateSeconds: {},
       }),
@@ -143,9 +142,9 @@ describe('mds runs on bad input', () => {
     const r = await mds(['runs', 'redrive', 'caught-1', '--data', data]);
     expect(r.code).toBe(1);
     expect(oneLine(r.stderr)).toEqual([
-      'mds: caught-1 ended in the Fail state RunFailed after its error was caught: a redrive re-runs only that ' +
+      'mds: caught-1 ended in the Fail state LoadIncomplete: a redrive re-runs only that ' +
         'state and fails again; start a new run for its window with ' +
-        '`mds runs start --window 2026-11-30T10:00:00.000Z/2026-11-30T11:00:00.000Z` (or redrive with --force)',
+        '`mds runs start --window 2026-11-30T10:00:00.000Z/2026-11-30T11:00:00.000Z`',
     ]);
   });
 

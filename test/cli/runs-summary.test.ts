@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HistoryEvent } from '@aws-sdk/client-sfn';
 import { putObjectBytes } from '../../lambdas/core/s3.ts';
 import { startLocalS3, type LocalS3 } from '../../localstack/s3-server.ts';
-import { runIdOfHistory, summaryFromS3 } from '../../bin/commands/runs.ts';
+import { summaryFromS3 } from '../../bin/commands/runs.ts';
+import { runIdOfHistory } from '../../lambdas/core/run-id.ts';
 
 let dir: string;
 let s3: LocalS3;
@@ -26,7 +27,7 @@ describe('the run summary of a deployed execution', () => {
       {
         type: 'TaskStateEntered',
         stateEnteredEventDetails: {
-          name: 'PublishSummary',
+          name: 'RunDbt',
           input: JSON.stringify({ plan: { runId: 'r-42' } }),
         },
       },
@@ -38,7 +39,8 @@ describe('the run summary of a deployed execution', () => {
       'runs/r-42/summary.json',
       JSON.stringify({ counts: { loaded: 1200, modelled: 1199 } }),
     );
-    expect(runIdOfHistory(events)).toBe('r-42');
+    expect(runIdOfHistory(events, 'e-1')).toBe('r-42');
+    expect(runIdOfHistory(events.slice(0, 1), 'e-1')).toBe('e-1');
     expect(await summaryFromS3(client, 'bronze', 'r-42')).toBe(
       'loaded 1,200, modelled 1,199 (s3://bronze/runs/r-42/report.html)',
     );

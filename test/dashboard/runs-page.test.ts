@@ -82,7 +82,8 @@ describe('runs page in Chromium', () => {
     expect(failed.cells[5]).toContain('model.spotify.fct_plays (error: division by zero)');
     expect(failed.failedSteps).toHaveLength(1);
     expect(failed.failedSteps[0]).toMatch(/^RunDbt \d/);
-    expect(failed.report).toBeNull();
+    // A failed run has a summary and report too (written from its status-change event), under the plan's run id.
+    expect(failed.report).toBe('/runs/run-2/report.html');
     expect(ok.cells[0]).toBe('SUCCEEDED');
     expect(ok.cells[4]).toMatch(/PlanWindow \d.*RunDbt \d.*PublishSummary \d/);
     expect(ok.cells[5]).toBe('');

@@ -4,7 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TransientError } from '../../lambdas/core/errors.ts';
 import { planWindow } from '../../lambdas/planner/plan.ts';
 import { assertReconciled, type ReconcileResult } from '../../lambdas/reconcile/reconcile.ts';
-import { publishRequestFromEvent, type PublisherEvent } from '../../lambdas/publisher/publish.ts';
+import type { HistoryEvent } from '@aws-sdk/client-sfn';
+import { failedRunRequest } from '../../lambdas/publisher/status-change.ts';
+import { ConsoleHistory } from '../../localstack/workflow/console-history.ts';
+import { executeLocally } from '../../localstack/workflow/executor.ts';
+import { statusChangeEvent } from '../../localstack/workflow/status-change.ts';
 import { synthesizeLocalWorkflow, type LocalWorkflow } from '../../localstack/workflow/definition.ts';
 import { LOAD_INCOMPLETE_ERROR, MAX_LOAD_INVOCATIONS, STATE } from '../../stepfunctions/workflow.ts';
 import { only, synthesize, type SynthesizedApp } from '../cdk/synth-helpers.ts';
@@ -127,11 +131,7 @@ describe('the workflow definition', () => {
       ResultPath: '$.loadLoop',
       Next: STATE.load,
     });
-    expect(def(STATE.loadIncomplete)).toMatchObject({
-      Type: 'Pass',
-      ResultPath: '$.failure',
-      Next: STATE.recordFailure,
-    });
+    expect(def(STATE.loadIncomplete)).toMatchObject({ Type: 'Fail', Error: LOAD_INCOMPLETE_ERROR });
     expect(MAX_LOAD_INVOCATIONS).toBeGreaterThanOrEqual(100);
   });
 
@@ -145,23 +145,22 @@ describe('the workflow definition', () => {
     expect(JSON.stringify(def(STATE.dbt).Parameters)).toContain('arn:aws:ecs:local:000000000000:cluster/');
   });
 
-  it('catches every failure of every task into RecordFailure, keeping partial results', () => {
-    for (const name of tasks) {
-      expect(def(name).Catch).toEqual([
-        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: STATE.recordFailure },
-      ]);
-    }
-    expect(def(STATE.recordFailure).Next).toBe(STATE.failed);
-    expect(def(STATE.recordFailure).Parameters).toMatchObject({ status: 'FAILED', 'run.$': '$' });
-    expect(def(STATE.failed)).toMatchObject({
+  it('catches no error: a failed task fails the execution in its own state, where a redrive restarts', () => {
+    const def = local.definition as unknown as Asl;
+    for (const [name, state] of Object.entries(def.States))
+      expect({ name, Catch: state.Catch }).toEqual({ name });
+    expect(Object.keys(def.States)).not.toContain('RecordFailure');
+    expect(Object.keys(def.States)).not.toContain('RunFailed');
+    // The one failure the definition makes itself: a load that never completes, with its Error and Cause.
+    expect(def.States[STATE.loadIncomplete]).toEqual({
       Type: 'Fail',
-      ErrorPath: '$.failure.Error',
-      CausePath: '$.failure.Cause',
+      Error: LOAD_INCOMPLETE_ERROR,
+      Cause: expect.stringMatching(/^LoadBronze did not finish loading the window in \d+ invocations/),
     });
   });
 
   it('retries Lambda service errors and TransientError with backoff on every Lambda task', () => {
-    for (const name of [STATE.plan, STATE.load, STATE.reconcile, STATE.publish, STATE.recordFailure]) {
+    for (const name of [STATE.plan, STATE.load, STATE.reconcile, STATE.publish]) {
       const retry = def(name).Retry ?? [];
       expect(retry.find((r) => r.ErrorEquals.includes('Lambda.ServiceException'))).toBeDefined();
       expect(retry.find((r) => r.ErrorEquals.includes('TransientError'))).toMatchObject({
@@ -229,7 +228,6 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
       }),
       [STATE.reconcile]: async () => ({ ok: true, checks: [] }),
       [STATE.publish]: async () => ({ summaryKey: 'runs/x/summary.json' }),
-      [STATE.recordFailure]: async () => ({ summaryKey: 'runs/x/summary.json' }),
       ...overrides,
     } as Record<string, Handler>;
     const map = Object.fromEntries(
@@ -254,6 +252,42 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
       context: { Execution: { Name: 'exec-1', StartTime: now.toISOString() } } as never,
     });
     return execution.result;
+  }
+
+  /**
+   * Runs the definition on the local executor until it fails, and returns what the publisher makes of the
+   * failed execution's status-change event: the run summary request the failure rule leads to.
+   */
+  async function failedRun(input: unknown, map: Record<string, Handler>) {
+    const execution = await executeLocally({
+      definition: local.definition,
+      input,
+      executionName: 'exec-1',
+      tasks: map,
+      retryIntervalMs: 0,
+    });
+    expect(execution.status).toBe('FAILED');
+    const history = new ConsoleHistory(local.definition as never, 'role');
+    for (const e of execution.history) history.push(e);
+    const record = {
+      executionArn: 'arn:aws:states:local:000000000000:execution:w:exec-1',
+      stateMachineArn: 'arn:aws:states:local:000000000000:stateMachine:w',
+      name: 'exec-1',
+      status: execution.status,
+      startDate: execution.startDate,
+      stopDate: execution.stopDate,
+      input: JSON.stringify(input),
+      error: execution.error,
+      cause: execution.cause,
+      redriveCount: 0,
+      events: history.events,
+      stateSeconds: {},
+    };
+    const now = { status: record.status, stopDate: new Date(record.stopDate), input: record.input };
+    const newestFirst = [...history.events].reverse() as unknown as HistoryEvent[];
+    const request = failedRunRequest(statusChangeEvent(record), { now, newestFirst }, 'bucket');
+    if ('skipped' in request) throw new Error(request.skipped);
+    return { execution, request };
   }
 
   it('parses and succeeds, keeping plan, load, dbt and reconcile in the state', async () => {
@@ -285,7 +319,6 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
       executionName: 'exec-1',
       run: { reconcile: { ok: true } },
     });
-    expect(calls[STATE.recordFailure]).toBeUndefined();
   });
 
   it('retries a TransientError and then goes on', async () => {
@@ -302,7 +335,7 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
     expect(calls[STATE.publish]).toHaveLength(1);
   });
 
-  it('records a reconciliation mismatch and ends in RunFailed with its cause', async () => {
+  it("fails in Reconcile on a mismatch; the failed run's summary has its cause, the plan, load and dbt", async () => {
     // Prepare: reconcile fails as the function does on a mismatch: assertReconciled throws ReconciliationError,
     // which surfaces as a Lambda error by its name.
     const mismatch: ReconcileResult = {
@@ -323,23 +356,18 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
       [STATE.reconcile]: async () => assertReconciled(mismatch),
     });
     // Act
-    const result = run({}, map);
+    const { execution, request } = await failedRun({}, map);
     // Assess
-    await expect(result).rejects.toThrow();
-    const recorded = calls[STATE.recordFailure]?.[0] as { status: string; run: Record<string, unknown> };
-    expect(recorded.status).toBe('FAILED');
-    expect(recorded.run).toMatchObject({
-      plan: expect.any(Object),
-      load: expect.any(Object),
-      dbt: expect.any(Object),
-    });
-    expect(recorded.run.failure).toMatchObject({
-      Error: 'ReconciliationError',
-      Cause: expect.stringContaining('bronze/a (100 records, 99 rows); bronze/b (100 records, 101 rows)'),
-    });
+    expect(execution.error).toBe('ReconciliationError');
+    expect(execution.cause).toContain('bronze/a (100 records, 99 rows); bronze/b (100 records, 101 rows)');
     expect(calls[STATE.publish]).toBeUndefined();
-    const summary = publishRequestFromEvent(recorded as unknown as PublisherEvent, 'bucket');
-    expect(summary.failure).toMatchObject({ state: STATE.reconcile, Error: 'ReconciliationError' });
+    expect(request).toMatchObject({
+      status: 'FAILED',
+      runId: expect.stringMatching(/-exec-1$/),
+      load: { rowsLoaded: 300 },
+      failure: { state: STATE.reconcile, Error: 'ReconciliationError' },
+    });
+    expect(request.failure?.Cause).toContain('bronze/a (100 records, 99 rows)');
   });
 
   it('calls LoadBronze again with the previous result until it is complete, then runs dbt on the totals', async () => {
@@ -400,35 +428,30 @@ describe('the definition, executed by aws-local-stepfunctions', () => {
     });
 
     // Act
-    const result = run({ scheduledTime: '2026-11-23T11:05:00Z' }, map);
+    const { execution, request } = await failedRun({ scheduledTime: '2026-11-23T11:05:00Z' }, map);
 
     // Assess
-    await expect(result).rejects.toThrow();
     expect(calls[STATE.load]).toHaveLength(MAX_LOAD_INVOCATIONS);
     expect(calls[STATE.dbt]).toBeUndefined();
-    const recorded = calls[STATE.recordFailure]?.[0] as {
-      run: { failure: { Error: string; Cause: string }; load: { complete: boolean } };
-    };
-    expect(recorded.run.failure.Error).toBe(LOAD_INCOMPLETE_ERROR);
-    expect(recorded.run.failure.Cause).toContain(
-      `LoadBronze did not finish loading the window 2026-11-23T10:00:00.000Z to 2026-11-23T11:00:00.000Z in ${MAX_LOAD_INVOCATIONS} invocations`,
-    );
-    expect(recorded.run.load).toMatchObject({ complete: false, objectsLoaded: MAX_LOAD_INVOCATIONS });
     expect(calls[STATE.publish]).toBeUndefined();
-    // The run summary names LoadBronze as the failed step, with the counts it got to.
-    const summary = publishRequestFromEvent(recorded as unknown as PublisherEvent, 'bucket');
-    expect(summary.failure).toMatchObject({ state: STATE.load, Error: LOAD_INCOMPLETE_ERROR });
-    expect(summary.load).toMatchObject({ objectsLoaded: MAX_LOAD_INVOCATIONS });
+    expect(execution.error).toBe(LOAD_INCOMPLETE_ERROR);
+    expect(execution.cause).toContain(
+      `LoadBronze did not finish loading the window in ${MAX_LOAD_INVOCATIONS} invocations`,
+    );
+    // The run summary names the Fail state, the window and the counts the load got to.
+    expect(request.window).toEqual({ start: '2026-11-23T10:00:00.000Z', end: '2026-11-23T11:00:00.000Z' });
+    expect(request.failure).toMatchObject({ state: STATE.loadIncomplete, Error: LOAD_INCOMPLETE_ERROR });
+    expect(request.load).toMatchObject({ complete: false, objectsLoaded: MAX_LOAD_INVOCATIONS });
   });
 
   it('fails the run on a bad backfill window before loading anything', async () => {
     const { calls, map } = handlers();
-    await expect(
-      run({ window: { start: '2026-11-23T10:30:00Z', end: '2026-11-23T11:00:00Z' } }, map),
-    ).rejects.toThrow();
-    expect(
-      (calls[STATE.recordFailure]?.[0] as { run: { failure: { Error: string } } }).run.failure.Error,
-    ).toBe('ValidationError');
+    const { request } = await failedRun(
+      { window: { start: '2026-11-23T10:30:00Z', end: '2026-11-23T11:00:00Z' } },
+      map,
+    );
+    expect(request.failure).toMatchObject({ state: STATE.plan, Error: 'ValidationError' });
+    expect(request.runId).toBe('exec-1');
     expect(calls[STATE.load]).toBeUndefined();
   });
 });

@@ -84,7 +84,6 @@ describe('the workflow load loop, with the real loader', () => {
         [STATE.dbt]: stub(STATE.dbt, { TaskArn: 'arn:task/1', StartedAt: 1, StoppedAt: 2 }),
         [STATE.reconcile]: stub(STATE.reconcile, { ok: true, checks: [] }),
         [STATE.publish]: stub(STATE.publish, {}),
-        [STATE.recordFailure]: stub(STATE.recordFailure, {}),
       },
     });
     const unbounded = await loadBronze(

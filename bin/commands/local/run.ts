@@ -65,7 +65,11 @@ async function runWindow(flags: RunFlags): Promise<void> {
     const d = await follow(t, started.executionArn as string, (line) => {
       if (!flags.json) process.stderr.write(`  ${line}\n`);
     });
-    const runDir = await runDirOf(t.dataRoot as string, await executionHistory(t, d.executionArn as string));
+    const runDir = await runDirOf(
+      t.dataRoot as string,
+      await executionHistory(t, d.executionArn as string),
+      d.name,
+    );
     const summary = runDir
       ? await readFile(path.join(runDir, 'summary.json'), 'utf8')
           .then(
@@ -105,17 +109,14 @@ async function runWindow(flags: RunFlags): Promise<void> {
   }
 }
 
-/** The run's folder under runs/, from the run id PublishSummary or RecordFailure received. */
+/** The run's folder under runs/, from the run id its history names. */
 async function runDirOf(
   root: string,
   events: Awaited<ReturnType<typeof executionHistory>>,
+  name: string | undefined,
 ): Promise<string | undefined> {
   const { runDir } = await import('../../../localstack/state.ts');
-  for (const e of events) {
-    const d = e.stateEnteredEventDetails;
-    if (!d?.input || (d.name !== 'PublishSummary' && d.name !== 'RecordFailure')) continue;
-    const runId = (JSON.parse(d.input) as { plan?: { runId?: string } }).plan?.runId;
-    return runId ? runDir(root, runId) : undefined;
-  }
-  return undefined;
+  const { runIdOfHistory } = await import('../../../lambdas/core/run-id.ts');
+  const runId = runIdOfHistory(events, name);
+  return runId ? runDir(root, runId) : undefined;
 }
