@@ -20,5 +20,5 @@ select
     events,
     plays,
     listeners,
-    cast(events as double) / sum(events) over (partition by event_date) as share_of_events
+    cast(events as double precision) / sum(events) over (partition by event_date) as share_of_events
 from daily

@@ -21,6 +21,6 @@ select
     plays,
     skips,
     listeners,
-    cast(skips as double) / nullif(skip_reported_plays, 0) as skip_rate,
+    cast(skips as double precision) / nullif(skip_reported_plays, 0) as skip_rate,
     minutes_listened
 from per_hour

@@ -44,6 +44,6 @@ select
     bucket_order,
     count(*) as songs,
     cast(sum(plays) as bigint) as plays,
-    cast(sum(plays) as double) / sum(sum(plays)) over () as share_of_plays
+    cast(sum(plays) as double precision) / sum(sum(plays)) over () as share_of_plays
 from bucketed
 group by bucket, bucket_order

@@ -20,5 +20,5 @@ select
     artist_name,
     plays,
     skips,
-    cast(skips as double) / nullif(skip_reported_plays, 0) as skip_rate
+    cast(skips as double precision) / nullif(skip_reported_plays, 0) as skip_rate
 from per_song
