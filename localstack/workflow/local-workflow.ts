@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadConfig } from '../../lib/config/environments.ts';
 import { LOCAL_DEFAULTS, ensureDirectory, localPaths } from '../paths.ts';
 import { acquireLock, type Lock } from '../state.ts';
+import type { Endpoints } from '../pipeline/endpoint-settings.ts';
 import type { LocalServices } from '../pipeline/services.ts';
 import { ExecutionStore, executionsDir } from './execution-store.ts';
 import { ScheduleStore, scheduleFile, startSchedulerEndpoint } from './scheduler-endpoint.ts';
@@ -36,6 +37,8 @@ export async function openLocalWorkflow(options: {
   readonly s3Port?: number;
   /** Services already running (`mds local up` serving): executions run on them, and nothing is started. */
   readonly services?: LocalServices;
+  /** External Kafka, S3 and warehouse for the services it starts. */
+  readonly endpoints?: Endpoints;
 }): Promise<LocalWorkflowEndpoints> {
   const root = localPaths(options.dataDir).root;
   // Refuses a --data where no directory can be made (under /proc, say) at once, naming the flag.
@@ -60,6 +63,7 @@ export async function openLocalWorkflow(options: {
           brokerPort: options.brokerPort ?? LOCAL_DEFAULTS.brokerPort,
           s3Port: options.s3Port ?? LOCAL_DEFAULTS.s3Port,
           assembly,
+          endpoints: options.endpoints,
         });
         await lock.update({ broker: s.broker.bootstrap, s3: s.s3Server.endpoint });
         return { services: s, lock };
