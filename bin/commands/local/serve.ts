@@ -28,6 +28,7 @@ export async function serveUntilSignal(
   services: LocalServices,
   lock: Lock,
   dashboardPort: number,
+  dashboardHost = '127.0.0.1',
 ): Promise<void> {
   const { createDashboardServer, consoleLog } = await import('../../../dashboard/server.ts');
   const { workflowScheduleOf } = await import('../../../localstack/workflow/schedule.ts');
@@ -80,6 +81,7 @@ export async function serveUntilSignal(
     warehouse: () => services.warehouse.open(),
     release: (wh) => wh.close?.() ?? Promise.resolve(),
     port: dashboardPort,
+    host: dashboardHost,
     log: consoleLog(),
   });
   await lock.update({
