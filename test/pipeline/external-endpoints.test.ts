@@ -5,12 +5,14 @@
  * each Bronze object once into Postgres, and Gold on Postgres equals Gold on DuckDB for the same events (the
  * same simulation run on the embedded default).
  */
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { openPostgresWarehouse } from '../../lambdas/core/warehouse/postgres.ts';
+import { PROJECT_ROOT } from '../../localstack/paths.ts';
 import { goldRows } from '../helpers/gold-rows.ts';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.ts';
 import {
@@ -165,4 +167,47 @@ describe('mds local up --once on an external broker, S3 server and Postgres', ()
       await duck.close();
     }
   });
+
+  it('mds dashboard --warehouse postgres://... serves Gold from Postgres', async () => {
+    const report = JSON.parse(external.stdout) as Report;
+    const child = spawn(
+      process.execPath,
+      [
+        path.join(PROJECT_ROOT, 'bin/mds.mjs'),
+        'dashboard',
+        '--port',
+        '0',
+        '--data',
+        path.join(dir, 'data-external'),
+        '--warehouse',
+        url,
+      ],
+      { env: { ...process.env, PGPASSWORD: PASSWORD }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const deadline = Date.now() + 60_000;
+      let m: RegExpExecArray | null = null;
+      while (
+        !(m = /http:\/\/127\.0\.0\.1:\d+\//.exec(out)) &&
+        Date.now() < deadline &&
+        child.exitCode === null
+      )
+        await new Promise((r) => setTimeout(r, 100));
+      expect(m, out).not.toBeNull();
+      const status = (await (await fetch(`${m![0]}api/status`)).json()) as {
+        empty: boolean;
+        totalPlays: number;
+      };
+      expect(status.empty).toBe(false);
+      expect(status.totalPlays).toBeGreaterThan(0);
+      expect(report.gold.plays_per_hour).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+    }
+  }, 120_000);
 });
