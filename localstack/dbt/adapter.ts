@@ -10,6 +10,8 @@ import type pg from 'pg';
 import type { Relation } from './nodes.ts';
 
 export type AdapterType = 'duckdb' | 'postgres';
+/** What a project may be compiled for (dbt's target.type); Snowflake only to read the SQL it would get. */
+export type TargetType = AdapterType | 'snowflake';
 
 export interface DbtAdapter {
   /** dbt's `target.type`: what `adapter.dispatch` looks for first (`<type>__<macro>`). */

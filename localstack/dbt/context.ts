@@ -2,7 +2,7 @@
  * dbt's Jinja context: ref(), source(), config(), var(), env_var(), is_incremental(), log(), exceptions,
  * target, adapter.dispatch; and the one place that sets what they see while a node renders.
  */
-import type { AdapterType } from './adapter.ts';
+import type { TargetType } from './adapter.ts';
 import { DbtCompilationError, JinjaEnv, splitKwargs } from './jinja.ts';
 import { mergeConfig } from './config.ts';
 import type { ExecNode, ModelNode, NodeConfig, Relation, RenderState, SourceNode } from './nodes.ts';
@@ -11,7 +11,7 @@ export interface ContextInputs {
   readonly projectName: string;
   readonly targetSchema: string;
   /** dbt's target.type; adapter.dispatch looks for `<type>__<macro>` first. @default 'duckdb' */
-  readonly adapterType?: AdapterType;
+  readonly adapterType?: TargetType;
   readonly vars: Readonly<Record<string, unknown>>;
   /** Filled while the project loads; ref() and source() look names up when a node renders. */
   readonly modelByName: ReadonlyMap<string, ModelNode>;

@@ -8,7 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { BUILTIN_MACROS } from './builtins.ts';
 import { asArray, checkConfig, mergeConfig, projectConfig } from './config.ts';
-import type { AdapterType } from './adapter.ts';
+import type { TargetType } from './adapter.ts';
 import { collectDependencies, createJinja } from './context.ts';
 import { DbtCompilationError, JinjaEnv, callMacro, notSupported } from './jinja.ts';
 import { Relation, type ModelNode, type RenderState, type SourceNode, type TestNode } from './nodes.ts';
@@ -41,7 +41,7 @@ export interface Project {
   readonly root: string;
   readonly vars: Record<string, unknown>;
   readonly targetSchema: string;
-  readonly adapterType: AdapterType;
+  readonly adapterType: TargetType;
   readonly models: Map<string, ModelNode>;
   readonly tests: Map<string, TestNode>;
   readonly sources: Map<string, SourceNode>;
@@ -55,7 +55,7 @@ export interface LoadOptions {
   readonly vars?: Readonly<Record<string, unknown>>;
   readonly targetSchema?: string;
   /** The warehouse the project runs on (dbt's target.type). @default 'duckdb' */
-  readonly adapterType?: AdapterType;
+  readonly adapterType?: TargetType;
   /** Where `{{ log(msg, info=True) }}` writes. */
   readonly log?: (line: string) => void;
 }
