@@ -119,6 +119,12 @@ async function bucketState(
   } catch (err) {
     const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
     if (status === 404) return false;
+    if ((err as Error).name === 'CredentialsProviderError') {
+      failures.push(
+        `S3 at ${s3.endpoint} (${s3.setting}): no AWS credentials found (${errorMessage(err)}); set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, to the keys the server was given`,
+      );
+      return undefined;
+    }
     if (status === 403 || status === 401) {
       failures.push(
         `S3 at ${s3.endpoint} (${s3.setting}) refused these credentials for the bucket ${options.bucket} (HTTP ${status}); ${CREDENTIALS_HINT}`,

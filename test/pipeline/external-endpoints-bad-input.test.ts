@@ -188,6 +188,23 @@ describe('mds local up with a bad external endpoint', () => {
     await expectNothingProduced();
   }, 180_000);
 
+  it('no S3 credentials at all: says so and names the variables', async () => {
+    const res = await up(
+      {},
+      {
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        HOME: dir,
+        AWS_CONFIG_FILE: undefined,
+      },
+    );
+    oneLine(
+      res,
+      /^mds: S3 at \S+ \(--s3-endpoint\): no AWS credentials found .*; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE/,
+    );
+    await expectNothingProduced();
+  }, 180_000);
+
   it('a closed Postgres port: names the URL (no password) and --warehouse', async () => {
     const res = await up({ warehouse: `postgres://postgres@127.0.0.1:${closedPort}/mds_bad` });
     oneLine(
