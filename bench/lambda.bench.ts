@@ -18,7 +18,7 @@ export default async function bench(): Promise<void> {
     region: 'us-east-1',
     bucket: 'bench',
     s3Endpoint: 'http://127.0.0.1:9',
-    duckdbPath: path.join(dir, 'w.duckdb'),
+    warehouse: { kind: 'duckdb' as const, path: path.join(dir, 'w.duckdb') },
     kafkaBootstrap: '127.0.0.1:9',
     warehouseLock: <T>(fn: () => Promise<T>) => fn(),
   };

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the pipeline and its tests need on a fresh machine: npm packages, and from Debian the
-# clients and servers the integration tests drive (kcat, Chromium, PostgreSQL). Safe to run again.
+# clients and servers the integration tests drive (kcat, Chromium, PostgreSQL) and docker-compose, whose
+# `config` parses and validates localstack/docker-compose.yml without a container engine. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,7 @@ need=()
 command -v kcat >/dev/null 2>&1 || need+=(kcat)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   SUDO=""

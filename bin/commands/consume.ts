@@ -13,6 +13,7 @@ import { BRONZE_PREFIX, QUARANTINE_PREFIX } from '../../lambdas/core/bronze.ts';
 import { TransientError, UsageError, errorMessage } from '../../lambdas/core/errors.ts';
 import { kafkaChatter } from './cli-util.ts';
 import { localS3ClientConfig } from '../../lambdas/core/s3.ts';
+import { externalS3ClientConfig } from '../../localstack/pipeline/endpoints.ts';
 import { ESM_DEFAULTS, startEventSourceMapping } from '../../localstack/esm/index.ts';
 import { ESM_FAILURES_PREFIX, s3OnFailure } from '../../localstack/esm/on-failure.ts';
 import { DEFAULT_DATA_DIR, LOCAL_DEFAULTS, ensureDirectory, localPaths } from '../../localstack/paths.ts';
@@ -43,8 +44,8 @@ export function registerConsume(program: Command): void {
     )
     .option(
       '--brokers <list>',
-      'comma-separated Kafka bootstrap brokers',
-      `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`,
+      'comma-separated Kafka bootstrap brokers (env MDS_BROKERS)',
+      process.env.MDS_BROKERS || `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`,
     )
     .option('--topic <name>', 'topic to consume', LOCAL_DEFAULTS.topic)
     .option('--group <id>', 'consumer group of the mapping', LOCAL_DEFAULTS.consumerGroup)
@@ -53,8 +54,16 @@ export function registerConsume(program: Command): void {
       'local data directory (the S3 server keeps its files under it)',
       DEFAULT_DATA_DIR,
     )
-    .option('--bucket <name>', 'bucket for bronze/, quarantine/ and esm-failures/', LOCAL_DEFAULTS.bucket)
-    .option('--s3-endpoint <url>', 'use a running S3-API server instead of starting the local one')
+    .option(
+      '--bucket <name>',
+      'bucket for bronze/, quarantine/ and esm-failures/ (env MDS_BUCKET)',
+      process.env.MDS_BUCKET || LOCAL_DEFAULTS.bucket,
+    )
+    .option(
+      '--s3-endpoint <url>',
+      "use a running S3-API server instead of starting the local one (env MDS_S3_ENDPOINT); credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE when set, else the local server's",
+      process.env.MDS_S3_ENDPOINT || undefined,
+    )
     .option(
       '--s3-port <port>',
       'port of the local S3 server started here (0 = a free port)',
@@ -102,7 +111,14 @@ async function consume(flags: ConsumeFlags): Promise<void> {
   let local: LocalS3 | undefined;
   let s3: S3Client;
   if (flags.s3Endpoint) {
-    s3 = new S3Client(localS3ClientConfig(flags.s3Endpoint));
+    // An external server takes the caller's credentials (environment or profile); without any, the local
+    // server's, as before.
+    const own = process.env.AWS_ACCESS_KEY_ID || process.env.AWS_PROFILE;
+    s3 = new S3Client(
+      own
+        ? externalS3ClientConfig(flags.s3Endpoint, LOCAL_DEFAULTS.region)
+        : localS3ClientConfig(flags.s3Endpoint),
+    );
     await ensureBucket(s3, flags.bucket);
   } else {
     await ensureDirectory(localPaths(flags.dataDir).root, '--data-dir');

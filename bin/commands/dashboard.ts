@@ -1,13 +1,15 @@
 /**
- * `mds dashboard [--port P] [--data DIR]`: serves the dashboard over the local warehouse's Gold schema
- * on 127.0.0.1 until interrupted. The warehouse file is opened read-only for each API request and closed
- * after it, so the pipeline can still write between requests.
+ * `mds dashboard [--port P] [--data DIR] [--warehouse duckdb:FILE|postgres://...]`: serves the dashboard over
+ * the warehouse's Gold schema on 127.0.0.1 until interrupted. A DuckDB file is opened read-only for each API
+ * request and closed after it, so the pipeline can still write between requests; a Postgres warehouse
+ * (password from PGPASSWORD) is one pool for the server's life.
  */
 import type { Command } from 'commander';
 import { UsageError, errorMessage } from '../../lambdas/core/errors.ts';
 import { LOCAL_DEFAULTS, localPaths } from '../../localstack/paths.ts';
 import { consoleLog, createDashboardServer } from '../../dashboard/server.ts';
-import { openGoldReader } from '../../dashboard/warehouse.ts';
+import { openGoldReader, type GoldWarehouse } from '../../dashboard/warehouse.ts';
+import { ENDPOINT_ENV, resolveEndpoints } from '../../localstack/pipeline/endpoint-settings.ts';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -27,16 +29,27 @@ export function registerDashboard(program: Command): void {
       String(LOCAL_DEFAULTS.dashboardPort),
     )
     .option('--data <dir>', 'local data directory holding warehouse.duckdb (default: .mds-data)')
-    .action(async (opts: { port: string; data?: string }) => {
+    .option(
+      '--warehouse <target>',
+      `duckdb:FILE or postgres://USER@HOST:PORT/DB (env ${ENDPOINT_ENV.warehouse}; default the DuckDB file in --data); the password from PGPASSWORD`,
+    )
+    .action(async (opts: { port: string; data?: string; warehouse?: string }) => {
       const port = parsePort(opts.port);
-      const file = localPaths(opts.data).warehouse;
+      const target = resolveEndpoints({ warehouse: opts.warehouse }, process.env).warehouse;
+      const file = target?.kind === 'duckdb' ? target.path : localPaths(opts.data).warehouse;
       const log = consoleLog();
+      const shared =
+        target?.kind === 'postgres'
+          ? await (
+              await import('../../lambdas/core/warehouse/postgres.ts')
+            ).openPostgresWarehouse({ ...target.connection, maxConnections: 2 })
+          : undefined;
       // The runs page reads the local executions through the local Step Functions endpoint (mds runs).
       const runs = await localRuns(opts.data);
       const server = await createDashboardServer({
         runs: runs.source,
-        warehouse: () => openGoldReader(file),
-        release: async (wh) => wh.close?.(),
+        warehouse: () => (shared ? Promise.resolve(shared) : openGoldReader(file)),
+        ...(shared ? {} : { release: async (wh: GoldWarehouse) => wh.close?.() }),
         port,
         log,
       }).catch((err: unknown) => {
@@ -47,7 +60,9 @@ export function registerDashboard(program: Command): void {
         }
         throw err;
       });
-      log.info(`Dashboard at ${server.url}`, { warehouse: file });
+      log.info(`Dashboard at ${server.url}`, {
+        warehouse: target?.kind === 'postgres' ? target.display : file,
+      });
       await new Promise<void>((resolve) => {
         const stop = () => {
           server.close().then(resolve, (err: unknown) => {
@@ -59,6 +74,7 @@ export function registerDashboard(program: Command): void {
         process.once('SIGTERM', stop);
       });
       await runs.close();
+      await shared?.close();
     });
 }
 

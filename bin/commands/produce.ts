@@ -40,7 +40,11 @@ export function registerProduce(program: Command): void {
   const command = program
     .command('produce')
     .description('Send simulated listening events to Kafka (key = user_id, gzip, acks=all).')
-    .option('--brokers <list>', 'comma-separated bootstrap brokers', `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`)
+    .option(
+      '--brokers <list>',
+      'comma-separated bootstrap brokers (env MDS_BROKERS)',
+      process.env.MDS_BROKERS || `127.0.0.1:${LOCAL_DEFAULTS.brokerPort}`,
+    )
     .option('--topic <name>', 'topic to send to', LOCAL_DEFAULTS.topic)
     .option('--events <n>', `records to send, as fast as possible (default ${DEFAULT_EVENTS})`, (v) =>
       parseInteger(v, '--events'),

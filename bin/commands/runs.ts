@@ -9,6 +9,7 @@
  *    when one is started, and holds the data directory while it does.
  */
 import { runIdOfHistory } from '../../lambdas/core/run-id.ts';
+import type { Endpoints } from '../../localstack/pipeline/endpoint-settings.ts';
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
@@ -38,6 +39,8 @@ export interface TargetFlags {
   readonly region?: string;
   readonly brokerPort?: number;
   readonly s3Port?: number;
+  /** External Kafka, S3 and warehouse for the local services (mds run --brokers, ...). */
+  readonly endpoints?: Endpoints;
 }
 
 /** Where the workflow runs: the clients, the state machine and schedule they address. */
@@ -153,6 +156,7 @@ async function openLocalTarget(flags: TargetFlags): Promise<WorkflowTarget> {
     assembly: flags.assembly,
     brokerPort: flags.brokerPort,
     s3Port: flags.s3Port,
+    endpoints: flags.endpoints,
   });
   const config = {
     region: 'us-east-1',

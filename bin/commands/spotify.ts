@@ -309,7 +309,7 @@ export async function startLocalPoller(
       bucket: LOCAL_DEFAULTS.bucket,
       s3Endpoint: 'http://127.0.0.1:1', // the poller uses no S3
       kafkaBootstrap: flags.brokers,
-      duckdbPath: paths.warehouse,
+      warehouse: { kind: 'duckdb', path: paths.warehouse },
       warehouseLock: (fn) => fn(),
     },
     {

@@ -2,6 +2,7 @@
  * dbt's Jinja context: ref(), source(), config(), var(), env_var(), is_incremental(), log(), exceptions,
  * target, adapter.dispatch; and the one place that sets what they see while a node renders.
  */
+import type { TargetType } from './adapter.ts';
 import { DbtCompilationError, JinjaEnv, splitKwargs } from './jinja.ts';
 import { mergeConfig } from './config.ts';
 import type { ExecNode, ModelNode, NodeConfig, Relation, RenderState, SourceNode } from './nodes.ts';
@@ -9,6 +10,8 @@ import type { ExecNode, ModelNode, NodeConfig, Relation, RenderState, SourceNode
 export interface ContextInputs {
   readonly projectName: string;
   readonly targetSchema: string;
+  /** dbt's target.type; adapter.dispatch looks for `<type>__<macro>` first. @default 'duckdb' */
+  readonly adapterType?: TargetType;
   readonly vars: Readonly<Record<string, unknown>>;
   /** Filled while the project loads; ref() and source() look names up when a node renders. */
   readonly modelByName: ReadonlyMap<string, ModelNode>;
@@ -20,6 +23,7 @@ export interface ContextInputs {
 /** A Jinja environment whose context functions read `state` (the node rendering) when called. */
 export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv {
   const { projectName: name, targetSchema, vars, modelByName, sources } = inputs;
+  const adapterType = inputs.adapterType ?? 'duckdb';
   const currentFile = (): string => state.node?.file ?? '<project>';
   const jinja = new JinjaEnv({
     ref: (...args: unknown[]) => {
@@ -94,7 +98,7 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
         throw new DbtCompilationError(currentFile(), undefined, String(msg));
       },
     },
-    target: { name: 'duckdb', type: 'duckdb', schema: targetSchema, profile_name: name, threads: 1 },
+    target: { name: adapterType, type: adapterType, schema: targetSchema, profile_name: name, threads: 1 },
     project_name: name,
     adapter: {
       dispatch: (...args: unknown[]) => {
@@ -108,14 +112,14 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
             `adapter.dispatch: unknown namespace '${String(namespace)}'`,
           );
         }
-        for (const candidate of [`duckdb__${macroName}`, `default__${macroName}`]) {
+        for (const candidate of [`${adapterType}__${macroName}`, `default__${macroName}`]) {
           const macro = jinja.macros.get(candidate);
           if (macro) return macro;
         }
         throw new DbtCompilationError(
           currentFile(),
           undefined,
-          `adapter.dispatch('${macroName}'): no macro duckdb__${macroName} or default__${macroName}`,
+          `adapter.dispatch('${macroName}'): no macro ${adapterType}__${macroName} or default__${macroName}`,
         );
       },
     },

@@ -1,8 +1,8 @@
 /**
- * Executes nodes on DuckDB: materializations (view, table, incremental merged on unique_key) and data tests
+ * Executes nodes on the warehouse (DuckDB or Postgres, through DbtAdapter): materializations (view, table, incremental merged on unique_key) and data tests
  * (a test passes when its query returns no rows; severity decides between fail and warn).
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DbtAdapter } from './adapter.ts';
 import { withRenderScope } from './context.ts';
 import { DbtCompilationError } from './jinja.ts';
 import { Relation, type ModelNode, type Project, type TestNode } from './project.ts';
@@ -24,28 +24,24 @@ function built(sql: string, relation: Relation, rowsAffected: number | null): No
 }
 
 /** `create or replace table` from the model's SQL; the outcome counts the table's rows. */
-async function createTable(conn: DuckDBConnection, sql: string, target: Relation): Promise<NodeOutcome> {
-  await conn.run(`create or replace table ${target.toString()} as (\n${sql}\n)`);
+async function createTable(conn: DbtAdapter, sql: string, target: Relation): Promise<NodeOutcome> {
+  await conn.replaceRelation('table', target, sql);
   return built(sql, target, await count(conn, target));
 }
 
-async function relationType(
-  conn: DuckDBConnection,
-  relation: Relation,
-): Promise<'table' | 'view' | undefined> {
-  const reader = await conn.runAndReadAll(
+async function relationType(conn: DbtAdapter, relation: Relation): Promise<'table' | 'view' | undefined> {
+  const rows = await conn.rows(
     `select table_type from information_schema.tables
      where table_catalog = current_database() and table_schema = ${lit(relation.schema)} and table_name = ${lit(relation.identifier)}`,
   );
-  const type = reader.getRows()[0]?.[0];
+  const type = rows[0]?.[0];
   if (type === undefined) return undefined;
   return type === 'VIEW' ? 'view' : 'table';
 }
 
 /** Column names and data types, in order (what dbt's adapter.get_columns_in_relation gives). */
-async function columns(conn: DuckDBConnection, from: string): Promise<{ name: string; type: string }[]> {
-  const reader = await conn.runAndReadAll(`describe ${from}`);
-  return reader.getRows().map((r) => ({ name: String(r[0]), type: String(r[1]) }));
+function columns(conn: DbtAdapter, from: string): Promise<{ name: string; type: string }[]> {
+  return conn.columns(from);
 }
 
 /** dbt's full_refresh config: true always rebuilds, false never does (whatever --full-refresh says). */
@@ -55,15 +51,15 @@ export function effectiveFullRefresh(model: ModelNode, flag: boolean): boolean {
   return flag;
 }
 
-async function count(conn: DuckDBConnection, relation: Relation): Promise<number> {
-  const reader = await conn.runAndReadAll(`select count(*) from ${relation.toString()}`);
-  return Number(reader.getRows()[0]?.[0] ?? 0);
+async function count(conn: DbtAdapter, relation: Relation): Promise<number> {
+  const rows = await conn.rows(`select count(*) from ${relation.toString()}`);
+  return Number(rows[0]?.[0] ?? 0);
 }
 
 /** Renders a node with the context dbt gives at execution time (execute = true, this, is_incremental()). */
 export async function compileModel(
   project: Project,
-  conn: DuckDBConnection,
+  conn: DbtAdapter,
   model: ModelNode,
   fullRefresh: boolean,
 ): Promise<{ sql: string; existing: 'table' | 'view' | undefined }> {
@@ -79,7 +75,7 @@ export async function compileModel(
 
 export async function runModel(
   project: Project,
-  conn: DuckDBConnection,
+  conn: DbtAdapter,
   model: ModelNode,
   fullRefresh: boolean,
 ): Promise<NodeOutcome> {
@@ -94,7 +90,7 @@ export async function runModel(
   switch (materialized) {
     case 'view':
       await dropOther('view');
-      await conn.run(`create or replace view ${target.toString()} as (\n${sql}\n)`);
+      await conn.replaceRelation('view', target, sql);
       return built(sql, target, null);
     case 'table':
       await dropOther('table');
@@ -111,7 +107,7 @@ export async function runModel(
 }
 
 async function runIncremental(
-  conn: DuckDBConnection,
+  conn: DbtAdapter,
   model: ModelNode,
   sql: string,
   existing: 'table' | 'view' | undefined,
@@ -131,7 +127,7 @@ async function runIncremental(
     );
   }
   const tmp = `"${target.identifier}__dbt_tmp"`;
-  await conn.run(`create or replace temp table ${tmp} as (\n${sql}\n)`);
+  await conn.createTempTable(tmp, sql);
   try {
     const targetCols = await columns(conn, target.toString());
     const newCols = await columns(conn, tmp);
@@ -169,7 +165,7 @@ async function runIncremental(
         `insert into ${target.toString()} (${insertCols}) select ${insertCols} from ${tmp}`,
       );
       await conn.run('commit');
-      return built(sql, target, Number(inserted.rowsChanged));
+      return built(sql, target, inserted);
     } catch (err) {
       await conn.run('rollback');
       throw err;
@@ -183,19 +179,13 @@ export function compileTest(project: Project, test: TestNode): string {
   return withRenderScope(project.jinja, project.state, { node: test, execute: true }, test.render).trim();
 }
 
-export async function runTest(
-  project: Project,
-  conn: DuckDBConnection,
-  test: TestNode,
-): Promise<NodeOutcome> {
+export async function runTest(project: Project, conn: DbtAdapter, test: TestNode): Promise<NodeOutcome> {
   const sql = compileTest(project, test);
   const limit = test.config.limit === undefined ? '' : `\nlimit ${Number(test.config.limit)}`;
   // dbt's test materialization: select {{ fail_calc }} as failures from (the test's query) dbt_internal_test.
   const failCalc = String(test.config.fail_calc ?? 'count(*)');
-  const reader = await conn.runAndReadAll(
-    `select ${failCalc} as failures from (\n${sql}${limit}\n) dbt_internal_test`,
-  );
-  const failures = Number(reader.getRows()[0]?.[0] ?? 0);
+  const rows = await conn.rows(`select ${failCalc} as failures from (\n${sql}${limit}\n) dbt_internal_test`);
+  const failures = Number(rows[0]?.[0] ?? 0);
   // dbt: with severity error, error_if decides fail, then warn_if decides warn; with severity warn only warn_if.
   const severity = String(test.config.severity ?? 'error').toLowerCase();
   const errorIf = threshold(test, 'error_if');

@@ -1,5 +1,5 @@
 /**
- * The embedded dbt runner: executes a dbt project on DuckDB when the dbt CLI is not installed.
+ * The embedded dbt runner: executes a dbt project on DuckDB or Postgres when the dbt CLI is not installed.
  *
  * Follows dbt's documented semantics: a project that does not parse (Jinja error, unsupported construct,
  * ref to a missing model, cycle) fails before anything runs (DbtCompilationError); at run time a node that
@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { errorMessage } from '../../lambdas/core/errors.ts';
+import { dbtAdapter, type DbtAdapter, type DbtConnection } from './adapter.ts';
 import { runModel, runTest, type NodeOutcome } from './execute.ts';
 import { checkCycles, plan, select, selectNodes, type Command, type Plan } from './graph.ts';
 import { manifestDocument } from './manifest.ts';
@@ -30,7 +30,8 @@ export const DBT_VERSION = '1.10.15';
 
 export interface DbtRunOptions {
   readonly projectDir: string;
-  readonly connection: DuckDBConnection;
+  /** A DuckDB connection, or an adapter (adapter.ts) for another warehouse. */
+  readonly connection: DbtConnection;
   readonly command: Command;
   /** Node names, +name, name+, tag:x, path:dir, source:x, resource_type:x, test_type:x; commas intersect. */
   readonly select?: readonly string[];
@@ -101,21 +102,22 @@ function summaryCounts(project: Project): string {
   return `Found ${models} models, ${tests} data tests, ${project.sources.size} sources, ${project.jinja.macros.size} macros`;
 }
 
-/** Runs `dbt build|run|test` on the DuckDB connection. Throws DbtCompilationError when the project does not parse. */
+/** Runs `dbt build|run|test` on the connection. Throws DbtCompilationError when the project does not parse. */
 export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
   const log = options.log ?? (() => undefined);
   const started = performance.now();
   const startedAt = new Date();
   const invocationId = randomUUID();
-  line(log, `Running with dbt=${DBT_VERSION} (embedded runner, DuckDB)`);
-  const { project, nodes, upstream } = await prepare(options, log);
+  const adapter = dbtAdapter(options.connection);
+  line(log, `Running with dbt=${DBT_VERSION} (embedded runner, ${adapter.type})`);
+  const { project, nodes, upstream } = await prepare(options, adapter, log);
   const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
   await writeManifest(project, targetDir, invocationId, startedAt);
-  const run: Run = { project, options, log, targetDir };
+  const run: Run = { project, options, adapter, log, targetDir };
   const results = await executeAll(run, nodes, upstream);
   const elapsed = (performance.now() - started) / 1000;
   await mkdir(targetDir, { recursive: true });
-  const runResults = runResultsDocument(options, invocationId, results, elapsed);
+  const runResults = runResultsDocument(options, adapter, invocationId, results, elapsed);
   await writeFile(path.join(targetDir, 'run_results.json'), `${JSON.stringify(runResults, null, 2)}\n`);
   const { errors } = logSummary(log, project, results, nodes.length, elapsed);
   return { success: errors === 0, runResults };
@@ -125,6 +127,7 @@ export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
 interface Run {
   readonly project: Project;
   readonly options: DbtRunOptions;
+  readonly adapter: DbtAdapter;
   readonly log: (line: string) => void;
   readonly targetDir: string;
 }
@@ -132,9 +135,15 @@ interface Run {
 /** Parses the project, rejects cycles, selects and plans the nodes of the command. */
 async function prepare(
   options: DbtRunOptions,
+  adapter: DbtAdapter,
   log: (line: string) => void,
 ): Promise<{ project: Project } & Plan> {
-  const project = await loadProject({ projectDir: options.projectDir, vars: options.vars, log });
+  const project = await loadProject({
+    projectDir: options.projectDir,
+    vars: options.vars,
+    adapterType: adapter.type,
+    log,
+  });
   checkCycles(project);
   line(log, summaryCounts(project));
   const { selected, unmatched } = selectNodes(project, options.select);
@@ -189,7 +198,7 @@ interface Attempt {
 }
 
 async function attempt(run: Run, node: ExecNode): Promise<Attempt> {
-  const { project, options } = run;
+  const { project, options, adapter } = run;
   const compileStart = new Date().toISOString();
   const t0 = performance.now();
   let outcome: NodeOutcome | undefined;
@@ -197,8 +206,8 @@ async function attempt(run: Run, node: ExecNode): Promise<Attempt> {
   try {
     outcome =
       node.resourceType === 'model'
-        ? await runModel(project, options.connection, node, options.fullRefresh ?? false)
-        : await runTest(project, options.connection, node);
+        ? await runModel(project, adapter, node, options.fullRefresh ?? false)
+        : await runTest(project, adapter, node);
   } catch (err) {
     error = errorMessage(err);
   }
@@ -269,6 +278,7 @@ function outcomeResult(node: ExecNode, result: Attempt, outcome: NodeOutcome): R
 /** target/run_results.json, in dbt's run-results v6 shape. */
 function runResultsDocument(
   options: DbtRunOptions,
+  adapter: DbtAdapter,
   invocationId: string,
   results: RunResult[],
   elapsed: number,
@@ -289,7 +299,7 @@ function runResultsDocument(
       full_refresh: options.fullRefresh ?? false,
       vars: { ...options.vars },
       project_dir: options.projectDir,
-      target: 'duckdb',
+      target: adapter.type,
     },
   };
 }
@@ -366,7 +376,7 @@ function skipped(node: ExecNode): RunResult {
 
 export interface FreshnessOptions {
   readonly projectDir: string;
-  readonly connection: DuckDBConnection;
+  readonly connection: DbtConnection;
   readonly select?: readonly string[];
   readonly targetDir?: string;
   readonly log?: (line: string) => void;
@@ -391,7 +401,8 @@ export async function runSourceFreshness(
   options: FreshnessOptions,
 ): Promise<{ success: boolean; results: SourceFreshnessResult[] }> {
   const log = options.log ?? (() => undefined);
-  const project = await loadProject({ projectDir: options.projectDir });
+  const adapter = dbtAdapter(options.connection);
+  const project = await loadProject({ projectDir: options.projectDir, adapterType: adapter.type });
   const selected = select(project, options.select);
   const now = options.now ?? new Date();
   await writeManifest(
@@ -418,10 +429,10 @@ export async function runSourceFreshness(
     const spec = source.freshness ?? {};
     try {
       const where = spec.filter ? ` where ${spec.filter}` : '';
-      const reader = await options.connection.runAndReadAll(
+      const rows = await adapter.rows(
         `select cast(max(${source.loadedAtField}) as varchar) from ${source.relation.toString()}${where}`,
       );
-      const max = reader.getRows()[0]?.[0];
+      const max = rows[0]?.[0];
       const maxAt = max === null || max === undefined ? null : new Date(`${String(max).replace(' ', 'T')}Z`);
       const age = maxAt ? (now.getTime() - maxAt.getTime()) / 1000 : null;
       const over = (rule?: FreshnessRule): boolean =>

@@ -215,7 +215,7 @@ export async function manifestDocument(
       project_id: createHash('md5').update(project.name).digest('hex'),
       user_id: null,
       send_anonymous_usage_stats: false,
-      adapter_type: 'duckdb',
+      adapter_type: project.adapterType,
     },
     nodes,
     sources,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { BUILTIN_MACROS } from './builtins.ts';
 import { asArray, checkConfig, mergeConfig, projectConfig } from './config.ts';
+import type { TargetType } from './adapter.ts';
 import { collectDependencies, createJinja } from './context.ts';
 import { DbtCompilationError, JinjaEnv, callMacro, notSupported } from './jinja.ts';
 import { Relation, type ModelNode, type RenderState, type SourceNode, type TestNode } from './nodes.ts';
@@ -40,6 +41,7 @@ export interface Project {
   readonly root: string;
   readonly vars: Record<string, unknown>;
   readonly targetSchema: string;
+  readonly adapterType: TargetType;
   readonly models: Map<string, ModelNode>;
   readonly tests: Map<string, TestNode>;
   readonly sources: Map<string, SourceNode>;
@@ -52,6 +54,8 @@ export interface LoadOptions {
   readonly projectDir: string;
   readonly vars?: Readonly<Record<string, unknown>>;
   readonly targetSchema?: string;
+  /** The warehouse the project runs on (dbt's target.type). @default 'duckdb' */
+  readonly adapterType?: TargetType;
   /** Where `{{ log(msg, info=True) }}` writes. */
   readonly log?: (line: string) => void;
 }
@@ -283,8 +287,9 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
   const state: RenderState = { execute: false, isIncremental: false };
   const modelByName = new Map<string, ModelNode>();
   const sources = new Map<string, SourceNode>();
+  const adapterType = options.adapterType ?? 'duckdb';
   const jinja = createJinja(
-    { projectName: name, targetSchema, vars, modelByName, sources, log: options.log },
+    { projectName: name, targetSchema, adapterType, vars, modelByName, sources, log: options.log },
     state,
   );
   await loadMacros(jinja, settings);
@@ -298,7 +303,18 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
 
   const models = new Map([...modelByName.values()].map((m) => [m.uniqueId, m]));
   const tests = new Map<string, TestNode>();
-  const project: Project = { name, root, vars, targetSchema, models, tests, sources, jinja, state };
+  const project: Project = {
+    name,
+    root,
+    vars,
+    targetSchema,
+    adapterType,
+    models,
+    tests,
+    sources,
+    jinja,
+    state,
+  };
   parseModels(project);
   for (const model of models.values()) {
     if (model.config.enabled === false) models.delete(model.uniqueId);

@@ -2,11 +2,13 @@
  * How the assembly's functions run on the local stand-ins: each gets the environment its template sets, with
  * every CloudFormation reference resolved to a local value (the bucket's name, the local broker for the
  * cluster's bootstrap brokers, placeholder ARNs for the rest), the variables the Lambda service itself sets,
- * and a short, visible list of overrides that point the AWS SDK at the local servers and the warehouse at
- * the DuckDB file. Nothing else differs from what deploys.
+ * and a short, visible list of overrides that point the AWS SDK at the local servers (or the external ones
+ * `mds local up` was given) and the warehouse at the DuckDB file or the Postgres server. Nothing else differs
+ * from what deploys.
  */
 import { MdsError } from '../../lambdas/core/errors.ts';
 import { LocalResolver } from '../workflow/definition.ts';
+import type { WarehouseTarget } from '../pipeline/warehouse-lease.ts';
 import type { CloudAssembly, LambdaFunctionSpec } from './assembly.ts';
 import type { LocalFunctionSetup, LocalLayer } from './runtime.ts';
 import { LocalLambdaRuntime } from './runtime.ts';
@@ -20,8 +22,14 @@ export interface LocalEndpoints {
   readonly sfnEndpoint?: string;
   /** The local broker's bootstrap address, for functions that talk to Kafka. */
   readonly kafkaBootstrap?: string;
-  readonly duckdbPath: string;
-  /** Serializes the holders of the DuckDB file (see WarehouseLease). */
+  readonly warehouse: WarehouseTarget;
+  /** The S3 server's credentials; @default s3rver's (the embedded S3 server accepts only those). */
+  readonly credentials?: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+  };
+  /** Serializes the holders of the warehouse (see WarehouseLease). */
   readonly warehouseLock: <T>(fn: () => Promise<T>) => Promise<T>;
 }
 
@@ -59,7 +67,15 @@ export function localFunctionSetup(
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.id}`,
     AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
-    ...LOCAL_CREDENTIALS,
+    ...(endpoints.credentials
+      ? {
+          AWS_ACCESS_KEY_ID: endpoints.credentials.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: endpoints.credentials.secretAccessKey,
+          ...(endpoints.credentials.sessionToken
+            ? { AWS_SESSION_TOKEN: endpoints.credentials.sessionToken }
+            : {}),
+        }
+      : LOCAL_CREDENTIALS),
   };
   // The local stand-ins: standard AWS SDK variables, so the bundle's own clients reach them unchanged.
   const overrides: Record<string, string> = {
@@ -71,9 +87,22 @@ export function localFunctionSetup(
   };
   const layers: LocalLayer[] = [];
   if ('WAREHOUSE' in environment) {
-    overrides.WAREHOUSE = 'duckdb';
-    overrides.DUCKDB_PATH = endpoints.duckdbPath;
-    layers.push({ name: 'duckdb', modules: ['@duckdb'], around: endpoints.warehouseLock });
+    const wh = endpoints.warehouse;
+    if (wh.kind === 'duckdb') {
+      overrides.WAREHOUSE = 'duckdb';
+      overrides.DUCKDB_PATH = wh.path;
+      layers.push({ name: 'duckdb', modules: ['@duckdb'], around: endpoints.warehouseLock });
+    } else {
+      // POSTGRES_URL carries no password: pg reads PGPASSWORD from the environment, as libpq does.
+      const c = wh.connection;
+      const url = new URL(
+        `postgresql://${encodeURIComponent(c.user)}@${c.host}:${c.port}/${encodeURIComponent(c.database)}`,
+      );
+      if (c.ssl) url.searchParams.set('sslmode', 'require');
+      overrides.WAREHOUSE = 'postgres';
+      overrides.POSTGRES_URL = url.toString();
+      if (c.password !== undefined) overrides.PGPASSWORD = c.password;
+    }
   }
   if ('KAFKA_BROKERS' in environment) overrides.KAFKA_AUTH = 'plaintext';
   return {

@@ -114,9 +114,7 @@ export async function runLocalHistoryPipeline(
   const firstOffsets = await topicOffsets(services);
 
   const imported = await stage('produce', async () => {
-    const producer = createProducer(
-      createKafka({ brokers: [services.broker.bootstrap], clientId: 'mds-local-up' }),
-    );
+    const producer = createProducer(createKafka({ brokers: services.brokers, clientId: 'mds-local-up' }));
     await producer.connect();
     let sent = 0;
     try {
@@ -129,7 +127,7 @@ export async function runLocalHistoryPipeline(
         },
       });
     } catch (err) {
-      throw kafkaFailure(err, [services.broker.bootstrap], services.topic);
+      throw kafkaFailure(err, services.brokers, services.topic);
     } finally {
       await producer.disconnect().catch(() => undefined);
     }

@@ -28,7 +28,7 @@ const post = (m: ProduceWorkerMessage) => parentPort?.postMessage(m);
 // retry lines before it (one per attempt) are shown only with MDS_DEBUG, as the CLI's are.
 const quiet = { warn: () => undefined, error: () => undefined };
 const kafka = createKafka({
-  brokers: [input.bootstrap],
+  brokers: input.bootstrap.split(','),
   clientId: 'mds-local-producer',
   ...(process.env.MDS_DEBUG ? {} : { logger: quiet }),
 });

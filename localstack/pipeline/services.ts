@@ -3,9 +3,10 @@
  * the DuckDB warehouse, the local Lambda runtime with the functions of the synthesized cloud assembly (each
  * from its asset, its init checked before anything is produced), and the event source mapping that invokes
  * the Consumer function. Everything lives under one data directory; ports are checked before anything starts,
- * so a clash is one clear message.
+ * so a clash is one clear message. Any of the broker, the S3 server and the warehouse may be external instead
+ * (endpoints.ts): an external one is checked before anything starts, and is not stopped on close.
  */
-import type { S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import type { ConsumerSummary } from '../../lambdas/consumer/land.ts';
 import { createKafka } from '../../lambdas/core/kafka.ts';
@@ -26,6 +27,8 @@ import { startLocalFunctions } from '../lambda/local-functions.ts';
 import type { LocalLambdaRuntime } from '../lambda/runtime.ts';
 import { startLocalSns, type LocalSns } from '../sns-server.ts';
 import { reserveEndpoint, type ReservedEndpoint } from '../workflow/sfn-endpoint.ts';
+import type { Endpoints } from './endpoint-settings.ts';
+import { checkEndpoints, externalS3ClientConfig } from './endpoints.ts';
 import { WarehouseLease } from './warehouse-lease.ts';
 
 /** The functions the local pipeline runs: the consumer under the mapping, and the workflow's tasks. */
@@ -49,16 +52,23 @@ export interface LocalServicesOptions {
   readonly log?: (line: string) => void;
   /** Where the local Step Functions endpoint will answer; @default one reserved on a free port */
   readonly sfnEndpoint?: ReservedEndpoint;
+  /** External Kafka, S3 and warehouse in place of the embedded ones (endpoints.ts); @default all embedded */
+  readonly endpoints?: Endpoints;
 }
 
 export interface LocalServices {
   readonly paths: LocalPaths;
+  /** The local broker, or the external cluster (its bootstrap: the brokers joined by commas). */
   readonly broker: RunningBroker;
+  /** The bootstrap brokers, one per entry, for Kafka clients. */
+  readonly brokers: readonly string[];
+  /** Which of the broker, the S3 server and the warehouse are external (endpoints.ts). */
+  readonly external: { readonly kafka: boolean; readonly s3: boolean; readonly warehouse: boolean };
   readonly s3Server: LocalS3;
   readonly s3: S3Client;
   readonly bucket: string;
   readonly topic: string;
-  /** The DuckDB warehouse, taken in turn by this process and the functions (see WarehouseLease). */
+  /** The warehouse (DuckDB or Postgres), taken in turn by this process and the functions (see WarehouseLease). */
   readonly warehouse: WarehouseLease;
   readonly assembly: CloudAssembly;
   readonly lambda: LocalLambdaRuntime;
@@ -88,14 +98,27 @@ export interface LocalServices {
 }
 
 export async function startLocalServices(options: LocalServicesOptions): Promise<LocalServices> {
-  const paths = localPaths(options.dataDir);
+  const external = options.endpoints ?? {};
+  const target = external.warehouse ?? {
+    kind: 'duckdb' as const,
+    path: localPaths(options.dataDir).warehouse,
+  };
+  const paths: LocalPaths = {
+    ...localPaths(options.dataDir),
+    ...(target.kind === 'duckdb' ? { warehouse: target.path } : { warehouse: target.display }),
+  };
   const log = options.log ?? (() => undefined);
   const brokerPort = options.brokerPort ?? LOCAL_DEFAULTS.brokerPort;
   const s3Port = options.s3Port ?? LOCAL_DEFAULTS.s3Port;
   const topic = options.topic ?? LOCAL_DEFAULTS.topic;
-  const bucket = LOCAL_DEFAULTS.bucket;
-  if (brokerPort !== 0) await assertPortFree(brokerPort, 'the local Kafka broker (--broker-port)');
-  if (s3Port !== 0) await assertPortFree(s3Port, 'the local S3 server (--s3-port)');
+  const bucket = external.bucket?.name ?? LOCAL_DEFAULTS.bucket;
+  const partitions = options.partitions ?? LOCAL_DEFAULTS.partitions;
+  const region = LOCAL_DEFAULTS.region;
+  if (!external.brokers && brokerPort !== 0)
+    await assertPortFree(brokerPort, 'the local Kafka broker (--broker-port)');
+  if (!external.s3 && s3Port !== 0) await assertPortFree(s3Port, 'the local S3 server (--s3-port)');
+  // Every external endpoint answers (and its bucket and topic exist) before anything starts or is produced.
+  await checkEndpoints(external, { topic, partitions, bucket, region });
   // Powertools metrics print EMF to stdout for CloudWatch; locally the CLI reports the figures itself.
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
@@ -104,12 +127,24 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     for (const s of opened.reverse()) await s.close().catch(() => undefined);
   };
   try {
-    const s3Server = await startLocalS3({ directory: paths.s3, port: s3Port, buckets: [bucket] });
+    const s3Server = external.s3
+      ? externalS3(external.s3.endpoint, region)
+      : await startLocalS3({ directory: paths.s3, port: s3Port, buckets: [bucket] });
     opened.push(s3Server);
     const s3 = s3Server.client();
-    const broker = await startBrokerThread({ dataDir: paths.broker, port: brokerPort, log });
+    // The functions get the credentials this process resolved (environment or profile), as Lambda gets its
+    // role's; the embedded server accepts only its own.
+    const credentials = external.s3 ? await s3.config.credentials() : undefined;
+    const broker: RunningBroker = external.brokers
+      ? {
+          port: Number(external.brokers.list[0]?.split(':').pop()),
+          bootstrap: external.brokers.list.join(','),
+          close: async () => undefined,
+        }
+      : await startBrokerThread({ dataDir: paths.broker, port: brokerPort, log });
     opened.push(broker);
-    const warehouse = new WarehouseLease(paths.warehouse);
+    const brokers = broker.bootstrap.split(',');
+    const warehouse = new WarehouseLease(target);
     await warehouse.use((wh) => wh.ensureBronze());
     const sns = await startLocalSns({ file: path.join(paths.root, 'notifications.ndjson') });
     opened.push(sns);
@@ -117,31 +152,30 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     if (!options.sfnEndpoint) opened.push(sfnEndpoint);
     const assembly = options.assembly ?? (await synthesizeAssembly({ envName: 'dev', log }));
 
-    const kafka = createKafka({ brokers: [broker.bootstrap], clientId: 'mds-local' });
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const existing = await admin.listTopics();
-      if (!existing.includes(topic)) {
-        await admin.createTopics({
-          topics: [{ topic, numPartitions: options.partitions ?? LOCAL_DEFAULTS.partitions }],
-          waitForLeaders: true,
-        });
+    if (!external.brokers) {
+      const admin = createKafka({ brokers, clientId: 'mds-local' }).admin();
+      await admin.connect();
+      try {
+        const existing = await admin.listTopics();
+        if (!existing.includes(topic)) {
+          await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+        }
+      } finally {
+        await admin.disconnect();
       }
-    } finally {
-      await admin.disconnect();
     }
 
     const lambda = await startLocalFunctions(
       assembly,
       {
-        region: LOCAL_DEFAULTS.region,
+        region,
         bucket,
         s3Endpoint: s3Server.endpoint,
         snsEndpoint: sns.endpoint,
         sfnEndpoint: sfnEndpoint.url,
         kafkaBootstrap: broker.bootstrap,
-        duckdbPath: paths.warehouse,
+        warehouse: target,
+        credentials,
         warehouseLock: (fn) => warehouse.exclusive(fn),
       },
       {
@@ -161,7 +195,7 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
       maxAttempts: (fromTemplate.maximumRetryAttempts < 0 ? 10 : fromTemplate.maximumRetryAttempts) + 1,
     };
     const mapping = await startEventSourceMapping({
-      brokers: [broker.bootstrap],
+      brokers,
       topic,
       groupId: LOCAL_DEFAULTS.consumerGroup,
       batchSize: effective.batchSize,
@@ -183,6 +217,8 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     return {
       paths,
       broker,
+      brokers,
+      external: { kafka: !!external.brokers, s3: !!external.s3, warehouse: !!external.warehouse },
       s3Server,
       s3,
       bucket,
@@ -212,4 +248,15 @@ export async function startLocalServices(options: LocalServicesOptions): Promise
     await closeAll();
     throw err;
   }
+}
+
+/** An S3 server this process did not start: its client, with the SDK's default credentials; nothing to stop. */
+function externalS3(endpoint: string, region: string): LocalS3 {
+  const url = new URL(endpoint);
+  return {
+    endpoint,
+    port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)),
+    client: () => new S3Client(externalS3ClientConfig(endpoint, region)),
+    close: async () => undefined,
+  };
 }

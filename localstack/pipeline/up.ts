@@ -293,7 +293,7 @@ export function simulatedSilverCheck(
 
 /** The next offset of every partition of the topic (its high watermark). */
 export async function topicOffsets(services: LocalServices): Promise<Map<number, number>> {
-  const admin = createKafka({ brokers: [services.broker.bootstrap], clientId: 'mds-local-up' }).admin();
+  const admin = createKafka({ brokers: services.brokers, clientId: 'mds-local-up' }).admin();
   await admin.connect();
   try {
     const offsets = await admin.fetchTopicOffsets(services.topic);

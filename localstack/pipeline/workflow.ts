@@ -132,10 +132,10 @@ export async function runAttempt(
       dbtFailuresLeft -= 1;
       throw ecsTaskFailed('dbt exited with code 1 (failure injected for a test)');
     }
-    const result = await services.warehouse.use((wh) =>
+    const result = await services.warehouse.dbt((connection) =>
       runDbt({
         projectDir: path.join(PROJECT_ROOT, 'dbt'),
-        connection: wh.connection,
+        connection,
         command: 'build',
         targetDir: path.join(services.paths.root, 'dbt-target'),
         log: options.dbtLog,

@@ -19,6 +19,7 @@ import { MdsError } from '../../lambdas/core/errors.ts';
 import { loadConfig } from '../../lib/config/environments.ts';
 import { LOCAL_DEFAULTS, ensureDirectory, localPaths } from '../paths.ts';
 import { acquireLock, type Lock } from '../state.ts';
+import type { Endpoints } from '../pipeline/endpoint-settings.ts';
 import type { LocalServices } from '../pipeline/services.ts';
 import type { LocalRun, LocalRunOptions } from '../pipeline/workflow.ts';
 import { runDir } from '../state.ts';
@@ -68,6 +69,8 @@ export async function openLocalWorkflow(options: {
    * opener; close() closes the Scheduler endpoint only), and nothing is started.
    */
   readonly services?: LocalServices;
+  /** External Kafka, S3 and warehouse for the services it starts. */
+  readonly endpoints?: Endpoints;
 }): Promise<LocalWorkflowEndpoints> {
   const root = localPaths(options.dataDir).root;
   // Refuses a --data where no directory can be made (under /proc, say) at once, naming the flag.
@@ -96,6 +99,7 @@ export async function openLocalWorkflow(options: {
           s3Port: options.s3Port ?? LOCAL_DEFAULTS.s3Port,
           assembly,
           sfnEndpoint: reserved,
+          endpoints: options.endpoints,
         });
         await lock.update({ broker: s.broker.bootstrap, s3: s.s3Server.endpoint });
         return { services: s, lock };

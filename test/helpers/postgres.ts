@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { chown, mkdtemp, rm } from 'node:fs/promises';
+import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,8 @@ export interface TestPostgres {
   readonly host: string;
   readonly port: number;
   readonly user: string;
+  /** With `password`: the server also listens on 127.0.0.1:port, where logins need that password. */
+  readonly tcp?: { readonly host: '127.0.0.1'; readonly port: number };
   /** A connection string to a new, empty database. */
   createDatabase(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -38,7 +40,15 @@ export function postgresBinDir(): string {
   return path.join(PG_ROOT, newest, 'bin');
 }
 
-export async function startPostgres(): Promise<TestPostgres> {
+export interface StartPostgresOptions {
+  /**
+   * Also listen on 127.0.0.1 (the port), with password logins there (scram-sha-256) for the user
+   * `postgres` with this password, as a Postgres service of a compose file does; the socket stays trust.
+   */
+  readonly password?: string;
+}
+
+export async function startPostgres(options: StartPostgresOptions = {}): Promise<TestPostgres> {
   const bin = postgresBinDir();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'mds-pg-'));
   const asRoot = process.getuid?.() === 0;
@@ -54,18 +64,18 @@ export async function startPostgres(): Promise<TestPostgres> {
   const port = await freePort();
   const user = 'postgres';
   let started = false;
+  const pwfile = path.join(dir, 'pwfile');
+  if (options.password !== undefined) {
+    await writeFile(pwfile, `${options.password}\n`, { mode: 0o600 });
+    if (asRoot) await run('chown', [RUN_AS, pwfile]);
+  }
+  const auth =
+    options.password === undefined
+      ? ['--auth=trust']
+      : ['--auth-local=trust', '--auth-host=scram-sha-256', `--pwfile=${pwfile}`];
+  const listen = options.password === undefined ? "listen_addresses=''" : "listen_addresses='127.0.0.1'";
   try {
-    await exec('initdb', [
-      '-D',
-      data,
-      '-U',
-      user,
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--no-sync',
-      '--no-instructions',
-    ]);
+    await exec('initdb', ['-D', data, '-U', user, ...auth, '-E', 'UTF8', '--no-sync', '--no-instructions']);
     await exec('pg_ctl', [
       '-D',
       data,
@@ -75,7 +85,7 @@ export async function startPostgres(): Promise<TestPostgres> {
       '-t',
       '60',
       '-o',
-      `-p ${port} -k ${dir} -c listen_addresses='' -c fsync=off -c full_page_writes=off`,
+      `-p ${port} -k ${dir} -c ${listen} -c fsync=off -c full_page_writes=off`,
       'start',
     ]);
     started = true;
@@ -89,6 +99,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     host: dir,
     port,
     user,
+    ...(options.password !== undefined ? { tcp: { host: '127.0.0.1' as const, port } } : {}),
     async createDatabase(name) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`bad test database name ${name}`);
       await admin.query(`CREATE DATABASE ${name}`);

@@ -63,7 +63,7 @@ beforeAll(async () => {
     s3Endpoint: s3.endpoint,
     snsEndpoint: sns.endpoint,
     kafkaBootstrap: broker.bootstrap,
-    duckdbPath: lease.path,
+    warehouse: lease.target,
     warehouseLock: (fn) => lease.exclusive(fn),
   };
   // The loader and reconcile expect the Bronze tables, as the one-time setup leaves them.
@@ -181,8 +181,8 @@ describe('the synthesized Lambda assets, in the local Lambda runtime', () => {
     const rows = await lease.query<{ n: number }>('select count(*) as n from bronze.listening_events');
     expect(Number(rows[0]?.n)).toBe(8);
     // dbt builds Silver and Gold (the RunDbt step), then Reconcile checks every stage of the window.
-    const dbt = await lease.use((wh) =>
-      runDbt({ projectDir: path.join(PROJECT_ROOT, 'dbt'), connection: wh.connection, command: 'build' }),
+    const dbt = await lease.dbt((connection) =>
+      runDbt({ projectDir: path.join(PROJECT_ROOT, 'dbt'), connection, command: 'build' }),
     );
     expect(dbt.success).toBe(true);
     const reconcile = (await runtime.invoke('Reconcile', {

@@ -75,7 +75,7 @@ beforeAll(async () => {
       bucket: BUCKET,
       s3Endpoint: s3.endpoint,
       kafkaBootstrap: broker.bootstrap,
-      duckdbPath: path.join(dir, 'unused.duckdb'),
+      warehouse: { kind: 'duckdb', path: path.join(dir, 'unused.duckdb') },
       warehouseLock: (fn) => fn(),
     },
     { logDir: path.join(dir, 'logs'), only: [FUNCTION] },

@@ -53,7 +53,8 @@ async function runWindow(flags: RunFlags): Promise<void> {
   const { loadConfig } = await import('../../../lib/config/environments.ts');
   // Refused here, before services start, as PlanWindow would refuse it.
   const window = parseWindow(flags.window, new Date(), loadConfig('dev').workflow.maxWindowDays);
-  const t = await openTarget({ ...flags, local: true });
+  const { serviceEndpoints } = await import('./services.ts');
+  const t = await openTarget({ ...flags, local: true, endpoints: serviceEndpoints(flags) });
   try {
     const started = await t.sfn.send(
       new StartExecutionCommand({

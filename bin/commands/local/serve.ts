@@ -28,9 +28,9 @@ export async function serveUntilSignal(
   services: LocalServices,
   lock: Lock,
   dashboardPort: number,
+  dashboardHost = '127.0.0.1',
 ): Promise<void> {
   const { createDashboardServer, consoleLog } = await import('../../../dashboard/server.ts');
-  const { openDuckDbWarehouse } = await import('../../../lambdas/core/warehouse/duckdb.ts');
   const { workflowScheduleOf } = await import('../../../localstack/workflow/schedule.ts');
   const { runStoredSchedule, systemClock } = await import('../../../localstack/workflow/scheduler.ts');
   const { ScheduleStore, scheduleFile } = await import('../../../localstack/workflow/scheduler-endpoint.ts');
@@ -78,9 +78,10 @@ export async function serveUntilSignal(
         readFile(`${services.paths.runs}/${runId}/report.html`, 'utf8').catch(() => undefined),
     }),
     // A connection of its own on the open database, so page queries never interleave with a workflow run's.
-    warehouse: () => openDuckDbWarehouse({ path: services.paths.warehouse }),
+    warehouse: () => services.warehouse.open(),
     release: (wh) => wh.close?.() ?? Promise.resolve(),
     port: dashboardPort,
+    host: dashboardHost,
     log: consoleLog(),
   });
   await lock.update({

@@ -23,6 +23,7 @@ interface UpFlags extends SimulationFlags, ServiceFlags {
   readonly once?: boolean;
   readonly json?: boolean;
   readonly dashboardPort: number;
+  readonly dashboardHost: string;
 }
 
 export function registerLocalUp(local: Command): void {
@@ -39,6 +40,11 @@ export function registerLocalUp(local: Command): void {
       'dashboard port (0 picks a free port)',
       (v) => parsePort(v, '--dashboard-port'),
       LOCAL_DEFAULTS.dashboardPort,
+    )
+    .option(
+      '--dashboard-host <address>',
+      'address the dashboard listens on (0.0.0.0 in a container; env MDS_DASHBOARD_HOST)',
+      process.env.MDS_DASHBOARD_HOST || '127.0.0.1',
     )
     .option(
       '--source <source>',
@@ -81,8 +87,14 @@ asks), then runs the workflow over the hours of the polled plays (docs/spotify.m
 unreachable API stops before anything is produced; no new plays since the last poll exits 0; an hour that
 has not ended is landed but not run.
 
+External services (docs/docker.md): --brokers, --s3-endpoint with --bucket, and --warehouse replace the
+local broker, S3 server and DuckDB file (or MDS_BROKERS, MDS_S3_ENDPOINT, MDS_BUCKET, MDS_WAREHOUSE); the
+Postgres password comes from PGPASSWORD, S3 credentials from the standard AWS variables or profile. Each is
+checked before anything is produced: one line per failure names the endpoint and what to check (exit 1).
+
 Examples:
   mds local up --once
+  PGPASSWORD=... mds local up --once --brokers kafka:9092 --s3-endpoint http://s3:8333 --bucket mds-local --warehouse postgres://mds@postgres:5432/mds
   mds local up --once --source history:my_spotify_data.zip --user alice
   mds local up --once --source spotify-api
   mds local up --events 1000000 --invalid-fraction 0.01 --late-fraction 0.02 --duplicate-fraction 0.01 --once --json
@@ -136,7 +148,7 @@ async function localUp(flags: UpFlags): Promise<void> {
     // A failed workflow run throws (exit 1); a mismatch is in the report.
     if (!report.reconciliation.ok) process.exitCode = 1;
     if (flags.once) return;
-    await serveUntilSignal(services, lock, flags.dashboardPort);
+    await serveUntilSignal(services, lock, flags.dashboardPort, flags.dashboardHost);
   });
 }
 
@@ -183,7 +195,7 @@ async function localUpHistory(flags: UpFlags, paths: string[]): Promise<void> {
     }
     if (!report.reconciliation.ok || report.source.import.refused.length > 0) process.exitCode = 1;
     if (flags.once) return;
-    await serveUntilSignal(services, lock, flags.dashboardPort);
+    await serveUntilSignal(services, lock, flags.dashboardPort, flags.dashboardHost);
   });
 }
 
@@ -274,7 +286,7 @@ async function localUpSpotifyApi(flags: UpFlags): Promise<void> {
     }
     if (!result.reconciliation.ok || failures > 0) process.exitCode = 1;
     if (flags.once) return;
-    await serveUntilSignal(services, lock, flags.dashboardPort);
+    await serveUntilSignal(services, lock, flags.dashboardPort, flags.dashboardHost);
   });
 }
 

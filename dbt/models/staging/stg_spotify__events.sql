@@ -36,13 +36,13 @@ with source_rows as (
         cast(event_type as varchar) as event_type,
         cast(device_type as varchar) as device_type,
         cast(country as varchar) as country,
-        cast(event_timestamp as timestamp) as event_timestamp,
+        cast(event_timestamp as {{ utc_timestamp_type() }}) as event_timestamp,
         cast(duration_ms as bigint) as duration_ms,
         cast(coalesce(source, 'simulator') as varchar) as source,
         cast(kafka_topic as varchar) as kafka_topic,
         cast(kafka_partition as integer) as kafka_partition,
         cast(kafka_offset as bigint) as kafka_offset,
-        cast(loaded_at as timestamp) as loaded_at
+        cast(loaded_at as {{ utc_timestamp_type() }}) as loaded_at
     from {{ source('bronze', 'listening_events') }}
     where event_id is not null
     {% if is_incremental() %}
@@ -50,7 +50,7 @@ with source_rows as (
         -- then reads all of Bronze, as a first build would, instead of comparing with NULL for ever.
         and loaded_at >= coalesce(
             (select max(loaded_at) - interval '{{ var("silver_lookback_hours") }} hours' from {{ this }}),
-            cast('1900-01-01 00:00:00' as timestamp)
+            cast('1900-01-01 00:00:00' as {{ utc_timestamp_type() }})
         )
     {% endif %}
 
@@ -91,6 +91,19 @@ candidates as (
     where event_id in (select event_id from new_rows)
     {% endif %}
 
+),
+
+ranked as (
+
+    -- One row per event_id: a row_number in a subquery rather than QUALIFY, which Postgres does not have.
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by kafka_partition, kafka_offset, loaded_at
+        ) as copy_rank
+    from candidates
+
 )
 
 select
@@ -113,8 +126,5 @@ select
     kafka_partition,
     kafka_offset,
     loaded_at
-from candidates
-qualify row_number() over (
-    partition by event_id
-    order by kafka_partition, kafka_offset, loaded_at
-) = 1
+from ranked
+where copy_rank = 1
