@@ -37,6 +37,8 @@ export { genericTestName } from './tests.ts';
 
 export interface Project {
   readonly name: string;
+  /** dbt_project.yml's `profile`: the entry of profiles.yml the project runs with. */
+  readonly profile?: string;
   readonly root: string;
   readonly vars: Record<string, unknown>;
   readonly targetSchema: string;
@@ -298,7 +300,8 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
 
   const models = new Map([...modelByName.values()].map((m) => [m.uniqueId, m]));
   const tests = new Map<string, TestNode>();
-  const project: Project = { name, root, vars, targetSchema, models, tests, sources, jinja, state };
+  const profile = typeof settings.yml.profile === 'string' ? settings.yml.profile : undefined;
+  const project: Project = { name, profile, root, vars, targetSchema, models, tests, sources, jinja, state };
   parseModels(project);
   for (const model of models.values()) {
     if (model.config.enabled === false) models.delete(model.uniqueId);

@@ -113,6 +113,7 @@ export async function runWorkflowLocally(
       runDbt({
         projectDir: path.join(PROJECT_ROOT, 'dbt'),
         connection: wh.connection,
+        connect: wh.connect,
         command: 'build',
         targetDir: path.join(services.paths.root, 'dbt-target'),
         log: options.dbtLog,

@@ -44,6 +44,8 @@ export interface DuckDbWarehouse extends Warehouse {
   readonly path: string;
   /** This warehouse's connection, for in-process sharing (a DuckDB file admits one writer process). */
   readonly connection: DuckDBConnection;
+  /** Another connection to the same database (the caller closes it), e.g. one per dbt thread. */
+  connect(): Promise<DuckDBConnection>;
 }
 
 export interface DuckDbOptions {
@@ -84,11 +86,14 @@ export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<DuckD
     if (file !== ':memory:') instances.set(cacheKey, shared);
   }
   shared.refs++;
-  const connection = await shared.instance.connect();
-  // Bronze timestamps are naive UTC; the session zone decides how now() and TIMESTAMPTZ casts render.
-  await connection.run("SET TimeZone = 'UTC'");
   const owner = shared;
-  return new DuckDb(file, connection, async () => {
+  const connect = async (): Promise<DuckDBConnection> => {
+    const connection = await owner.instance.connect();
+    // Bronze timestamps are naive UTC; the session zone decides how now() and TIMESTAMPTZ casts render.
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
+  };
+  return new DuckDb(file, await connect(), connect, async () => {
     owner.refs--;
     if (owner.refs === 0) {
       instances.delete(cacheKey);
@@ -131,6 +136,7 @@ class DuckDb implements DuckDbWarehouse {
   constructor(
     readonly path: string,
     readonly connection: DuckDBConnection,
+    readonly connect: () => Promise<DuckDBConnection>,
     private readonly release: () => Promise<void>,
   ) {}
 
