@@ -52,7 +52,19 @@ export interface DuckDbOptions {
   /** The database file (its directory is created), or ':memory:'. */
   readonly path: string;
   readonly readOnly?: boolean;
+  /** DuckDB's memory_limit for the instance; @default DUCKDB_MEMORY_LIMIT */
+  readonly memoryLimit?: string;
 }
+
+/**
+ * What DuckDB may hold in memory before it spills to its temp directory (`<file>.tmp` beside the database):
+ * without it DuckDB takes up to 80% of the machine's RAM and keeps what it took, so the hourly build over a
+ * growing Silver grew the local pipeline's memory with the history. Aggregates, joins, sorts and window
+ * functions spill above it (https://duckdb.org/docs/current/guides/performance/how_to_tune_workloads). Set
+ * MDS_DUCKDB_MEMORY_LIMIT (e.g. `2GB`) to give it more. preserve_insertion_order stays on: the loader's
+ * `row_number() OVER ()` relies on file and line order.
+ */
+export const DUCKDB_MEMORY_LIMIT = '256MB';
 
 /**
  * The DuckDB binding, loaded on first use: it is a native add-on that only a laptop has (in a Lambda bundle
@@ -78,7 +90,13 @@ export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<DuckD
     if (file !== ':memory:') await mkdir(path.dirname(file), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await (await binding()).DuckDBInstance.create(file, { access_mode: mode });
+      const memoryLimit = options.memoryLimit ?? process.env.MDS_DUCKDB_MEMORY_LIMIT ?? DUCKDB_MEMORY_LIMIT;
+      instance = await (
+        await binding()
+      ).DuckDBInstance.create(file, {
+        access_mode: mode,
+        memory_limit: memoryLimit,
+      });
     } catch (err) {
       throw openError(file, err);
     }
