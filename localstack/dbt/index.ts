@@ -181,9 +181,11 @@ async function executeAll(run: Run, plan: Plan, threads: number): Promise<RunRes
   const { connection } = run.options;
   const schemas = new Set(plan.nodes.flatMap((n) => (n.resourceType === 'model' ? [n.relation.schema] : [])));
   for (const schema of schemas) await connection.run(`create schema if not exists "${schema}"`);
-  const count = run.options.connect ? Math.max(1, Math.min(threads, plan.nodes.length)) : 1;
+  // Without a way to open more connections, every node runs on the one given.
+  const used = run.options.connect ? threads : 1;
+  const count = Math.max(1, Math.min(used, plan.nodes.length));
   if (plan.nodes.length > 0) {
-    line(run.log, `Concurrency: ${threads} thread${threads === 1 ? '' : 's'} (target='duckdb')`);
+    line(run.log, `Concurrency: ${used} thread${used === 1 ? '' : 's'} (target='duckdb')`);
     line(run.log, '');
   }
   const workers: Worker<DuckDBConnection>[] = [{ threadId: 'Thread-1', connection }];

@@ -104,6 +104,14 @@ describe('threads', () => {
     expect(new Set(runResults.results.map((x) => x.thread_id))).toEqual(new Set(['Thread-1']));
   });
 
+  it('without a way to open more connections runs on the one given, and says so', async () => {
+    const s = await sandbox();
+    const { success } = await s.run({ threads: 2, connect: undefined, command: 'run' });
+    expect(success).toBe(true);
+    expect(s.lines).toContain("Concurrency: 1 thread (target='duckdb')");
+    expect(at(s.lines, 'START', 'main.b')).toBeGreaterThan(at(s.lines, 'OK', 'main.a'));
+  });
+
   it("takes the profile's threads for the duckdb output (profiles.yml, Jinja rendered)", async () => {
     const s = await sandbox({
       'profiles.yml':
