@@ -1,29 +1,65 @@
 /**
  * `mds local up --once` on 1,000,000 events (with 1% duplicates, 2% late, 0.5% invalid): the whole local
- * pipeline's wall time and each stage's. Target: under 60 s. Runs the real CLI in a child process.
+ * pipeline's wall time and each stage's, median of RUNS runs, against `mds simulate --events N --out
+ * /dev/null` timed in the same bench run (alternating, so both see the same machine), and the peak RSS of
+ * the process (every thread: broker, functions, DuckDB) at 1M and at LARGE events. Targets: median ≤ 25 s,
+ * ≤ 6x simulate, peak RSS under 1 GiB at both sizes. Runs the real CLI in child processes.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../localstack/paths.ts';
 
 const EVENTS = Number(process.env.BENCH_PIPELINE_EVENTS ?? 1_000_000);
+const LARGE = Number(process.env.BENCH_PIPELINE_LARGE_EVENTS ?? 5_000_000);
+const RUNS = Number(process.env.BENCH_PIPELINE_RUNS ?? 3);
+const GIB_KIB = 1024 * 1024;
 
-export default async function (): Promise<void> {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'mds-bench-pipeline-'));
+const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+interface Measured {
+  readonly wall: number;
+  /** Peak resident set size of the child, KiB. */
+  readonly maxRss: number;
+  readonly stdout: string;
+}
+
+/** Runs `mds <args>` in a child process with the peak-RSS preload; its wall time and peak RSS. */
+async function mds(args: readonly string[], dir: string): Promise<Measured> {
+  const rssFile = path.join(dir, `rss-${Date.now()}`);
+  const t0 = performance.now();
+  const res = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      path.join(PROJECT_ROOT, 'bench/max-rss.mjs'),
+      path.join(PROJECT_ROOT, 'bin/mds.mjs'),
+      ...args,
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, MDS_BENCH_RSS_FILE: rssFile },
+    },
+  );
+  const wall = (performance.now() - t0) / 1000;
+  if (res.status !== 0) throw new Error(`mds ${args[0]} failed (${res.status}): ${res.stderr.slice(-2000)}`);
+  return { wall, maxRss: Number(await readFile(rssFile, 'utf8')), stdout: res.stdout };
+}
+
+async function localUp(events: number, dir: string): Promise<Measured & { report: Report }> {
+  const dataDir = await mkdtemp(path.join(dir, 'data-'));
   try {
-    const t0 = performance.now();
-    const res = spawnSync(
-      process.execPath,
+    const m = await mds(
       [
-        path.join(PROJECT_ROOT, 'bin/mds.mjs'),
         'local',
         'up',
         '--once',
         '--json',
         '--events',
-        String(EVENTS),
+        String(events),
         '--duplicate-fraction',
         '0.01',
         '--late-fraction',
@@ -37,25 +73,63 @@ export default async function (): Promise<void> {
         '--s3-port',
         '0',
       ],
-      { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      dir,
     );
-    const wall = (performance.now() - t0) / 1000;
-    if (res.status !== 0) throw new Error(`mds local up failed (${res.status}): ${res.stderr.slice(-2000)}`);
-    const report = JSON.parse(res.stdout) as {
-      stages: Record<string, number>;
-      reconciliation: { ok: boolean };
-      silver: { rows: number };
-    };
-    console.log(`mds local up --once, ${EVENTS.toLocaleString('en-US')} events`);
-    for (const [stage, seconds] of Object.entries(report.stages))
-      console.log(`  ${stage.padEnd(10)} ${seconds.toFixed(2).padStart(7)} s`);
-    console.log(
-      `  wall time (process, incl. start-up) ${wall.toFixed(1)} s; target < 60 s: ${wall < 60 ? 'met' : 'NOT met'}`,
-    );
-    console.log(
-      `  throughput end to end ${Math.round(EVENTS / wall).toLocaleString('en-US')} events/s; reconciliation ${report.reconciliation.ok ? 'OK' : 'MISMATCH'}; silver rows ${report.silver.rows.toLocaleString('en-US')}`,
-    );
+    const report = JSON.parse(m.stdout) as Report;
+    if (!report.reconciliation.ok) throw new Error(`mds local up at ${events} events did not reconcile`);
+    return { ...m, report };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+interface Report {
+  stages: Record<string, number>;
+  reconciliation: { ok: boolean };
+  silver: { rows: number };
+}
+
+const mib = (kib: number): string => `${Math.round(kib / 1024).toLocaleString('en-US')} MiB`;
+
+export default async function (): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'mds-bench-pipeline-'));
+  try {
+    const up: (Measured & { report: Report })[] = [];
+    const sim: Measured[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      sim.push(await mds(['simulate', '--events', String(EVENTS), '--out', '/dev/null'], dir));
+      up.push(await localUp(EVENTS, dir));
+    }
+    const wall = median(up.map((u) => u.wall));
+    const simWall = median(sim.map((s) => s.wall));
+    console.log(`mds local up --once, ${EVENTS.toLocaleString('en-US')} events, ${RUNS} runs (medians)`);
+    for (const stage of Object.keys(up[0]?.report.stages ?? {})) {
+      const xs = up.map((u) => u.report.stages[stage] ?? NaN);
+      console.log(
+        `  ${stage.padEnd(10)} ${median(xs).toFixed(2).padStart(7)} s  [${xs.map((x) => x.toFixed(2)).join(', ')}]`,
+      );
+    }
+    console.log(
+      `  wall time (process, incl. start-up) ${wall.toFixed(1)} s [${up.map((u) => u.wall.toFixed(1)).join(', ')}]; target ≤ 25 s: ${wall <= 25 ? 'met' : 'NOT met'}`,
+    );
+    const ratio = wall / simWall;
+    console.log(
+      `  mds simulate --events ${EVENTS} --out /dev/null ${simWall.toFixed(1)} s; ratio ${ratio.toFixed(1)}x (target ≤ 6x: ${ratio <= 6 ? 'met' : 'NOT met'})`,
+    );
+    const rss = median(up.map((u) => u.maxRss));
+    console.log(
+      `  peak RSS ${mib(rss)} [${up.map((u) => mib(u.maxRss)).join(', ')}]; under 1 GiB: ${rss < GIB_KIB ? 'yes' : 'NO'}; silver rows ${up[0]?.report.silver.rows.toLocaleString('en-US')}`,
+    );
+    if (LARGE > 0) {
+      const large = await localUp(LARGE, dir);
+      const stages = Object.entries(large.report.stages)
+        .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+        .join(', ');
+      console.log(
+        `mds local up --once, ${LARGE.toLocaleString('en-US')} events: wall ${large.wall.toFixed(1)} s (${stages}); peak RSS ${mib(large.maxRss)}; under 1 GiB: ${large.maxRss < GIB_KIB ? 'yes' : 'NO'}`,
+      );
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

@@ -27,6 +27,13 @@ export const LOCAL_DEFAULTS = {
    * in seconds. The template's retry limit and starting position are kept.
    */
   mappingOverrides: { batchSize: 10_000, batchingWindowMs: 1_000 },
+  /**
+   * V8 heap limits of the local service threads that are not Lambda functions (the broker, the producer of
+   * `local up`): without them each thread's heap may grow to the process default (a quarter of RAM) before
+   * V8 collects, which made most of the pipeline's peak memory while producing. Neither holds more than a
+   * batch or a few thousand queued events at a time.
+   */
+  threadHeap: { maxOldGenerationSizeMb: 256, maxYoungGenerationSizeMb: 16 },
 } as const;
 
 export interface LocalPaths {

@@ -92,6 +92,7 @@ async function action(command: DbtCommand, flags: DbtFlags): Promise<void> {
     const common = {
       projectDir,
       connection: warehouse.connection,
+      connect: warehouse.connect,
       targetDir: flags.targetDir,
       log: (l: string) => console.log(l),
     };

@@ -47,6 +47,12 @@ export interface LoadRequest {
   /** Objects per warehouse transaction. @default 500 */
   readonly batchSize?: number;
   /**
+   * A batch also ends at the object that brings its compressed size to this many bytes, so a busy hour's
+   * objects are not all held in memory at once (the loader decodes a batch before it inserts it).
+   * @default DEFAULT_BATCH_BYTES
+   */
+  readonly batchBytes?: number;
+  /**
    * When the call must have returned, in epoch milliseconds (a Lambda's deadline). No hour is listed and
    * no batch started once less than the margin is left (the slowest batch so far plus
    * DEADLINE_SAFETY_MS); the result is then `complete: false`. @default no deadline
@@ -99,6 +105,9 @@ export const DEFAULT_LOOKBACK_HOURS = 48;
 const MAX_CONFLICT_RETRIES = 5;
 /** Errors listed in a result; the Step Functions payload limit is 256 KB. The manifest keeps the rest. */
 export const MAX_REPORTED_ERRORS = 200;
+
+/** 16 MiB of gzip NDJSON: about 250,000 events, some 100 MB decoded. */
+export const DEFAULT_BATCH_BYTES = 16 * 1024 * 1024;
 /**
  * Time kept free before a deadline on top of the slowest batch so far: for returning the result, closing
  * the warehouse session and a batch slower than any before it.
@@ -130,6 +139,7 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
   if (previous?.complete) return previous;
   const onError = req.onError ?? 'CONTINUE';
   const batchSize = req.batchSize ?? 500;
+  const batchBytes = req.batchBytes ?? DEFAULT_BATCH_BYTES;
   const now = deps.now ?? Date.now;
   const deadline = req.deadlineMs ?? Number.POSITIVE_INFINITY;
   const totals = startTotals(previous);
@@ -171,9 +181,10 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
       return true;
     }
     pending.push(...listed);
-    while (pending.length >= batchSize && !aborted) {
+    for (let n = fullBatch(pending, batchSize, batchBytes); n > 0 && !aborted;) {
       if (stopHere()) return false;
-      await loadBatch(pending.splice(0, batchSize));
+      await loadBatch(pending.splice(0, n));
+      n = fullBatch(pending, batchSize, batchBytes);
     }
     // After an abort the rest of the window is only counted, as one call would have listed it.
     if (aborted) totals.objectsSeen += pending.splice(0).length;
@@ -206,6 +217,20 @@ export async function loadBronze(deps: LoadDeps, req: LoadRequest): Promise<Load
     await loadBatch(pending.splice(0));
   }
   return { complete: true, ...counts(totals), errors: cappedErrors(totals) };
+}
+
+/**
+ * How many of the pending objects make the next full batch: `batchSize`, or fewer when their compressed
+ * size reaches `batchBytes` first; 0 while they are not yet a full batch. Decided by the sorted keys and
+ * sizes alone, so the batches are the same however the load is split over calls.
+ */
+function fullBatch(pending: readonly ObjectSummary[], batchSize: number, batchBytes: number): number {
+  let bytes = 0;
+  for (let i = 0; i < pending.length && i < batchSize; i++) {
+    bytes += (pending[i] as ObjectSummary).size;
+    if (bytes >= batchBytes) return i + 1;
+  }
+  return pending.length >= batchSize ? batchSize : 0;
 }
 
 /** HeadObject calls in flight when reading the objects arrival markers name. */
@@ -394,6 +419,9 @@ function checkRequest(req: LoadRequest): { listStart: number; end: number } {
   }
   if (req.batchSize !== undefined && (!Number.isInteger(req.batchSize) || req.batchSize < 1)) {
     throw new UsageError(`batchSize: ${req.batchSize} is not a positive integer`);
+  }
+  if (req.batchBytes !== undefined && (!Number.isInteger(req.batchBytes) || req.batchBytes < 1)) {
+    throw new UsageError(`batchBytes: ${req.batchBytes} is not a positive whole number of bytes`);
   }
   if (req.deadlineMs !== undefined && !Number.isFinite(req.deadlineMs)) {
     throw new UsageError(`deadlineMs: ${JSON.stringify(req.deadlineMs)} is not a time in epoch milliseconds`);

@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { MdsError } from '../../lambdas/core/errors.ts';
+import { LOCAL_DEFAULTS } from '../paths.ts';
 import type { BrokerOptions, RunningBroker } from './index.ts';
 
 type FromWorker =
@@ -16,7 +17,10 @@ type FromWorker =
 
 export async function startBrokerThread(options: BrokerOptions): Promise<RunningBroker> {
   const { log, ...workerOptions } = options;
-  const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: workerOptions });
+  const worker = new Worker(new URL('./thread-entry.mjs', import.meta.url), {
+    workerData: workerOptions,
+    resourceLimits: LOCAL_DEFAULTS.threadHeap,
+  });
   const started = await new Promise<{ port: number; bootstrap: string }>((resolve, reject) => {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'started') resolve(m);

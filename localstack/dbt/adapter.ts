@@ -26,6 +26,10 @@ export interface DbtAdapter {
   createTempTable(name: string, sql: string): Promise<void>;
   /** Column names and data types in order (dbt's adapter.get_columns_in_relation). */
   columns(relation: string): Promise<{ name: string; type: string }[]>;
+  /** Stops the statement running on this connection (a fail-fast run stops the other threads). */
+  interrupt?(): void;
+  /** Closes a connection the run opened for a thread of its own. */
+  close?(): void;
 }
 
 /** A DuckDB connection, or an adapter already. */
@@ -50,6 +54,8 @@ export function duckDbAdapter(conn: DuckDBConnection): DbtAdapter {
       (await conn.runAndReadAll(`describe ${relation}`))
         .getRows()
         .map((r) => ({ name: String(r[0]), type: String(r[1]) })),
+    interrupt: () => conn.interrupt(),
+    close: () => conn.closeSync(),
   };
 }
 

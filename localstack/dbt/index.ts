@@ -16,7 +16,9 @@ import { dbtAdapter, type DbtAdapter, type DbtConnection } from './adapter.ts';
 import { runModel, runTest, type NodeOutcome } from './execute.ts';
 import { checkCycles, plan, select, selectNodes, type Command, type Plan } from './graph.ts';
 import { manifestDocument } from './manifest.ts';
+import { profileThreads } from './profile.ts';
 import { loadProject, type ExecNode, type FreshnessRule, type Project } from './project.ts';
+import { schedule, type Worker } from './schedule.ts';
 
 export { DbtCompilationError } from './jinja.ts';
 import { notSupported } from './jinja.ts';
@@ -32,6 +34,15 @@ export interface DbtRunOptions {
   readonly projectDir: string;
   /** A DuckDB connection, or an adapter (adapter.ts) for another warehouse. */
   readonly connection: DbtConnection;
+  /**
+   * Opens another connection to the same database, for every thread after the first; the run closes them.
+   * Without it the nodes run one at a time on `connection`, whatever `threads` says.
+   */
+  readonly connect?: () => Promise<DbtConnection>;
+  /** dbt's --threads: how many nodes run at once; default the profile's `threads` (profiles.yml), else 1. */
+  readonly threads?: number;
+  /** dbt's --fail-fast: the first error or failure stops the run; what has not started is skipped. */
+  readonly failFast?: boolean;
   readonly command: Command;
   /** Node names, +name, name+, tag:x, path:dir, source:x, resource_type:x, test_type:x; commas intersect. */
   readonly select?: readonly string[];
@@ -114,7 +125,8 @@ export async function runDbt(options: DbtRunOptions): Promise<DbtRunResult> {
   const targetDir = options.targetDir ?? path.join(options.projectDir, 'target');
   await writeManifest(project, targetDir, invocationId, startedAt);
   const run: Run = { project, options, adapter, log, targetDir };
-  const results = await executeAll(run, nodes, upstream);
+  const threads = options.threads ?? (await profileThreads(project));
+  const results = await executeAll(run, { nodes, upstream }, threads);
   const elapsed = (performance.now() - started) / 1000;
   await mkdir(targetDir, { recursive: true });
   const runResults = runResultsDocument(options, adapter, invocationId, results, elapsed);
@@ -169,36 +181,59 @@ async function writeManifest(
   await writeFile(path.join(targetDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
-/** Executes the plan in order; a node whose upstream errored, failed or was skipped is skipped. */
-async function executeAll(run: Run, nodes: Plan['nodes'], upstream: Plan['upstream']): Promise<RunResult[]> {
-  const results: RunResult[] = [];
-  const failed = new Set<string>();
-  for (const [i, node] of nodes.entries()) {
-    const progress = `${i + 1} of ${nodes.length}`;
-    const blocked = [...(upstream.get(node.uniqueId) ?? [])].some((d) => failed.has(d));
-    const result = blocked ? skipNode(run, node, progress) : await executeNode(run, node, progress);
-    if (result.status === 'skipped' || result.status === 'error' || result.status === 'fail')
-      failed.add(node.uniqueId);
-    results.push(result);
+/**
+ * Executes the plan on `threads` connections (see schedule.ts). The schemas of the models are created first,
+ * on one connection, as dbt's create_schemas does before any node runs, so the threads do not race to create
+ * them.
+ */
+async function executeAll(run: Run, plan: Plan, threads: number): Promise<RunResult[]> {
+  const { adapter } = run;
+  const schemas = new Set(plan.nodes.flatMap((n) => (n.resourceType === 'model' ? [n.relation.schema] : [])));
+  for (const schema of schemas) await adapter.run(`create schema if not exists "${schema}"`);
+  // Without a way to open more connections, every node runs on the one given.
+  const used = run.options.connect ? threads : 1;
+  const count = Math.max(1, Math.min(used, plan.nodes.length));
+  if (plan.nodes.length > 0) {
+    line(run.log, `Concurrency: ${used} thread${used === 1 ? '' : 's'} (target='${adapter.type}')`);
+    line(run.log, '');
   }
-  return results;
+  const workers: Worker<DbtAdapter>[] = [{ threadId: 'Thread-1', connection: adapter }];
+  try {
+    for (let i = 2; i <= count; i++) {
+      const extra = dbtAdapter(await (run.options.connect as () => Promise<DbtConnection>)());
+      workers.push({ threadId: `Thread-${i}`, connection: extra });
+    }
+    const total = plan.nodes.length;
+    return await schedule({
+      plan,
+      workers,
+      failFast: run.options.failFast,
+      run: (node, index, worker) => executeNode(run, node, `${index} of ${total}`, worker),
+      skip: (node, index, cause) => skipNode(run, node, `${index} of ${total}`, cause),
+      blocks: (r) => r.status === 'skipped' || r.status === 'error' || r.status === 'fail',
+      interrupt: (worker) => worker.connection.interrupt?.(),
+    });
+  } finally {
+    for (const w of workers.slice(1)) w.connection.close?.();
+  }
 }
 
-function skipNode(run: Run, node: ExecNode, progress: string): RunResult {
+function skipNode(run: Run, node: ExecNode, progress: string, cause: 'upstream' | 'fail-fast'): RunResult {
   line(run.log, dots(`${progress} SKIP relation ${describe(node)}`, '[SKIP]'));
-  return skipped(node);
+  return skipped(node, cause === 'fail-fast' ? 'Skipping due to fail_fast' : null);
 }
 
 /** What executing one node gave: its outcome, or the error it threw; and when. */
 interface Attempt {
+  readonly threadId?: string;
   readonly outcome?: NodeOutcome;
   readonly error?: string;
   readonly timing: TimingInfo[];
   readonly seconds: number;
 }
 
-async function attempt(run: Run, node: ExecNode): Promise<Attempt> {
-  const { project, options, adapter } = run;
+async function attempt(run: Run, node: ExecNode, adapter: DbtAdapter): Promise<Attempt> {
+  const { project, options } = run;
   const compileStart = new Date().toISOString();
   const t0 = performance.now();
   let outcome: NodeOutcome | undefined;
@@ -221,10 +256,15 @@ async function attempt(run: Run, node: ExecNode): Promise<Attempt> {
 }
 
 /** Runs one node, logs its start and end lines, writes its compiled SQL; its entry in run_results. */
-async function executeNode(run: Run, node: ExecNode, progress: string): Promise<RunResult> {
+async function executeNode(
+  run: Run,
+  node: ExecNode,
+  progress: string,
+  worker: Worker<DbtAdapter>,
+): Promise<RunResult> {
   const label = describe(node);
   line(run.log, dots(`${progress} START ${label}`, '[RUN]'));
-  const result = await attempt(run, node);
+  const result = { ...(await attempt(run, node, worker.connection)), threadId: worker.threadId };
   const took = `in ${result.seconds.toFixed(2)}s`;
   const { outcome } = result;
   if (!outcome) {
@@ -254,7 +294,7 @@ function tagOf(outcome: NodeOutcome, took: string): string {
 function errorResult(node: ExecNode, result: Attempt): RunResult {
   const what = node.resourceType === 'model' ? 'Runtime Error in model' : 'Error in test';
   return {
-    ...base(node, result.timing, result.seconds),
+    ...base(node, result.timing, result.seconds, result.threadId),
     status: 'error',
     message: `${what} ${node.name} (${node.file})\n  ${result.error}`,
     adapter_response: {},
@@ -263,7 +303,7 @@ function errorResult(node: ExecNode, result: Attempt): RunResult {
 
 function outcomeResult(node: ExecNode, result: Attempt, outcome: NodeOutcome): RunResult {
   return {
-    ...base(node, result.timing, result.seconds),
+    ...base(node, result.timing, result.seconds, result.threadId),
     status: outcome.status,
     message: outcome.status === 'success' ? 'OK' : outcome.message || null,
     failures: node.resourceType === 'test' ? outcome.failures : null,
@@ -352,12 +392,17 @@ async function writeCompiled(
   await writeFile(file, `${sql}\n`);
 }
 
-function base(node: ExecNode, timing: readonly TimingInfo[], seconds: number): RunResult {
+function base(
+  node: ExecNode,
+  timing: readonly TimingInfo[],
+  seconds: number,
+  threadId = 'Thread-1',
+): RunResult {
   return {
     unique_id: node.uniqueId,
     status: 'success',
     timing,
-    thread_id: 'Thread-1',
+    thread_id: threadId,
     execution_time: seconds,
     adapter_response: {},
     message: null,
@@ -368,8 +413,8 @@ function base(node: ExecNode, timing: readonly TimingInfo[], seconds: number): R
   };
 }
 
-function skipped(node: ExecNode): RunResult {
-  return { ...base(node, [], 0), status: 'skipped', compiled: false };
+function skipped(node: ExecNode, message: string | null): RunResult {
+  return { ...base(node, [], 0), status: 'skipped', compiled: false, message };
 }
 
 // ---- source freshness -------------------------------------------------------------------------------------

@@ -38,6 +38,8 @@ export { genericTestName } from './tests.ts';
 
 export interface Project {
   readonly name: string;
+  /** dbt_project.yml's `profile`: the entry of profiles.yml the project runs with. */
+  readonly profile?: string;
   readonly root: string;
   readonly vars: Record<string, unknown>;
   readonly targetSchema: string;
@@ -303,8 +305,10 @@ export async function loadProject(options: LoadOptions): Promise<Project> {
 
   const models = new Map([...modelByName.values()].map((m) => [m.uniqueId, m]));
   const tests = new Map<string, TestNode>();
+  const profile = typeof settings.yml.profile === 'string' ? settings.yml.profile : undefined;
   const project: Project = {
     name,
+    profile,
     root,
     vars,
     targetSchema,

@@ -27,6 +27,7 @@ import { GOLD_TABLES } from '../../dashboard/gold.ts';
 import type { HistoryEvent } from '../workflow/executor.ts';
 import type { LocalServices } from './services.ts';
 import { runWorkflowLocally } from './workflow.ts';
+import { LOCAL_DEFAULTS } from '../paths.ts';
 
 export interface PipelineReport {
   readonly window: { readonly start: string; readonly end: string };
@@ -425,7 +426,10 @@ function produceInWorker(
     simulation: { ...simulation, start: simulation.start.toISOString(), end: simulation.end.toISOString() },
   };
   // The worker runs TypeScript like the rest of the CLI, through tsx (produce-worker.mjs registers it).
-  const worker = new Worker(new URL('./produce-worker.mjs', import.meta.url), { workerData: input });
+  const worker = new Worker(new URL('./produce-worker.mjs', import.meta.url), {
+    workerData: input,
+    resourceLimits: LOCAL_DEFAULTS.threadHeap,
+  });
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     worker.on('message', (m: ProduceWorkerMessage) => {

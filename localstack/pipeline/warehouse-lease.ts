@@ -54,13 +54,16 @@ export class WarehouseLease {
     });
   }
 
-  /** The embedded dbt runner's connection, for `fn` alone: DuckDB's, or one Postgres session. */
-  dbt<T>(fn: (connection: DbtConnection) => Promise<T>): Promise<T> {
+  /**
+   * The embedded dbt runner's connection, for `fn` alone: DuckDB's (with `connect` for one more per dbt
+   * thread), or one Postgres session (no more: its nodes run one at a time).
+   */
+  dbt<T>(fn: (connection: DbtConnection, connect?: () => Promise<DbtConnection>) => Promise<T>): Promise<T> {
     return this.exclusive(async () => {
       if (this.target.kind === 'duckdb') {
         const wh = await openDuckDbWarehouse({ path: this.target.path });
         try {
-          return await fn(wh.connection);
+          return await fn(wh.connection, () => wh.connect());
         } finally {
           await wh.close();
         }

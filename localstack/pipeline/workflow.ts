@@ -132,10 +132,11 @@ export async function runAttempt(
       dbtFailuresLeft -= 1;
       throw ecsTaskFailed('dbt exited with code 1 (failure injected for a test)');
     }
-    const result = await services.warehouse.dbt((connection) =>
+    const result = await services.warehouse.dbt((connection, connect) =>
       runDbt({
         projectDir: path.join(PROJECT_ROOT, 'dbt'),
         connection,
+        connect,
         command: 'build',
         targetDir: path.join(services.paths.root, 'dbt-target'),
         log: options.dbtLog,

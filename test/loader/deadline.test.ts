@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEADLINE_SAFETY_MS,
@@ -348,6 +348,40 @@ describe('Bronze loader with a deadline (DuckDB)', () => {
       await expect(loadBronze(deps, { ...base, previous })).rejects.toThrow(/resumeAfter.*not in/);
       await expect(loadBronze(deps, { ...base, deadlineMs: Number.NaN })).rejects.toThrow(/deadlineMs/);
       expect(DEADLINE_SAFETY_MS).toBeGreaterThanOrEqual(10_000);
+    });
+  });
+
+  it('ends a batch at the object that brings it to batchBytes, and refuses a batchBytes that is not a size', async () => {
+    // Prepare: six objects of one hour, each a few hundred bytes of gzip.
+    const hour = new Date('2031-03-04T05:00:00Z');
+    const put: PutObject[] = [];
+    for (let p = 0; p < 6; p++) put.push(await putBronze(s3, BUCKET, hour, records(hour, 20, p)));
+    const sizes = await Promise.all(
+      put.map(
+        async (o) =>
+          (await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: o.key }))).ContentLength ?? 0,
+      ),
+    );
+    const req: LoadRequest = {
+      windowStart: hour.toISOString(),
+      windowEnd: new Date(hour.getTime() + HOUR_MS).toISOString(),
+      lookbackHours: 0,
+      batchSize: 500,
+      // Reached by the second object of every pair, never by one object alone (checked below).
+      batchBytes: 2 * Math.min(...sizes),
+    };
+    expect(Math.max(...sizes)).toBeLessThan(2 * Math.min(...sizes));
+    await withWarehouses(async (wh) => {
+      const rec = recording(wh);
+      // Act
+      const result = await loadBronze({ s3, bucket: BUCKET, warehouse: rec.warehouse }, req);
+      // Assess: three batches of two, every row loaded once.
+      expect(result.complete).toBe(true);
+      expect(result.rowsLoaded).toBe(120);
+      expect(rec.batches.map((b) => b.length)).toEqual([2, 2, 2]);
+      await expect(
+        loadBronze({ s3, bucket: BUCKET, warehouse: wh }, { ...req, batchBytes: 0 }),
+      ).rejects.toThrow(/batchBytes: 0 is not a positive whole number of bytes/);
     });
   });
 });

@@ -44,13 +44,27 @@ export interface DuckDbWarehouse extends Warehouse {
   readonly path: string;
   /** This warehouse's connection, for in-process sharing (a DuckDB file admits one writer process). */
   readonly connection: DuckDBConnection;
+  /** Another connection to the same database (the caller closes it), e.g. one per dbt thread. */
+  connect(): Promise<DuckDBConnection>;
 }
 
 export interface DuckDbOptions {
   /** The database file (its directory is created), or ':memory:'. */
   readonly path: string;
   readonly readOnly?: boolean;
+  /** DuckDB's memory_limit for the instance; @default DUCKDB_MEMORY_LIMIT */
+  readonly memoryLimit?: string;
 }
+
+/**
+ * What DuckDB may hold in memory before it spills to its temp directory (`<file>.tmp` beside the database):
+ * without it DuckDB takes up to 80% of the machine's RAM and keeps what it took, so the hourly build over a
+ * growing Silver grew the local pipeline's memory with the history. Aggregates, joins, sorts and window
+ * functions spill above it (https://duckdb.org/docs/current/guides/performance/how_to_tune_workloads). Set
+ * MDS_DUCKDB_MEMORY_LIMIT (e.g. `2GB`) to give it more. preserve_insertion_order stays on: the loader's
+ * `row_number() OVER ()` relies on file and line order.
+ */
+export const DUCKDB_MEMORY_LIMIT = '256MB';
 
 /**
  * The DuckDB binding, loaded on first use: it is a native add-on that only a laptop has (in a Lambda bundle
@@ -76,7 +90,13 @@ export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<DuckD
     if (file !== ':memory:') await mkdir(path.dirname(file), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await (await binding()).DuckDBInstance.create(file, { access_mode: mode });
+      const memoryLimit = options.memoryLimit ?? process.env.MDS_DUCKDB_MEMORY_LIMIT ?? DUCKDB_MEMORY_LIMIT;
+      instance = await (
+        await binding()
+      ).DuckDBInstance.create(file, {
+        access_mode: mode,
+        memory_limit: memoryLimit,
+      });
     } catch (err) {
       throw openError(file, err);
     }
@@ -84,11 +104,14 @@ export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<DuckD
     if (file !== ':memory:') instances.set(cacheKey, shared);
   }
   shared.refs++;
-  const connection = await shared.instance.connect();
-  // Bronze timestamps are naive UTC; the session zone decides how now() and TIMESTAMPTZ casts render.
-  await connection.run("SET TimeZone = 'UTC'");
   const owner = shared;
-  return new DuckDb(file, connection, async () => {
+  const connect = async (): Promise<DuckDBConnection> => {
+    const connection = await owner.instance.connect();
+    // Bronze timestamps are naive UTC; the session zone decides how now() and TIMESTAMPTZ casts render.
+    await connection.run("SET TimeZone = 'UTC'");
+    return connection;
+  };
+  return new DuckDb(file, await connect(), connect, async () => {
     owner.refs--;
     if (owner.refs === 0) {
       instances.delete(cacheKey);
@@ -131,6 +154,7 @@ class DuckDb implements DuckDbWarehouse {
   constructor(
     readonly path: string,
     readonly connection: DuckDBConnection,
+    readonly connect: () => Promise<DuckDBConnection>,
     private readonly release: () => Promise<void>,
   ) {}
 
