@@ -8,7 +8,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { runDbt, type DbtRunResult } from '../../localstack/dbt/index.ts';
 import { insertBronze, type BronzeRow } from './dataset.ts';
-import { DBT_PROJECT, diffRows, readTable, tempWarehouse, type TempWarehouse } from './helpers.ts';
+import {
+  buildProject,
+  DBT_PROJECT,
+  diffRows,
+  unsuccessful,
+  readTable,
+  tempWarehouse,
+  type TempWarehouse,
+} from './helpers.ts';
 import {
   artistSkipRates,
   countryMix,
@@ -127,18 +135,12 @@ describe('chart marts on events built for their definitions', () => {
     wh = await tempWarehouse();
     await insertBronze(wh.connection, ROWS);
     events = silver(ROWS);
-    build = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      targetDir: wh.dir,
-    });
+    build = await buildProject(wh);
   });
   afterAll(async () => wh?.close());
 
   it('builds every model and passes every test', () => {
-    const notOk = build.runResults.results.filter((r) => r.status !== 'success' && r.status !== 'pass');
-    expect(notOk.map((r) => `${r.unique_id}: ${r.status} ${r.message}`)).toEqual([]);
+    expect(unsuccessful(build)).toEqual([]);
   });
 
   it('ranks the day by streams, then minutes, then listeners, then name; unstreamed songs are not ranked', async () => {

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDbt, type DbtRunResult } from '../../localstack/dbt/index.ts';
 import { bronzeRows, insertBronze, type BronzeRow } from './dataset.ts';
-import { DBT_PROJECT, diffRows, readTable, tempWarehouse, type TempWarehouse } from './helpers.ts';
+import {
+  buildProject,
+  DBT_PROJECT,
+  diffRows,
+  unsuccessful,
+  readTable,
+  tempWarehouse,
+  type TempWarehouse,
+} from './helpers.ts';
 import { GOLD, silver } from './reference.ts';
 
 describe('dbt build on simulated events (duplicates, late events, invalid records)', () => {
@@ -26,18 +34,12 @@ describe('dbt build on simulated events (duplicates, late events, invalid record
     }));
     await insertBronze(wh.connection, rows);
     // Act
-    build = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      targetDir: wh.dir,
-    });
+    build = await buildProject(wh);
   });
   afterAll(async () => wh?.close());
 
   it('builds every model and passes every test', () => {
-    const notOk = build.runResults.results.filter((r) => r.status !== 'success' && r.status !== 'pass');
-    expect(notOk.map((r) => `${r.unique_id}: ${r.status} ${r.message}`)).toEqual([]);
+    expect(unsuccessful(build)).toEqual([]);
     expect(build.success).toBe(true);
     expect(invalid).toBeGreaterThan(0);
     expect(new Set(rows.map((r) => r.event_id)).size).toBeLessThan(rows.length);

@@ -6,6 +6,7 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { runDbt, type DbtRunResult } from '../../localstack/dbt/index.ts';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
 import { createBronze } from './dataset.ts';
 import type { Row, Value } from './reference.ts';
@@ -16,6 +17,18 @@ export interface TempWarehouse {
   readonly dir: string;
   readonly connection: DuckDBConnection;
   close(): Promise<void>;
+}
+
+/** `dbt build` of the project on a temp warehouse, its target/ in the warehouse's directory. */
+export function buildProject(wh: TempWarehouse): Promise<DbtRunResult> {
+  return runDbt({ projectDir: DBT_PROJECT, connection: wh.connection, command: 'build', targetDir: wh.dir });
+}
+
+/** The nodes of a run that neither succeeded nor passed, one line each: [] for a clean build. */
+export function unsuccessful(build: DbtRunResult): string[] {
+  return build.runResults.results
+    .filter((r) => r.status !== 'success' && r.status !== 'pass')
+    .map((r) => `${r.unique_id}: ${r.status} ${r.message}`);
 }
 
 /** An in-memory DuckDB with the Bronze schema, and a temp directory for dbt's target/. */

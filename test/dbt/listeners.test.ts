@@ -10,9 +10,15 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { HOME_COUNTRIES } from '../../lambdas/core/simulator/catalog.ts';
-import { runDbt } from '../../localstack/dbt/index.ts';
 import { insertBronze, type BronzeRow } from './dataset.ts';
-import { DBT_PROJECT, readTable, tempWarehouse, type TempWarehouse } from './helpers.ts';
+import {
+  buildProject,
+  DBT_PROJECT,
+  readTable,
+  tempWarehouse,
+  unsuccessful,
+  type TempWarehouse,
+} from './helpers.ts';
 import { COUNTRY_TIME_ZONES, wallClock } from './reference-listeners.ts';
 
 const MIN = 60_000;
@@ -106,16 +112,14 @@ function rows(): BronzeRow[] {
 
 describe('listener definitions on hand-made events', () => {
   let wh: TempWarehouse;
-  const build = () =>
-    runDbt({ projectDir: DBT_PROJECT, connection: wh.connection, command: 'build', targetDir: wh.dir });
+  const build = () => buildProject(wh);
   const query = (sql: string) => readTable(wh.connection, `(${sql})`);
 
   beforeAll(async () => {
     wh = await tempWarehouse();
     await insertBronze(wh.connection, rows());
     const result = await build();
-    const notOk = result.runResults.results.filter((r) => r.status !== 'success' && r.status !== 'pass');
-    expect(notOk.map((r) => `${r.unique_id}: ${r.status} ${r.message}`)).toEqual([]);
+    expect(unsuccessful(result)).toEqual([]);
   });
   afterAll(async () => wh?.close());
 

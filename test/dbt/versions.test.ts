@@ -7,9 +7,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV1, ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { naturalEventId } from '../../lambdas/core/event-id.ts';
-import { runDbt, type DbtRunResult } from '../../localstack/dbt/index.ts';
+import type { DbtRunResult } from '../../localstack/dbt/index.ts';
 import { bronzeRows, insertBronze, type BronzeRow } from './dataset.ts';
-import { DBT_PROJECT, diffRows, readTable, tempWarehouse, type TempWarehouse } from './helpers.ts';
+import {
+  buildProject,
+  diffRows,
+  unsuccessful,
+  readTable,
+  tempWarehouse,
+  type TempWarehouse,
+} from './helpers.ts';
 import { GOLD, silver } from './reference.ts';
 
 /** Only the Web API plays this song: its skip rate is unknown (NULL), not 0. */
@@ -99,18 +106,12 @@ describe('dbt build on contract versions 1 and 2 in one warehouse, unknowns incl
     wh = await tempWarehouse();
     rows = mixedRows();
     await insertBronze(wh.connection, rows);
-    build = await runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      targetDir: wh.dir,
-    });
+    build = await buildProject(wh);
   });
   afterAll(async () => wh?.close());
 
   it('builds every model and passes every test', () => {
-    const notOk = build.runResults.results.filter((r) => r.status !== 'success' && r.status !== 'pass');
-    expect(notOk.map((r) => `${r.unique_id}: ${r.status} ${r.message}`)).toEqual([]);
+    expect(unsuccessful(build)).toEqual([]);
     expect(rows.some((r) => r.schema_version === 1)).toBe(true);
   });
 
