@@ -441,6 +441,24 @@ export interface SourceFreshnessResult {
 
 const PERIOD_SECONDS: Record<FreshnessRule['period'], number> = { minute: 60, hour: 3600, day: 86400 };
 
+/**
+ * The freshness results that fail a run (dbt: `error` or `runtime error`), one sentence each, as the Fargate
+ * entrypoint (dbt/entrypoint.py) logs them.
+ */
+export function freshnessFailures(results: readonly SourceFreshnessResult[]): string[] {
+  return results.flatMap((r) => {
+    if (r.status === 'error') {
+      const after = (r.criteria.error_after ?? {}) as { count?: number; period?: string };
+      const age = r.max_loaded_at_time_ago_in_s;
+      return [
+        `${r.unique_id} is stale: newest row loaded at ${r.max_loaded_at} (${age === null ? 'never' : `${Math.round(age)} s ago`}), error after ${after.count} ${after.period}`,
+      ];
+    }
+    if (r.status === 'runtime error') return [`${r.unique_id} could not be checked: ${r.error}`];
+    return [];
+  });
+}
+
 /** `dbt source freshness`: max(loaded_at_field) of each source table against warn_after / error_after. */
 export async function runSourceFreshness(
   options: FreshnessOptions,

@@ -20,7 +20,7 @@ import { getObjectBytes, putObjectBytes } from '../../lambdas/core/s3.ts';
 import type { RunSummary, RunWindow } from '../../lambdas/core/run-summary.ts';
 import { MdsError } from '../../lambdas/core/errors.ts';
 import { LocalResolver, workflowFromTemplates } from '../workflow/definition.ts';
-import { runDbt } from '../dbt/index.ts';
+import { freshnessFailures, runDbt, runSourceFreshness } from '../dbt/index.ts';
 import type { CloudAssembly } from '../lambda/assembly.ts';
 import { stackName } from '../../lib/app.ts';
 import type { EnvironmentName } from '../../lib/config/environments.ts';
@@ -132,37 +132,41 @@ export async function runAttempt(
       dbtFailuresLeft -= 1;
       throw ecsTaskFailed('dbt exited with code 1 (failure injected for a test)');
     }
-    const result = await services.warehouse.dbt((connection, connect) =>
-      runDbt({
-        projectDir: path.join(PROJECT_ROOT, 'dbt'),
-        connection,
-        connect,
-        command: 'build',
-        targetDir: path.join(services.paths.root, 'dbt-target'),
-        log: options.dbtLog,
-      }),
-    );
-    // As the image's entrypoint does: run_results.json and manifest.json to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/.
     const prefix = (env.ARTIFACTS_PREFIX ?? '').replace(/^\/+|\/+$/g, '');
-    if (!prefix || !env.ARTIFACTS_BUCKET) {
+    const artifactsBucket = env.ARTIFACTS_BUCKET;
+    if (!prefix || !artifactsBucket) {
       throw ecsTaskFailed('the dbt container has no ARTIFACTS_BUCKET or ARTIFACTS_PREFIX in its environment');
     }
-    await putObjectBytes(
-      s3,
-      env.ARTIFACTS_BUCKET,
-      `${prefix}/manifest.json`,
-      await readFile(path.join(services.paths.root, 'dbt-target', 'manifest.json')),
-      { contentType: 'application/json' },
+    const targetDir = path.join(services.paths.root, 'dbt-target');
+    const projectDir = path.join(PROJECT_ROOT, 'dbt');
+    // As the image's entrypoint does: the artifacts dbt wrote to s3://ARTIFACTS_BUCKET/ARTIFACTS_PREFIX/.
+    const upload = async (names: readonly string[]): Promise<void> => {
+      for (const name of names) {
+        await putObjectBytes(
+          s3,
+          artifactsBucket,
+          `${prefix}/${name}`,
+          await readFile(path.join(targetDir, name)),
+          {
+            contentType: 'application/json',
+          },
+        );
+      }
+    };
+    // `dbt source freshness`, then `dbt build` only if no source is past its error_after (dbt/entrypoint.py).
+    const freshness = await services.warehouse.dbt((connection) =>
+      runSourceFreshness({ projectDir, connection, targetDir, log: options.dbtLog }),
     );
-    await putObjectBytes(
-      s3,
-      env.ARTIFACTS_BUCKET,
-      `${prefix}/run_results.json`,
-      JSON.stringify(result.runResults),
-      {
-        contentType: 'application/json',
-      },
+    if (!freshness.success) {
+      await upload(['manifest.json', 'sources.json']);
+      throw ecsTaskFailed(
+        `dbt source freshness failed, dbt build did not run: ${freshnessFailures(freshness.results).join('; ')}`,
+      );
+    }
+    const result = await services.warehouse.dbt((connection, connect) =>
+      runDbt({ projectDir, connection, connect, command: 'build', targetDir, log: options.dbtLog }),
     );
+    await upload(['manifest.json', 'run_results.json', 'sources.json']);
     if (!result.success) {
       const failed = result.runResults.results.filter((r) => r.status === 'error' || r.status === 'fail');
       throw ecsTaskFailed(

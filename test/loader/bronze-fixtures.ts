@@ -52,7 +52,10 @@ export interface PutObject {
   readonly records: readonly BronzeRecord[];
 }
 
-/** Writes a Bronze object of those records; `lines` overrides the NDJSON lines (for bad input). */
+/**
+ * Writes a Bronze object of those records, with the `records` metadata the consumer sets (lambdas/consumer/
+ * land.ts); `lines` overrides the NDJSON lines (for bad input).
+ */
 export async function putBronze(
   s3: S3Client,
   bucket: string,
@@ -64,7 +67,10 @@ export async function putBronze(
   const last = recs.at(-1)?._offset ?? 0;
   const key = bronzeKey(hour, TOPIC, recs[0]?._partition ?? 0, first, last);
   const body = (lines ?? recs.map((r) => JSON.stringify(r))).join('\n') + '\n';
-  await putObjectBytes(s3, bucket, key, gzipSync(body), { contentType: 'application/x-ndjson' });
+  await putObjectBytes(s3, bucket, key, gzipSync(body), {
+    contentType: 'application/x-ndjson',
+    metadata: { records: String(recs.length) },
+  });
   return { key, records: recs };
 }
 

@@ -22,6 +22,7 @@ import { getObjectBytes } from '../../lambdas/core/s3.ts';
 import type { RunSummary } from '../../lambdas/core/run-summary.ts';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
 import { startLocalServices, type LocalServices } from '../../localstack/pipeline/services.ts';
+import { putBronze, records } from '../loader/bronze-fixtures.ts';
 import { ExecutionStore, executionsDir } from '../../localstack/workflow/execution-store.ts';
 import { openLocalWorkflow, type LocalWorkflowEndpoints } from '../../localstack/workflow/local-workflow.ts';
 import { localClientConfig } from './local-endpoints.ts';
@@ -37,6 +38,9 @@ let sfn: SFNClient;
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'mds-redrive-'));
   services = await startLocalServices({ dataDir, brokerPort: 0, s3Port: 0 });
+  // The window's Bronze, as the consumer lands it: RunDbt runs `dbt source freshness` first, as the image
+  // does, and an empty Bronze is stale (dbt errs on a source without rows).
+  await putBronze(services.s3, services.bucket, new Date(WINDOW.start), records(new Date(WINDOW.start), 5));
   workflow = await openLocalWorkflow({ dataDir, services });
   sfn = new SFNClient(localClientConfig(workflow.sfnUrl));
 }, 300_000);
@@ -110,7 +114,7 @@ describe('the synthesized workflow, failed in RunDbt and redriven', () => {
       status: 'FAILED',
       window: WINDOW,
       failure: { state: 'RunDbt', error: 'States.TaskFailed' },
-      loader: { objectsLoaded: 0 },
+      loader: { objectsLoaded: 1 },
     });
     expect(summary.failure?.cause).toContain('failure injected');
     const alerts = await readFile(path.join(dataDir, 'notifications.ndjson'), 'utf8');
