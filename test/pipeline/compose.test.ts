@@ -87,7 +87,7 @@ describe('localstack/docker-compose.yml', () => {
     const { kafka, s3, postgres, mds } = config.services;
     expect(kafka?.image).toMatch(/^apache\/kafka:/);
     expect(postgres?.image).toMatch(/^postgres:/);
-    expect(s3?.image).toMatch(/^chrislusf\/seaweedfs:/);
+    expect(s3?.image).toMatch(/^chrislusf\/seaweedfs:\d+\.\d+$/); // a release, never :latest
     expect(mds?.build).toBeDefined();
     const env = mds?.environment ?? {};
     const endpoints = resolveEndpoints({}, env);
