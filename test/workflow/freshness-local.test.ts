@@ -6,54 +6,37 @@
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
-  SFNClient,
   StartExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { getObjectBytes, listAllObjects } from '../../lambdas/core/s3.ts';
-import { startLocalServices, type LocalServices } from '../../localstack/pipeline/services.ts';
-import { openLocalWorkflow, type LocalWorkflowEndpoints } from '../../localstack/workflow/local-workflow.ts';
-import { localClientConfig } from './local-endpoints.ts';
+import { openSynthesizedWorkflow, plannedRunId, type SynthesizedWorkflow } from './synthesized.ts';
 
-let dataDir: string;
-let services: LocalServices;
-let workflow: LocalWorkflowEndpoints | undefined;
-let sfn: SFNClient;
+let w: SynthesizedWorkflow;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'mds-freshness-'));
-  services = await startLocalServices({ dataDir, brokerPort: 0, s3Port: 0 });
-  workflow = await openLocalWorkflow({ dataDir, services });
-  sfn = new SFNClient(localClientConfig(workflow.sfnUrl));
+  w = await openSynthesizedWorkflow('mds-freshness-');
 }, 300_000);
 
-afterAll(async () => {
-  sfn?.destroy();
-  await workflow?.close();
-  await services?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => w?.close());
 
 it('fails RunDbt on a stale Bronze with the freshness cause, uploads sources.json and builds nothing', async () => {
   // Prepare: nothing was ever landed, so bronze.listening_events has no rows.
-  const w = workflow as LocalWorkflowEndpoints;
-  w.prepare('stale-bronze', { retryIntervalMs: 10 });
+  const { services, workflow, sfn } = w;
+  workflow.prepare('stale-bronze', { retryIntervalMs: 10 });
 
   // Act
   const started = await sfn.send(
     new StartExecutionCommand({
-      stateMachineArn: w.stateMachineArn,
+      stateMachineArn: workflow.stateMachineArn,
       name: 'stale-bronze',
       input: JSON.stringify({
         window: { start: '2026-11-21T00:00:00.000Z', end: '2026-11-21T01:00:00.000Z' },
       }),
     }),
   );
-  await w.idle();
+  await workflow.idle();
 
   // Assess
   const failed = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
@@ -62,9 +45,7 @@ it('fails RunDbt on a stale Bronze with the freshness cause, uploads sources.jso
   expect(failed.cause).toContain('source.spotify_mds.bronze.listening_events is stale');
   const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn })))
     .events as HistoryEvent[];
-  const planned = history.find((e) => e.stateEnteredEventDetails?.name === 'RunDbt');
-  const runId = (JSON.parse(planned?.stateEnteredEventDetails?.input ?? '{}') as { plan: { runId: string } })
-    .plan.runId;
+  const runId = plannedRunId(history);
   const objects = await listAllObjects(services.s3, services.bucket, `runs/${runId}/dbt/`);
   expect(objects.map((o) => o.key.split('/').pop()).sort()).toEqual(['manifest.json', 'sources.json']);
   const sources = JSON.parse(

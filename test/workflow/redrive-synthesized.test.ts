@@ -9,48 +9,34 @@
 import {
   DescribeExecutionCommand,
   GetExecutionHistoryCommand,
-  SFNClient,
   StartExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObjectBytes } from '../../lambdas/core/s3.ts';
 import type { RunSummary } from '../../lambdas/core/run-summary.ts';
 import { PROJECT_ROOT } from '../../localstack/paths.ts';
-import { startLocalServices, type LocalServices } from '../../localstack/pipeline/services.ts';
 import { putBronze, records } from '../loader/bronze-fixtures.ts';
 import { ExecutionStore, executionsDir } from '../../localstack/workflow/execution-store.ts';
-import { openLocalWorkflow, type LocalWorkflowEndpoints } from '../../localstack/workflow/local-workflow.ts';
-import { localClientConfig } from './local-endpoints.ts';
+import { openSynthesizedWorkflow, plannedRunId, type SynthesizedWorkflow } from './synthesized.ts';
 
 const WINDOW = { start: '2026-11-20T00:00:00.000Z', end: '2026-11-20T01:00:00.000Z' };
 const NAME = 'dbt-fails-then-redriven';
 
-let dataDir: string;
-let services: LocalServices | undefined;
-let workflow: LocalWorkflowEndpoints | undefined;
-let sfn: SFNClient;
+let w: SynthesizedWorkflow;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(path.join(tmpdir(), 'mds-redrive-'));
-  services = await startLocalServices({ dataDir, brokerPort: 0, s3Port: 0 });
   // The window's Bronze, as the consumer lands it: RunDbt runs `dbt source freshness` first, as the image
   // does, and an empty Bronze is stale (dbt errs on a source without rows).
-  await putBronze(services.s3, services.bucket, new Date(WINDOW.start), records(new Date(WINDOW.start), 5));
-  workflow = await openLocalWorkflow({ dataDir, services });
-  sfn = new SFNClient(localClientConfig(workflow.sfnUrl));
+  w = await openSynthesizedWorkflow('mds-redrive-', (services) =>
+    putBronze(services.s3, services.bucket, new Date(WINDOW.start), records(new Date(WINDOW.start), 5)),
+  );
 }, 300_000);
 
-afterAll(async () => {
-  sfn?.destroy();
-  await workflow?.close();
-  await services?.close();
-  await rm(dataDir, { recursive: true, force: true });
-});
+afterAll(async () => w?.close());
 
 function mds(args: string[]): Promise<{ code: number; stderr: string }> {
   return new Promise((resolve) => {
@@ -67,8 +53,7 @@ const entered = (events: readonly { type?: string; stateEnteredEventDetails?: { 
   events.filter((e) => e.type?.endsWith('StateEntered')).map((e) => e.stateEnteredEventDetails?.name);
 
 async function summaryInS3(runId: string): Promise<RunSummary> {
-  const s = services as LocalServices;
-  const raw = await getObjectBytes(s.s3, s.bucket, `runs/${runId}/summary.json`);
+  const raw = await getObjectBytes(w.services.s3, w.services.bucket, `runs/${runId}/summary.json`);
   return JSON.parse(Buffer.from(raw).toString('utf8')) as RunSummary;
 }
 
@@ -77,20 +62,19 @@ describe('the synthesized workflow, failed in RunDbt and redriven', () => {
 
   it('fails the execution in RunDbt itself, and the status-change event writes the failure summary and alert', async () => {
     // Prepare: every dbt attempt of the first run fails (the state's retries included).
-    const w = workflow as LocalWorkflowEndpoints;
-    w.prepare(NAME, { injectDbtFailures: Infinity, retryIntervalMs: 10 });
+    w.workflow.prepare(NAME, { injectDbtFailures: Infinity, retryIntervalMs: 10 });
 
     // Act
-    const started = await sfn.send(
+    const started = await w.sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: w.stateMachineArn,
+        stateMachineArn: w.workflow.stateMachineArn,
         name: NAME,
         input: JSON.stringify({ window: WINDOW }),
       }),
     );
-    await w.idle();
-    const failed = await sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
-    const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn })))
+    await w.workflow.idle();
+    const failed = await w.sfn.send(new DescribeExecutionCommand({ executionArn: started.executionArn }));
+    const history = (await w.sfn.send(new GetExecutionHistoryCommand({ executionArn: started.executionArn })))
       .events as HistoryEvent[];
 
     // Assess: the execution failed in the task, not in a Fail state after a Catch.
@@ -105,9 +89,7 @@ describe('the synthesized workflow, failed in RunDbt and redriven', () => {
     expect(types.slice(-4)).toEqual(['TaskScheduled', 'TaskStarted', 'TaskFailed', 'ExecutionFailed']);
     expect(types.filter((t) => t === 'TaskFailed')).toHaveLength(3); // the first attempt and 2 retries
     // The summary the Publisher bundle wrote from the status-change event, under the planner's run id.
-    const planned = history.find((e) => e.stateEnteredEventDetails?.name === 'RunDbt');
-    runId = (JSON.parse(planned?.stateEnteredEventDetails?.input ?? '{}') as { plan: { runId: string } }).plan
-      .runId;
+    runId = plannedRunId(history);
     const summary = await summaryInS3(runId);
     expect(summary).toMatchObject({
       runId,
@@ -117,28 +99,34 @@ describe('the synthesized workflow, failed in RunDbt and redriven', () => {
       loader: { objectsLoaded: 1 },
     });
     expect(summary.failure?.cause).toContain('failure injected');
-    const alerts = await readFile(path.join(dataDir, 'notifications.ndjson'), 'utf8');
+    const alerts = await readFile(path.join(w.dataDir, 'notifications.ndjson'), 'utf8');
     expect(alerts).toContain(`Spotify MDS run ${runId} failed`);
     expect(
-      JSON.parse(await readFile(path.join(dataDir, 'runs', runId, 'summary.json'), 'utf8')),
+      JSON.parse(await readFile(path.join(w.dataDir, 'runs', runId, 'summary.json'), 'utf8')),
     ).toMatchObject({ status: 'FAILED' });
   }, 300_000);
 
   it('mds runs redrive (no --force) restarts RunDbt to success; the success summary replaces the failure summary', async () => {
     // Prepare: the services of this process stop, so `mds runs redrive` can hold the data directory.
-    sfn.destroy();
-    await workflow?.close();
-    await services?.close();
-    workflow = undefined;
-    services = undefined;
+    await w.stop();
 
     // Act
-    const r = await mds(['runs', 'redrive', NAME, '--data', dataDir, '--broker-port', '0', '--s3-port', '0']);
+    const r = await mds([
+      'runs',
+      'redrive',
+      NAME,
+      '--data',
+      w.dataDir,
+      '--broker-port',
+      '0',
+      '--s3-port',
+      '0',
+    ]);
 
     // Assess
     expect(r.stderr).toContain(`${NAME}: SUCCEEDED`);
     expect(r.code).toBe(0);
-    const record = new ExecutionStore(executionsDir(dataDir)).list().find((x) => x.name === NAME);
+    const record = new ExecutionStore(executionsDir(w.dataDir)).list().find((x) => x.name === NAME);
     expect(record).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, runId });
     const types = record?.events.map((e) => e.type) ?? [];
     const redriven = types.indexOf('ExecutionRedriven');
@@ -163,7 +151,7 @@ describe('the synthesized workflow, failed in RunDbt and redriven', () => {
     ]);
     expect(types.at(-1)).toBe('ExecutionSucceeded');
     const summary = JSON.parse(
-      await readFile(path.join(dataDir, 'runs', runId, 'summary.json'), 'utf8'),
+      await readFile(path.join(w.dataDir, 'runs', runId, 'summary.json'), 'utf8'),
     ) as RunSummary;
     expect(summary).toMatchObject({ runId, status: 'SUCCEEDED', window: WINDOW });
     expect(summary.failure).toBeUndefined();
