@@ -1,11 +1,18 @@
 /**
  * dbt's Jinja context: ref(), source(), config(), var(), env_var(), is_incremental(), log(), exceptions,
- * target, adapter.dispatch; and the one place that sets what they see while a node renders.
+ * target, adapter.dispatch, adapter.get_relation; and the one place that sets what they see while a node renders.
  */
 import type { TargetType } from './adapter.ts';
 import { DbtCompilationError, JinjaEnv, splitKwargs } from './jinja.ts';
 import { mergeConfig } from './config.ts';
-import type { ExecNode, ModelNode, NodeConfig, Relation, RenderState, SourceNode } from './nodes.ts';
+import {
+  Relation,
+  type ExecNode,
+  type ModelNode,
+  type NodeConfig,
+  type RenderState,
+  type SourceNode,
+} from './nodes.ts';
 
 export interface ContextInputs {
   readonly projectName: string;
@@ -101,6 +108,22 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
     target: { name: adapterType, type: adapterType, schema: targetSchema, profile_name: name, threads: 1 },
     project_name: name,
     adapter: {
+      // dbt's adapter.get_relation(database, schema, identifier): the relation if it exists, else none. The
+      // database is the connection's own here (one catalog per warehouse file or Postgres database).
+      get_relation: (...args: unknown[]) => {
+        const { positional, kwargs } = splitKwargs(args);
+        const schema = String(kwargs.schema ?? positional[1] ?? '');
+        const identifier = String(kwargs.identifier ?? positional[2] ?? '');
+        if (!schema || !identifier) {
+          throw new DbtCompilationError(
+            currentFile(),
+            undefined,
+            'adapter.get_relation needs schema= and identifier=',
+          );
+        }
+        const found = state.relations?.get(`${schema}.${identifier}`.toLowerCase());
+        return found === undefined ? null : new Relation(schema, identifier);
+      },
       dispatch: (...args: unknown[]) => {
         const { positional, kwargs } = splitKwargs(args);
         const macroName = String(positional[0]);
@@ -138,6 +161,8 @@ export interface RenderScope {
   readonly collected?: Set<string>;
   /** Parsing: config() merges into this. */
   readonly configured?: NodeConfig;
+  /** Execution: the relations adapter.get_relation() finds. */
+  readonly relations?: ReadonlyMap<string, 'table' | 'view'>;
 }
 
 /** Runs `render` inside `scope`, then restores what was there before, even when the render throws. */
@@ -163,6 +188,7 @@ function enter(jinja: JinjaEnv, state: RenderState, next: RenderState): void {
   state.this = next.this;
   state.collected = next.collected;
   state.configured = next.configured;
+  state.relations = next.relations;
   jinja.setGlobal('execute', next.execute);
   jinja.setGlobal('this', next.this);
 }

@@ -16,7 +16,6 @@ export interface NodeOutcome {
   readonly relation?: Relation;
 }
 
-const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
 /** A model built: what dbt reports for it (rows affected: null for a view). */
 function built(sql: string, relation: Relation, rowsAffected: number | null): NodeOutcome {
@@ -29,14 +28,24 @@ async function createTable(conn: DbtAdapter, sql: string, target: Relation): Pro
   return built(sql, target, await count(conn, target));
 }
 
-async function relationType(conn: DbtAdapter, relation: Relation): Promise<'table' | 'view' | undefined> {
+/** Every relation of the connection's database, as adapter.get_relation() and is_incremental() see them. */
+async function warehouseRelations(conn: DbtAdapter): Promise<Map<string, 'table' | 'view'>> {
   const rows = await conn.rows(
-    `select table_type from information_schema.tables
-     where table_catalog = current_database() and table_schema = ${lit(relation.schema)} and table_name = ${lit(relation.identifier)}`,
+    `select table_schema, table_name, table_type from information_schema.tables
+     where table_catalog = current_database()`,
   );
-  const type = rows[0]?.[0];
-  if (type === undefined) return undefined;
-  return type === 'VIEW' ? 'view' : 'table';
+  const out = new Map<string, 'table' | 'view'>();
+  for (const [schema, name, type] of rows) {
+    out.set(`${String(schema)}.${String(name)}`.toLowerCase(), type === 'VIEW' ? 'view' : 'table');
+  }
+  return out;
+}
+
+function relationType(
+  relations: ReadonlyMap<string, 'table' | 'view'>,
+  relation: Relation,
+): 'table' | 'view' | undefined {
+  return relations.get(`${relation.schema}.${relation.identifier}`.toLowerCase());
 }
 
 /** Column names and data types, in order (what dbt's adapter.get_columns_in_relation gives). */
@@ -63,10 +72,11 @@ export async function compileModel(
   model: ModelNode,
   fullRefresh: boolean,
 ): Promise<{ sql: string; existing: 'table' | 'view' | undefined }> {
-  const existing = await relationType(conn, model.relation);
+  const relations = await warehouseRelations(conn);
+  const existing = relationType(relations, model.relation);
   // dbt: true only when the model is incremental, its relation exists as a table, and this is no full refresh.
   const isIncremental = model.config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
-  const scope = { node: model, execute: true, this: model.relation, isIncremental };
+  const scope = { node: model, execute: true, this: model.relation, isIncremental, relations };
   const sql = withRenderScope(project.jinja, project.state, scope, () =>
     project.jinja.render(model.file, model.template),
   );
@@ -175,12 +185,17 @@ async function runIncremental(
   }
 }
 
-export function compileTest(project: Project, test: TestNode): string {
-  return withRenderScope(project.jinja, project.state, { node: test, execute: true }, test.render).trim();
+export function compileTest(
+  project: Project,
+  test: TestNode,
+  relations?: ReadonlyMap<string, 'table' | 'view'>,
+): string {
+  const scope = { node: test, execute: true, relations };
+  return withRenderScope(project.jinja, project.state, scope, test.render).trim();
 }
 
 export async function runTest(project: Project, conn: DbtAdapter, test: TestNode): Promise<NodeOutcome> {
-  const sql = compileTest(project, test);
+  const sql = compileTest(project, test, await warehouseRelations(conn));
   const limit = test.config.limit === undefined ? '' : `\nlimit ${Number(test.config.limit)}`;
   // dbt's test materialization: select {{ fail_calc }} as failures from (the test's query) dbt_internal_test.
   const failCalc = String(test.config.fail_calc ?? 'count(*)');

@@ -102,4 +102,9 @@ export interface RenderState {
   collected?: Set<string>;
   /** Set while parsing: config() calls found. */
   configured?: NodeConfig;
+  /**
+   * At execution: the warehouse's relations when the node started ("schema.identifier", lower case), what
+   * adapter.get_relation() answers from; unset while parsing, where it answers none, as dbt's parse does.
+   */
+  relations?: ReadonlyMap<string, 'table' | 'view'>;
 }

@@ -63,6 +63,7 @@ describe('the project as the runner reads it', () => {
         'gold.country_mix',
         'gold.device_mix',
         'gold.dim_listeners',
+        'gold.gold_watermark',
         'gold.hourly_listening_preferences',
         'gold.listener_days',
         'gold.listener_events',

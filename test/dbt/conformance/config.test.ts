@@ -165,6 +165,20 @@ describe('model config', () => {
       /dbt was unable to infer all dependencies for the model "m".*-- depends_on: \{\{ ref\('stg_a'\) \}\}/s,
     );
   });
+  it('adapter.get_relation answers the relation when it exists at execution, none when not (and none at parse)', async () => {
+    // The model names a relation that exists only from the second run on (model n is built after m).
+    const model =
+      "{% set r = adapter.get_relation(database=this.database, schema=this.schema, identifier='n') %}" +
+      "select {{ 'null' if r is none else '(select count(*) from ' ~ r ~ ')' }} as n_rows, {{ 1 if execute else 0 }} as executed";
+    box = await sandbox({ 'models/marts/m.sql': model });
+    await box.run('run', { select: ['m'] });
+    const read = async () =>
+      (await box!.connection.runAndReadAll('select n_rows, executed from main.m')).getRows()[0];
+    expect(await read()).toEqual([null, 1]);
+    await box.run('run', { select: ['n'] });
+    await box.run('run', { select: ['m'] });
+    expect((await read())?.map(Number)).toEqual([1, 1]); // n holds m's one row
+  });
 });
 
 describe('project features the runner does not implement', () => {

@@ -19,6 +19,7 @@ const COVERED: Readonly<Record<string, string>> = {
   var: 'test/dbt/incremental.test.ts (silver_lookback_hours)',
   is_incremental: 'config.test.ts (full_refresh: false, on_schema_change: fail)',
   'adapter.dispatch': 'test/dbt/gold.test.ts (epoch_seconds on DuckDB)',
+  'adapter.get_relation': 'config.test.ts (exists at execution, none when missing)',
   return: 'test/dbt/jinja.test.ts (return() makes a macro evaluate to a value)',
   // tags
   if: 'jinja.test.ts (truthiness of []/{})',
