@@ -16,7 +16,6 @@ export interface NodeOutcome {
   readonly relation?: Relation;
 }
 
-
 /** A model built: what dbt reports for it (rows affected: null for a view). */
 function built(sql: string, relation: Relation, rowsAffected: number | null): NodeOutcome {
   return { status: 'success', message: 'OK', failures: null, rowsAffected, compiledCode: sql, relation };
