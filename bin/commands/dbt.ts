@@ -20,6 +20,18 @@ interface DbtFlags {
   readonly projectDir: string;
   readonly targetDir?: string;
   readonly runner: string;
+  readonly threads?: string;
+  readonly failFast?: boolean;
+}
+
+/** --threads as dbt takes it: a whole number of at least 1, or unset (the profile's threads). */
+function parseThreads(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(`--threads: expected a whole number of at least 1, got ${JSON.stringify(text)}`);
+  }
+  return n;
 }
 
 const COMMANDS = ['build', 'run', 'test', 'freshness'] as const;
@@ -62,6 +74,8 @@ async function runCli(dbt: string, command: DbtCommand, flags: DbtFlags, warehou
   if (flags.fullRefresh && command !== 'test' && command !== 'freshness') args.push('--full-refresh');
   if (flags.vars) args.push('--vars', flags.vars);
   if (flags.targetDir) args.push('--target-path', flags.targetDir);
+  if (flags.threads !== undefined) args.push('--threads', flags.threads);
+  if (flags.failFast && command !== 'freshness') args.push('--fail-fast');
   const child = spawn(dbt, args, {
     stdio: 'inherit',
     env: { ...process.env, MDS_WAREHOUSE_PATH: warehouse },
@@ -77,6 +91,7 @@ async function action(command: DbtCommand, flags: DbtFlags): Promise<void> {
     throw new UsageError(`--runner: expected auto, embedded or dbt, got "${flags.runner}"`);
   }
   const vars = parseVars(flags.vars);
+  const threads = parseThreads(flags.threads);
   const projectDir = path.resolve(flags.projectDir);
   const warehousePath = localPaths(flags.data).warehouse;
   const dbt = flags.runner === 'embedded' ? undefined : await findDbt();
@@ -94,13 +109,22 @@ async function action(command: DbtCommand, flags: DbtFlags): Promise<void> {
       connection: warehouse.connection,
       connect: warehouse.connect,
       targetDir: flags.targetDir,
+      threads,
       log: (l: string) => console.log(l),
     };
     const ok =
       command === 'freshness'
         ? (await runSourceFreshness({ ...common, select: flags.select })).success
-        : (await runDbt({ ...common, command, select: flags.select, fullRefresh: flags.fullRefresh, vars }))
-            .success;
+        : (
+            await runDbt({
+              ...common,
+              command,
+              select: flags.select,
+              fullRefresh: flags.fullRefresh,
+              failFast: flags.failFast,
+              vars,
+            })
+          ).success;
     if (!ok) process.exitCode = 1;
   } finally {
     await warehouse.close();
@@ -130,6 +154,11 @@ export function registerDbt(program: Command): void {
           'nothing is a warning, as in dbt',
       )
       .option('--full-refresh', 'rebuild incremental models from scratch')
+      .option(
+        '--threads <n>',
+        "how many nodes run at once (each on its own connection); default the profile's threads",
+      )
+      .option('-x, --fail-fast', 'stop at the first node that fails; the nodes not run yet are skipped')
       .option('--vars <yaml>', "project variables, e.g. '{silver_lookback_hours: 6}'")
       .option('--data <dir>', 'local data directory holding warehouse.duckdb', DEFAULT_DATA_DIR)
       .option('--project-dir <dir>', 'the dbt project', path.join(PROJECT_ROOT, 'dbt'))

@@ -95,6 +95,59 @@ describe('mds dbt', () => {
     expect(bad.stderr).toContain('--runner: expected auto, embedded or dbt');
   });
 
+  it('--threads runs nodes on that many threads, --fail-fast skips what the first failure left, bad --threads exits 2', async () => {
+    const results = async (dir: string) =>
+      (
+        JSON.parse(await readFile(path.join(dir, 'run_results.json'), 'utf8')) as {
+          results: { unique_id: string; status: string; thread_id: string }[];
+        }
+      ).results;
+    const threaded = path.join(data, 't-threads');
+    const two = await mds(
+      'dbt',
+      'build',
+      '--data',
+      data,
+      '--runner',
+      'embedded',
+      '--threads',
+      '2',
+      '--target-dir',
+      threaded,
+    );
+    expect(two.code).toBe(0);
+    expect(new Set((await results(threaded)).map((r) => r.thread_id)).size).toBe(2);
+    // A duplicate planted in Silver fails its unique test; with --fail-fast nothing after it runs.
+    const instance = await DuckDBInstance.create(localPaths(data).warehouse);
+    const connection = await instance.connect();
+    await connection.run(
+      'insert into silver.stg_spotify__events select * from silver.stg_spotify__events limit 1',
+    );
+    connection.closeSync();
+    instance.closeSync();
+    const fast = path.join(data, 't-fail-fast');
+    const failing = await mds(
+      'dbt',
+      'test',
+      '--data',
+      data,
+      '--runner',
+      'embedded',
+      '--fail-fast',
+      '--target-dir',
+      fast,
+    );
+    expect(failing.code).toBe(1);
+    const statuses = (await results(fast)).map((r) => r.status);
+    expect(statuses).toContain('fail');
+    expect(statuses).toContain('skipped');
+    for (const bad of ['0', '1.5', 'two']) {
+      const res = await mds('dbt', 'build', '--data', data, '--runner', 'embedded', '--threads', bad);
+      expect(res.code, bad).toBe(2);
+      expect(res.stderr).toContain(`--threads: expected a whole number of at least 1, got "${bad}"`);
+    }
+  }, 240_000);
+
   it('a --select that matches nothing warns in dbt words, runs nothing and exits 0, as dbt does', async () => {
     const target = path.join(data, 't3');
     const res = await mds(
@@ -129,6 +182,6 @@ describe('mds dbt', () => {
       'embedded',
     );
     expect(union.stdout).toMatch(/The selection criterion '\+nosuch' does not match any enabled nodes/);
-    expect(union.stdout).toMatch(/START sql table model gold.plays_per_hour/);
+    expect(union.stdout).toMatch(/START sql incremental model gold.plays_per_hour/);
   });
 });
