@@ -10,8 +10,8 @@ import type { GoldWarehouse } from './warehouse.ts';
 /** The Gold tables the page reads; all of them exist once dbt has built the marts. */
 export const GOLD_TABLES = [
   'plays_per_hour',
-  'top_tracks_daily',
-  'top_artists_daily',
+  'track_days',
+  'artist_days',
   'song_skip_rates',
   'artist_skip_rates',
   'device_mix',
@@ -128,6 +128,15 @@ export async function goldStatus(wh: GoldWarehouse): Promise<GoldStatus> {
   };
 }
 
+/** What a range's top list counts: sums over its days. */
+export interface RankedCounts {
+  readonly streams: number;
+  readonly plays: number;
+  readonly minutes_listened: number;
+  /** Each day's distinct listeners, summed over the range's days. */
+  readonly listener_days: number;
+}
+
 export interface Overview {
   readonly range: DateRange;
   readonly totals: {
@@ -151,8 +160,9 @@ export interface Overview {
    * spotify_history), most first; empty when Silver has no source column yet (built before contract v2).
    */
   readonly sources: readonly { source: string; events: number }[];
-  readonly topTracks: readonly { song_id: string; song_name: string; artist_name: string; plays: number }[];
-  readonly topArtists: readonly { artist_name: string; plays: number }[];
+  /** The range's ten most streamed songs and artists (track_days, artist_days): see topTracks below. */
+  readonly topTracks: readonly ({ song_id: string; song_name: string; artist_name: string } & RankedCounts)[];
+  readonly topArtists: readonly ({ artist_name: string } & RankedCounts)[];
   readonly deviceMix: readonly {
     device_type: string;
     events: number;
@@ -255,31 +265,49 @@ async function sources(wh: GoldWarehouse, b: Bounds): Promise<Overview['sources'
   return rows.map((r) => ({ source: str(r.source), events: num(r.events) }));
 }
 
-// Summing the daily top 100 over several days ranks by those days' plays; a song outside a day's top 100
-// contributes nothing that day, which does not change the top 10 on realistic data.
+/**
+ * The range's top tracks from track_days (one row per day and song, not cut to a top 100): ranked by streams,
+ * then minutes listened, then listener-days (each day's distinct listeners, summed: distinct listeners of a
+ * range are not a sum of days), then song_id. On a one-day range this is top_tracks_daily's order.
+ */
 async function topTracks(wh: GoldWarehouse, b: Bounds): Promise<Overview['topTracks']> {
   const rows = await wh.query<Row>(
-    `SELECT song_id, MIN(song_name) AS song_name, MIN(artist_name) AS artist_name, CAST(SUM(plays) AS BIGINT) AS plays
-     FROM gold.top_tracks_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
-     GROUP BY song_id ORDER BY plays DESC, song_name, song_id LIMIT ${TOP_N}`,
+    `SELECT song_id, MIN(song_name) AS song_name, MIN(artist_name) AS artist_name,
+            CAST(SUM(streams) AS BIGINT) AS streams, CAST(SUM(plays) AS BIGINT) AS plays,
+            SUM(minutes_listened) AS minutes_listened, CAST(SUM(listeners) AS BIGINT) AS listener_days
+     FROM gold.track_days WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+     GROUP BY song_id HAVING SUM(streams) > 0
+     ORDER BY streams DESC, minutes_listened DESC, listener_days DESC, song_id LIMIT ${TOP_N}`,
     [...b.days],
   );
   return rows.map((r) => ({
     song_id: str(r.song_id),
     song_name: str(r.song_name),
     artist_name: str(r.artist_name),
-    plays: num(r.plays),
+    ...rankedCounts(r),
   }));
 }
 
+/** The range's top artists from artist_days, ranked as topTracks ranks songs (then artist_name). */
 async function topArtists(wh: GoldWarehouse, b: Bounds): Promise<Overview['topArtists']> {
   const rows = await wh.query<Row>(
-    `SELECT artist_name, CAST(SUM(plays) AS BIGINT) AS plays
-     FROM gold.top_artists_daily WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
-     GROUP BY artist_name ORDER BY plays DESC, artist_name LIMIT ${TOP_N}`,
+    `SELECT artist_name, CAST(SUM(streams) AS BIGINT) AS streams, CAST(SUM(plays) AS BIGINT) AS plays,
+            SUM(minutes_listened) AS minutes_listened, CAST(SUM(listeners) AS BIGINT) AS listener_days
+     FROM gold.artist_days WHERE event_date >= CAST($1 AS DATE) AND event_date <= CAST($2 AS DATE)
+     GROUP BY artist_name HAVING SUM(streams) > 0
+     ORDER BY streams DESC, minutes_listened DESC, listener_days DESC, artist_name LIMIT ${TOP_N}`,
     [...b.days],
   );
-  return rows.map((r) => ({ artist_name: str(r.artist_name), plays: num(r.plays) }));
+  return rows.map((r) => ({ artist_name: str(r.artist_name), ...rankedCounts(r) }));
+}
+
+function rankedCounts(r: Row): RankedCounts {
+  return {
+    streams: num(r.streams),
+    plays: num(r.plays),
+    minutes_listened: num(r.minutes_listened),
+    listener_days: num(r.listener_days),
+  };
 }
 
 /** Each row's share of the rows' events. */

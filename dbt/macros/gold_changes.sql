@@ -23,7 +23,11 @@
     {%- endif -%}
 {%- endmacro %}
 
-{# The Silver rows changed since the last complete Gold build (macro gold_watermark), as a subquery. #}
+{#
+    The Silver rows changed since the last complete Gold build (macro gold_watermark), as a subquery. Its ref
+    sits under is_incremental(), so a mart that does not otherwise read Silver needs the dbt hint
+    `-- depends_on: {{ ref('stg_spotify__events') }}`.
+#}
 {% macro changed_events() -%}
     (select * from {{ ref('stg_spotify__events') }} where loaded_at >= {{ gold_watermark() }})
 {%- endmacro %}

@@ -54,12 +54,13 @@ export interface RunSummary {
   /** A glimpse of Gold for the report. */
   readonly gold?: {
     readonly playsPerHour: readonly { readonly hour_start: string; readonly plays: number }[];
+    /** The run's days' most streamed songs and artists (track_days, artist_days; as the dashboard ranks). */
     readonly topTracks: readonly {
       readonly song_name: string;
       readonly artist_name: string;
-      readonly plays: number;
+      readonly streams: number;
     }[];
-    readonly topArtists: readonly { readonly artist_name: string; readonly plays: number }[];
+    readonly topArtists: readonly { readonly artist_name: string; readonly streams: number }[];
   };
   /** Set when the run failed: the failing state, the error name and its cause. */
   readonly failure?: { readonly state: string; readonly error: string; readonly cause: string };

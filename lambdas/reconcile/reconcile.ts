@@ -549,26 +549,30 @@ export async function goldGlimpse(
       where hour_start >= cast($1 as timestamp) and hour_start < cast($2 as timestamp) order by hour_start`,
     params,
   );
-  // The window's days: top lists are daily in Gold.
+  // The window's days, ranked as the dashboard ranks a range: streams, minutes, listener-days, then the id.
   const dayParams = [
     window.start.slice(0, 10),
     new Date(Date.parse(window.end) - 1).toISOString().slice(0, 10),
   ];
-  const topTracks = await warehouse.query<{ song_name: string; artist_name: string; plays: number }>(
-    `select song_name, artist_name, sum(plays) as plays from gold.top_tracks_daily
+  const topTracks = await warehouse.query<{ song_name: string; artist_name: string; streams: number }>(
+    `select min(song_name) as song_name, min(artist_name) as artist_name, sum(streams) as streams
+       from gold.track_days
       where event_date between cast($1 as date) and cast($2 as date)
-      group by song_id, song_name, artist_name order by plays desc, song_name limit ${top}`,
+      group by song_id having sum(streams) > 0
+      order by sum(streams) desc, sum(minutes_listened) desc, sum(listeners) desc, song_id limit ${top}`,
     dayParams,
   );
-  const topArtists = await warehouse.query<{ artist_name: string; plays: number }>(
-    `select artist_name, sum(plays) as plays from gold.top_artists_daily
+  const topArtists = await warehouse.query<{ artist_name: string; streams: number }>(
+    `select artist_name, sum(streams) as streams from gold.artist_days
       where event_date between cast($1 as date) and cast($2 as date)
-      group by artist_name order by plays desc, artist_name limit ${top}`,
+      group by artist_name having sum(streams) > 0
+      order by sum(streams) desc, sum(minutes_listened) desc, sum(listeners) desc, artist_name limit ${top}`,
     dayParams,
   );
-  const num = <T extends { plays: number }>(rows: T[]): T[] =>
-    rows.map((r) => ({ ...r, plays: Number(r.plays) }));
-  return { playsPerHour: num(playsPerHour), topTracks: num(topTracks), topArtists: num(topArtists) };
+  const hours = playsPerHour.map((r) => ({ ...r, plays: Number(r.plays) }));
+  const streamed = <T extends { streams: number }>(rows: T[]): T[] =>
+    rows.map((r) => ({ ...r, streams: Number(r.streams) }));
+  return { playsPerHour: hours, topTracks: streamed(topTracks), topArtists: streamed(topArtists) };
 }
 
 function sum(values: Iterable<number>): number {

@@ -137,8 +137,12 @@ function events({ users: userCount = 80, days = 3, seed = 7 }: FixtureSize): str
           }
           const r = rnd();
           const type = r < 0.72 ? 'play' : r < 0.9 ? 'skip' : r < 0.95 ? 'pause' : 'add_to_playlist';
+          // One play in six is cut short (under 30 s: a play, not a stream), so plays and streams rank apart.
+          const short = type === 'play' && rnd() < 1 / 6;
           const duration =
-            type === 'play' ? 120_000 + Math.floor(rnd() * 180_000) : 2_000 + Math.floor(rnd() * 25_000);
+            type === 'play' && !short
+              ? 120_000 + Math.floor(rnd() * 180_000)
+              : 2_000 + Math.floor(rnd() * 25_000);
           n += 1;
           lines.push(
             JSON.stringify({
@@ -181,20 +185,30 @@ CREATE TABLE gold.plays_per_hour AS
          COUNT(*) FILTER (WHERE ${PLAY}) AS plays, COUNT(*) FILTER (WHERE event_type = 'skip') AS skips,
          COUNT(DISTINCT user_id) AS listeners, ${MINUTES} AS minutes_listened
   FROM ev GROUP BY 1;
+CREATE TABLE gold.track_days AS
+  SELECT CAST(event_timestamp AS DATE) AS event_date, song_id, min(song_name) AS song_name,
+         min(artist_name) AS artist_name, COUNT(*) AS events, COUNT(*) FILTER (WHERE ${STREAM}) AS streams,
+         COUNT(*) FILTER (WHERE ${PLAY}) AS plays, COUNT(*) FILTER (WHERE event_type = 'skip') AS skips,
+         ${MINUTES} AS minutes_listened, COUNT(DISTINCT user_id) AS listeners
+  FROM ev GROUP BY 1, 2;
+CREATE TABLE gold.artist_days AS
+  SELECT CAST(event_timestamp AS DATE) AS event_date, artist_name, COUNT(*) AS events,
+         COUNT(*) FILTER (WHERE ${STREAM}) AS streams, COUNT(*) FILTER (WHERE ${PLAY}) AS plays,
+         COUNT(*) FILTER (WHERE event_type = 'skip') AS skips, ${MINUTES} AS minutes_listened,
+         COUNT(DISTINCT user_id) AS listeners
+  FROM ev GROUP BY 1, 2;
 CREATE TABLE gold.top_tracks_daily AS
   SELECT * FROM (
-    SELECT event_date, row_number() OVER (PARTITION BY event_date ORDER BY plays DESC, song_name, song_id) AS rank,
-           song_id, song_name, artist_name, plays, listeners
-    FROM (SELECT CAST(event_timestamp AS DATE) AS event_date, song_id, any_value(song_name) AS song_name,
-                 any_value(artist_name) AS artist_name, COUNT(*) AS plays, COUNT(DISTINCT user_id) AS listeners
-          FROM ev WHERE ${PLAY} GROUP BY 1, 2)) WHERE rank <= 100;
+    SELECT event_date, row_number() OVER (
+             PARTITION BY event_date ORDER BY streams DESC, minutes_listened DESC, listeners DESC, song_id) AS rank,
+           song_id, song_name, artist_name, streams, plays, minutes_listened, listeners
+    FROM gold.track_days WHERE streams > 0) WHERE rank <= 100;
 CREATE TABLE gold.top_artists_daily AS
   SELECT * FROM (
-    SELECT event_date, row_number() OVER (PARTITION BY event_date ORDER BY plays DESC, artist_name) AS rank,
-           artist_name, plays, listeners
-    FROM (SELECT CAST(event_timestamp AS DATE) AS event_date, artist_name, COUNT(*) AS plays,
-                 COUNT(DISTINCT user_id) AS listeners
-          FROM ev WHERE ${PLAY} GROUP BY 1, 2)) WHERE rank <= 100;
+    SELECT event_date, row_number() OVER (
+             PARTITION BY event_date ORDER BY streams DESC, minutes_listened DESC, listeners DESC, artist_name) AS rank,
+           artist_name, streams, plays, minutes_listened, listeners
+    FROM gold.artist_days WHERE streams > 0) WHERE rank <= 100;
 CREATE TABLE gold.song_skip_rates AS
   SELECT song_id, any_value(song_name) AS song_name, any_value(artist_name) AS artist_name,
          COUNT(*) FILTER (WHERE ${PLAY}) AS plays, COUNT(*) FILTER (WHERE event_type = 'skip') AS skips,

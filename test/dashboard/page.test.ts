@@ -87,14 +87,26 @@ describe('dashboard page in Chromium', () => {
       hours: await wh.query<Rows[number]>(
         `SELECT hour_start, plays, skips FROM gold.plays_per_hour ORDER BY hour_start`,
       ),
+      // The range's top 10 straight from Silver: streams, then minutes, then listener-days, then the id.
       tracks: await wh.query<Rows[number]>(
-        `SELECT song_name || ' — ' || artist_name AS name, SUM(plays)::BIGINT AS value
-         FROM gold.top_tracks_daily GROUP BY song_id, song_name, artist_name
-         ORDER BY value DESC, song_name, song_id LIMIT 10`,
+        `WITH d AS (
+           SELECT CAST(event_timestamp AS DATE), song_id, song_name, artist_name,
+                  COUNT(*) FILTER (WHERE event_type = 'play' AND duration_ms >= 30000) AS streams,
+                  SUM(duration_ms) FILTER (WHERE event_type = 'play') AS ms, COUNT(DISTINCT user_id) AS l
+           FROM silver.stg_spotify__events GROUP BY ALL)
+         SELECT song_name || ' — ' || artist_name AS name, SUM(streams)::BIGINT AS value FROM d
+         GROUP BY song_id, song_name, artist_name HAVING SUM(streams) > 0
+         ORDER BY value DESC, SUM(ms) DESC, SUM(l) DESC, song_id LIMIT 10`,
       ),
       artists: await wh.query<Rows[number]>(
-        `SELECT artist_name AS name, SUM(plays)::BIGINT AS value FROM gold.top_artists_daily
-         GROUP BY artist_name ORDER BY value DESC, artist_name LIMIT 10`,
+        `WITH d AS (
+           SELECT CAST(event_timestamp AS DATE), artist_name,
+                  COUNT(*) FILTER (WHERE event_type = 'play' AND duration_ms >= 30000) AS streams,
+                  SUM(duration_ms) FILTER (WHERE event_type = 'play') AS ms, COUNT(DISTINCT user_id) AS l
+           FROM silver.stg_spotify__events GROUP BY ALL)
+         SELECT artist_name AS name, SUM(streams)::BIGINT AS value FROM d
+         GROUP BY artist_name HAVING SUM(streams) > 0
+         ORDER BY value DESC, SUM(ms) DESC, SUM(l) DESC, artist_name LIMIT 10`,
       ),
       devices: await wh.query<Rows[number]>(
         `SELECT device_type AS name, SUM(events)::BIGINT AS value FROM gold.device_mix
@@ -194,7 +206,7 @@ describe('dashboard page in Chromium', () => {
         [day],
       ),
       tracks: await wh.query<Rows[number]>(
-        `SELECT song_name || ' — ' || artist_name AS name, plays AS value FROM gold.top_tracks_daily
+        `SELECT song_name || ' — ' || artist_name AS name, streams AS value FROM gold.top_tracks_daily
          WHERE event_date = $1 ORDER BY rank LIMIT 10`,
         [day],
       ),

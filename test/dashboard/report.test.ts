@@ -156,14 +156,14 @@ describe('static run report', () => {
     expectValues(
       tracks,
       'x',
-      g.topTracks.map((t) => t.plays),
+      g.topTracks.map((t) => t.streams),
     );
     const artists = await drawn(page, 'topArtists');
     expect(categories(artists)).toEqual(g.topArtists.map((a) => a.artist_name));
     expectValues(
       artists,
       'x',
-      g.topArtists.map((a) => a.plays),
+      g.topArtists.map((a) => a.streams),
     );
     const steps = await drawn(page, 'stepSeconds');
     expect(categories(steps)).toEqual(Object.keys(succeeded.stepSeconds));
@@ -231,7 +231,7 @@ describe('static run report', () => {
     const artist = '<img src=x onerror=alert(1)>';
     const named = await openReport({
       ...succeeded,
-      gold: { ...succeeded.gold!, topArtists: [{ artist_name: artist, plays: 5 }] },
+      gold: { ...succeeded.gold!, topArtists: [{ artist_name: artist, streams: 5 }] },
     });
 
     // Assess

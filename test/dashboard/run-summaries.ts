@@ -38,13 +38,13 @@ export const succeeded: RunSummary = {
       plays: 4000 + ((i * 733) % 5000),
     })),
     topTracks: [
-      { song_name: 'Blue Hearts', artist_name: 'Aurora Lane', plays: 1532 },
-      { song_name: 'Night Road', artist_name: 'Kofi Mensah', plays: 1210 },
-      { song_name: 'Paper Tide', artist_name: 'Neon Harbor', plays: 998 },
+      { song_name: 'Blue Hearts', artist_name: 'Aurora Lane', streams: 1532 },
+      { song_name: 'Night Road', artist_name: 'Kofi Mensah', streams: 1210 },
+      { song_name: 'Paper Tide', artist_name: 'Neon Harbor', streams: 998 },
     ],
     topArtists: [
-      { artist_name: 'Aurora Lane', plays: 5120 },
-      { artist_name: 'Kofi Mensah', plays: 4410 },
+      { artist_name: 'Aurora Lane', streams: 5120 },
+      { artist_name: 'Kofi Mensah', streams: 4410 },
     ],
   },
 };

@@ -110,7 +110,7 @@ describe('incremental Silver', () => {
     for (const [table, { compute, key }] of Object.entries(GOLD)) {
       expect(diffRows(afterIncremental.get(`gold.${table}`) ?? [], compute(events), key), table).toEqual([]);
     }
-  });
+  }, 240_000);
 });
 
 describe('Silver built first on an empty Bronze', () => {

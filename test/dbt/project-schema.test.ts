@@ -58,6 +58,7 @@ describe('the project as the runner reads it', () => {
       [
         'gold.album_completion',
         'gold.artist_day_streaks',
+        'gold.artist_days',
         'gold.artist_skip_rates',
         'gold.artist_streaks',
         'gold.country_mix',
@@ -75,6 +76,7 @@ describe('the project as the runner reads it', () => {
         'gold.top_artists_daily',
         'gold.top_tracks_daily',
         'gold.track_catalog',
+        'gold.track_days',
         'gold.user_top_artists',
         'gold.user_top_tracks',
         'gold.user_wrapped',

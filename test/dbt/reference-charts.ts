@@ -10,6 +10,7 @@ import {
   rankedByStreams,
   skipRate,
   skips,
+  SKIP_REPORTING,
   streams,
   type Row,
   type SilverEvent,
@@ -41,6 +42,44 @@ const counts = (es: readonly SilverEvent[]) => ({
   minutes_listened: minutes(es),
   listeners: listeners(es),
 });
+
+/** A day's counts of a song or artist in track_days / artist_days: summable over any range of days. */
+function dayCounts(es: readonly SilverEvent[]): Row {
+  const reported = es.filter((e) => SKIP_REPORTING.has(e.source));
+  return {
+    events: es.length,
+    ...counts(es),
+    skips: skips(es),
+    reported_skips: skips(reported),
+    reported_plays_and_skips: plays(reported) + skips(reported),
+  };
+}
+
+export function trackDays(events: readonly SilverEvent[]): Row[] {
+  const out: Row[] = [];
+  for (const [date, es] of groupBy(events, (e) => e.event_date)) {
+    for (const [song, ses] of groupBy(es, (e) => e.song_id)) {
+      out.push({
+        event_date: date,
+        song_id: song,
+        song_name: minOf(ses.map((e) => e.song_name)),
+        artist_name: minOf(ses.map((e) => e.artist_name)),
+        ...dayCounts(ses),
+      });
+    }
+  }
+  return out;
+}
+
+export function artistDays(events: readonly SilverEvent[]): Row[] {
+  const out: Row[] = [];
+  for (const [date, es] of groupBy(events, (e) => e.event_date)) {
+    for (const [artist, aes] of groupBy(es, (e) => e.artist_name)) {
+      out.push({ event_date: date, artist_name: artist, ...dayCounts(aes) });
+    }
+  }
+  return out;
+}
 
 export function topTracksDaily(events: readonly SilverEvent[]): Row[] {
   const out: Row[] = [];

@@ -3,6 +3,7 @@
  * the definitions in docs/data-model.md (not from the warehouse), to compare with what dbt builds.
  */
 import {
+  artistDays,
   artistSkipRates,
   countryMix,
   deviceMix,
@@ -11,6 +12,7 @@ import {
   songSkipRates,
   topArtistsDaily,
   topTracksDaily,
+  trackDays,
   userTopArtists,
   userTopTracks,
 } from './reference-charts.ts';
@@ -39,6 +41,8 @@ export const GOLD: Readonly<
   Record<string, { compute: (e: readonly SilverEvent[]) => Row[]; key: readonly string[] }>
 > = {
   plays_per_hour: { compute: playsPerHour, key: ['hour_start'] },
+  track_days: { compute: trackDays, key: ['event_date', 'song_id'] },
+  artist_days: { compute: artistDays, key: ['event_date', 'artist_name'] },
   top_tracks_daily: { compute: topTracksDaily, key: ['event_date', 'song_id'] },
   top_artists_daily: { compute: topArtistsDaily, key: ['event_date', 'artist_name'] },
   song_skip_rates: { compute: songSkipRates, key: ['song_id'] },

@@ -31,11 +31,14 @@ const MODELS = [
   `create table gold.plays_per_hour as
    select event_hour as hour_start, count(*) as events, count(case when event_type = 'play' then 1 end) as plays
      from silver.stg_spotify__events group by event_hour`,
-  `create table gold.top_tracks_daily as
-   select cast(event_timestamp as date) as event_date, song_id, song_name, artist_name, count(*) as plays
-     from silver.stg_spotify__events where event_type = 'play' group by 1, 2, 3, 4`,
-  `create table gold.top_artists_daily as
-   select cast(event_timestamp as date) as event_date, artist_name, count(*) as plays
+  `create table gold.track_days as
+   select cast(event_timestamp as date) as event_date, song_id, min(song_name) as song_name,
+          min(artist_name) as artist_name, count(*) as plays, count(*) as streams, 0.0 as minutes_listened,
+          count(distinct user_id) as listeners
+     from silver.stg_spotify__events where event_type = 'play' group by 1, 2`,
+  `create table gold.artist_days as
+   select cast(event_timestamp as date) as event_date, artist_name, count(*) as plays, count(*) as streams,
+          0.0 as minutes_listened, count(distinct user_id) as listeners
      from silver.stg_spotify__events where event_type = 'play' group by 1, 2`,
 ];
 

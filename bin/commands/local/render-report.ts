@@ -38,10 +38,13 @@ export function renderReport(r: PipelineReport): string {
     ...checks,
     'top tracks:',
     ...r.top.tracks.map(
-      (t, i) => `  ${i + 1}. ${t.song_name} — ${t.artist_name} (${t.plays.toLocaleString('en-US')} plays)`,
+      (t, i) =>
+        `  ${i + 1}. ${t.song_name} — ${t.artist_name} (${t.streams.toLocaleString('en-US')} streams)`,
     ),
     'top artists:',
-    ...r.top.artists.map((a, i) => `  ${i + 1}. ${a.artist_name} (${a.plays.toLocaleString('en-US')} plays)`),
+    ...r.top.artists.map(
+      (a, i) => `  ${i + 1}. ${a.artist_name} (${a.streams.toLocaleString('en-US')} streams)`,
+    ),
     `stage seconds: ${Object.entries(r.stages)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ')}`,

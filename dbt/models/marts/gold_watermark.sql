@@ -4,7 +4,16 @@
     when one of them, or one of their tests, fails: the next run then redoes the changes again. A mart made
     incremental is listed here (test/dbt/incremental-gold.test.ts checks that none is missing).
 #}
+-- depends_on: {{ ref('artist_days') }}
+-- depends_on: {{ ref('artist_skip_rates') }}
+-- depends_on: {{ ref('country_mix') }}
 -- depends_on: {{ ref('device_mix') }}
+-- depends_on: {{ ref('hourly_listening_preferences') }}
+-- depends_on: {{ ref('plays_per_hour') }}
+-- depends_on: {{ ref('song_skip_rates') }}
+-- depends_on: {{ ref('top_artists_daily') }}
+-- depends_on: {{ ref('top_tracks_daily') }}
+-- depends_on: {{ ref('track_days') }}
 select
     max(loaded_at) as loaded_through,
     count(*) as silver_events

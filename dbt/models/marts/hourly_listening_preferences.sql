@@ -1,7 +1,10 @@
 {#
     skip_rate: skips over plays and skips of sources that report skips (macro skip_rate); minutes_listened: the plays whose
     duration_ms is known (a play of the Web API adds none: its milliseconds listened are unknown, not 0).
+    Incremental: the hours of day of the changed Silver rows are counted anew from Silver.
 #}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='hour_of_day', on_schema_change='fail') }}
+
 with per_hour as (
 
     select
@@ -12,6 +15,11 @@ with per_hour as (
         count(distinct user_id) as listeners,
         {{ minutes_listened() }} as minutes_listened
     from {{ ref('stg_spotify__events') }}
+    {% if is_incremental() %}
+    where cast(extract(hour from event_timestamp) as integer) in (
+        select cast(extract(hour from event_timestamp) as integer) from {{ changed_events() }} as changed
+    )
+    {% endif %}
     group by cast(extract(hour from event_timestamp) as integer)
 
 )

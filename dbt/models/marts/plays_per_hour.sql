@@ -1,7 +1,11 @@
 {#
     Every hour from the first to the last hour with events (UTC), zeros where nothing happened: the hour spine
     (macro hour_spine) left-joined to the hours that have events, so a chart of it shows a gap as a zero.
+    Incremental: the hours of the changed Silver rows are counted anew, and the spine adds the hours that a
+    wider range (an earlier first or a later last hour) brings, as zeros, unless they have events.
 #}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='hour_start', on_schema_change='fail') }}
+
 with hourly as (
 
     select
@@ -13,6 +17,9 @@ with hourly as (
         count(distinct user_id) as listeners,
         {{ minutes_listened() }} as minutes_listened
     from {{ ref('stg_spotify__events') }}
+    {% if is_incremental() %}
+    where event_hour in (select event_hour from {{ changed_events() }} as changed)
+    {% endif %}
     group by event_hour
 
 ),
@@ -20,7 +27,13 @@ with hourly as (
 bounds as (
 
     select min(hour_start) as first_hour, max(hour_start) as last_hour
-    from hourly
+    from (
+        select hour_start from hourly
+        {% if is_incremental() %}
+        union all
+        select hour_start from {{ this }}
+        {% endif %}
+    ) as known_hours
 
 ),
 
@@ -40,3 +53,7 @@ select
     coalesce(hourly.minutes_listened, 0) as minutes_listened
 from spine
 left join hourly on hourly.hour_start = spine.hour_start
+{% if is_incremental() %}
+where hourly.hour_start is not null
+    or spine.hour_start not in (select hour_start from {{ this }})
+{% endif %}

@@ -13,13 +13,11 @@
 
 with song_streams as (
 
-    select
-        song_id,
-        count(*) as plays,
-        count(case when {{ is_stream() }} then 1 end) as streams
-    from {{ ref('stg_spotify__events') }}
-    where event_type = 'play'
-    group by song_id
+    -- All-time plays and streams per song (song_skip_rates): a table of the songs, not of the events, so a
+    -- full build of this mart costs the catalog, not the history.
+    select song_id, plays, streams
+    from {{ ref('song_skip_rates') }}
+    where plays > 0
 
 ),
 

@@ -1,11 +1,20 @@
-{# skip_rate: skips over plays and skips of sources that report skips (macro skip_rate), within [0, 1]. #}
+{#
+    skip_rate: skips over plays and skips of sources that report skips (macro skip_rate), within [0, 1]; summed
+    from the song's days in track_days. Incremental: the songs of the changed Silver rows are summed anew.
+#}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='song_id', on_schema_change='fail') }}
+-- depends_on: {{ ref('stg_spotify__events') }} (read by changed_events() in incremental runs)
+
 select
     song_id,
     min(song_name) as song_name,
     min(artist_name) as artist_name,
-    count(case when event_type = 'play' then 1 end) as plays,
-    count(case when {{ is_stream() }} then 1 end) as streams,
-    count(case when event_type = 'skip' then 1 end) as skips,
-    {{ skip_rate() }} as skip_rate
-from {{ ref('stg_spotify__events') }}
+    cast(sum(plays) as bigint) as plays,
+    cast(sum(streams) as bigint) as streams,
+    cast(sum(skips) as bigint) as skips,
+    {{ skip_rate_of_sums('sum(reported_skips)', 'sum(reported_plays_and_skips)') }} as skip_rate
+from {{ ref('track_days') }}
+{% if is_incremental() %}
+where song_id in (select song_id from {{ changed_events() }} as changed)
+{% endif %}
 group by song_id

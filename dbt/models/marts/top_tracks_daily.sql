@@ -1,24 +1,12 @@
 {#
-    The 100 most streamed songs of each day: ranked by streams, then minutes listened, then listeners
+    The 100 most streamed songs of each day (track_days): ranked by streams, then minutes listened, then listeners
     (descending), then song_id; songs without a stream that day are not ranked.
+    Incremental: the days of the changed Silver rows are ranked anew (macro changed_events).
 #}
-with daily as (
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_date', on_schema_change='fail') }}
+-- depends_on: {{ ref('stg_spotify__events') }} (read by changed_events() in incremental runs)
 
-    select
-        event_date,
-        song_id,
-        min(song_name) as song_name,
-        min(artist_name) as artist_name,
-        count(case when {{ is_stream() }} then 1 end) as streams,
-        count(case when event_type = 'play' then 1 end) as plays,
-        {{ minutes_listened() }} as minutes_listened,
-        count(distinct user_id) as listeners
-    from {{ ref('stg_spotify__events') }}
-    group by event_date, song_id
-
-),
-
-ranked as (
+with ranked as (
 
     select
         *,
@@ -26,8 +14,11 @@ ranked as (
             partition by event_date
             order by streams desc, minutes_listened desc, listeners desc, song_id
         ) as rank
-    from daily
+    from {{ ref('track_days') }}
     where streams > 0
+    {% if is_incremental() %}
+        and event_date in (select event_date from {{ changed_events() }} as changed)
+    {% endif %}
 
 )
 

@@ -32,12 +32,12 @@ export function topTracks(
   rows: readonly {
     readonly song_name: string;
     readonly artist_name: string;
-    readonly plays: number;
+    readonly streams: number;
     readonly song_id?: string;
   }[],
 ): ChartOption;
 export function topArtists(
-  rows: readonly { readonly artist_name: string; readonly plays: number }[],
+  rows: readonly { readonly artist_name: string; readonly streams: number }[],
   options?: { colour?: string },
 ): ChartOption;
 export function deviceMix(

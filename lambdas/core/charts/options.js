@@ -111,21 +111,21 @@ export function playsPerHour(rows) {
   });
 }
 
-/** The most played tracks, "song — artist". */
+/** The most streamed tracks, "song — artist", by streams. */
 export function topTracks(rows) {
   return rankedBars(
     rows.map((r) => ({
       name: `${r.song_name} — ${r.artist_name}`,
-      value: r.plays,
+      value: r.streams,
       ...(r.song_id === undefined ? {} : { song_id: r.song_id }),
     })),
   );
 }
 
-/** The most played artists. */
+/** The most streamed artists, by streams. */
 export function topArtists(rows, { colour = COLOURS[1] } = {}) {
   return rankedBars(
-    rows.map((r) => ({ name: r.artist_name, value: r.plays })),
+    rows.map((r) => ({ name: r.artist_name, value: r.streams })),
     { colour },
   );
 }
