@@ -10,6 +10,11 @@
     deployment that predates incremental Gold, a dropped watermark) every Silver row counts as changed.
     A run after a failed one therefore redoes the failed run's keys too: delete+insert on the same keys is
     idempotent, so marts that succeeded the first time end the same.
+
+    The keys to rebuild are read from the changed rows as Silver holds them now. That is enough because the
+    copies of one event_id are one event (the id is the source's natural key, or the simulator's own id for a
+    re-sent event): a better copy that replaces a row moves its Kafka position and load time, never its user,
+    song, time or type, so the keys of the row it replaces are the keys of the copy.
 #}
 {% macro gold_watermark() -%}
     {%- set mark = adapter.get_relation(database=this.database, schema=this.schema, identifier='gold_watermark') -%}

@@ -14,6 +14,8 @@
 -- depends_on: {{ ref('top_artists_daily') }}
 -- depends_on: {{ ref('top_tracks_daily') }}
 -- depends_on: {{ ref('track_days') }}
+-- depends_on: {{ ref('user_top_artists') }}
+-- depends_on: {{ ref('user_top_tracks') }}
 select
     max(loaded_at) as loaded_through,
     count(*) as silver_events
