@@ -4,8 +4,11 @@
  * the same hour after a month of history: 720 hours of HOUR_EVENTS events loaded into Bronze in bulk and
  * built into Silver and Gold once (what 720 hourly runs would have left), then the hour through the whole
  * pipeline. The sides alternate, RUNS times each, each run on a copy of its starting state; prints the medians of the hourly
- * workflow run's steps and of the run as a whole, and the ratio (target: within 1.5x). Every Gold table is
- * still rebuilt from all of Silver on every run, so the ratio shows what incremental Gold has to win back.
+ * workflow run's steps and of the run as a whole, and the ratio (target: within 1.5x).
+ *
+ * `BENCH_STEADY_SWEEP=1 npm run bench -- steady`: how each step grows with the history and with the hour's
+ * volume: the hour after 0, 168 and 720 hours of history, at 2,000 and 10,000 events an hour (one run a cell
+ * unless BENCH_STEADY_RUNS says more); prints a Markdown table of the medians.
  */
 import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -31,7 +34,7 @@ interface HourRun {
 }
 
 /** One `mds local up --once` over the hour on `dataDir`; the workflow run's step seconds. */
-async function runHour(dataDir: string, hourStart: Date): Promise<HourRun> {
+async function runHour(dataDir: string, hourStart: Date, events = HOUR_EVENTS): Promise<HourRun> {
   const t0 = performance.now();
   const res = spawnSync(
     process.execPath,
@@ -42,7 +45,7 @@ async function runHour(dataDir: string, hourStart: Date): Promise<HourRun> {
       '--once',
       '--json',
       '--events',
-      String(HOUR_EVENTS),
+      String(events),
       '--start',
       hourStart.toISOString(),
       '--end',
@@ -73,8 +76,13 @@ async function runHour(dataDir: string, hourStart: Date): Promise<HourRun> {
   return { wall, workflow: report.stages.workflow ?? NaN, steps: summary.stepSeconds };
 }
 
-/** A month of history in the warehouse of `dataDir`: Bronze in bulk, then one build of Silver and Gold. */
-async function history(dataDir: string, end: Date): Promise<{ rows: number; seconds: number }> {
+/** `hours` of history in the warehouse of `dataDir`: Bronze in bulk, then one build of Silver and Gold. */
+async function history(
+  dataDir: string,
+  end: Date,
+  hours = HISTORY_HOURS,
+  hourEvents = HOUR_EVENTS,
+): Promise<{ rows: number; seconds: number }> {
   const t0 = performance.now();
   const wh = await openDuckDbWarehouse({ path: localPaths(dataDir).warehouse });
   try {
@@ -84,8 +92,8 @@ async function history(dataDir: string, end: Date): Promise<{ rows: number; seco
       bronzeRowStream(
         {
           seed: 7,
-          events: HOUR_EVENTS * HISTORY_HOURS,
-          start: new Date(end.getTime() - HISTORY_HOURS * HOUR_MS),
+          events: hourEvents * hours,
+          start: new Date(end.getTime() - hours * HOUR_MS),
           end,
           duplicateFraction: 0.01,
         },
@@ -138,11 +146,60 @@ function print(label: string, runs: readonly HourRun[]): void {
   );
 }
 
+/** The sweep: the hour's steps after 0, 168 and 720 hours of history, at two hourly volumes. */
+async function sweep(root: string, hour: Date): Promise<void> {
+  const histories = [0, 168, 720];
+  const volumes = [2_000, 10_000];
+  const runs = Number(process.env.BENCH_STEADY_RUNS ?? 1);
+  const rows: string[] = [];
+  let steps: string[] = [];
+  for (const hours of histories) {
+    const seed = path.join(root, `history-${hours}`);
+    if (hours > 0) {
+      const h = await history(seed, hour, hours, HOUR_EVENTS);
+      await rm(path.join(seed, 'dbt-target'), { recursive: true, force: true });
+      console.log(
+        `  history of ${hours} h: ${h.rows.toLocaleString('en-US')} Bronze rows (${h.seconds.toFixed(1)} s, setup)`,
+      );
+    }
+    for (const events of volumes) {
+      const measured: HourRun[] = [];
+      for (let i = 0; i < runs; i++) {
+        const dir = path.join(root, `run-${hours}-${events}-${i}`);
+        if (hours > 0) await cp(seed, dir, { recursive: true });
+        measured.push(await runHour(dir, hour, events));
+        await rm(dir, { recursive: true, force: true });
+      }
+      if (steps.length === 0) {
+        steps = Object.keys(measured[0]?.steps ?? {}).filter((s) =>
+          measured.some((r) => (r.steps[s] ?? 0) >= 0.01),
+        );
+      }
+      const cells = steps.map((s) => median(measured.map((r) => r.steps[s] ?? NaN)).toFixed(2));
+      rows.push(
+        `| ${hours} h (${(hours * HOUR_EVENTS).toLocaleString('en-US')} events) | ${events.toLocaleString('en-US')} | ${cells.join(' | ')} | ${median(measured.map((r) => r.workflow)).toFixed(2)} |`,
+      );
+      console.log(`  ${rows.at(-1)}`);
+    }
+    await rm(seed, { recursive: true, force: true });
+  }
+  console.log(`\n| history before the hour | events in the hour | ${steps.join(' | ')} | workflow run |`);
+  console.log(`| --- | --- | ${steps.map(() => '---').join(' | ')} | --- |`);
+  for (const r of rows) console.log(r);
+}
+
 export default async function (): Promise<void> {
   const root = await mkdtemp(path.join(tmpdir(), 'mds-bench-steady-'));
   try {
     // The last whole hour: the workflow refuses a window in the future.
     const hour = new Date(Math.floor(Date.now() / HOUR_MS) * HOUR_MS - HOUR_MS);
+    if (process.env.BENCH_STEADY_SWEEP) {
+      console.log(
+        `sweep: step seconds of one hourly run by history and hourly volume (${hour.toISOString()})`,
+      );
+      await sweep(root, hour);
+      return;
+    }
     console.log(
       `one hour of ${HOUR_EVENTS.toLocaleString('en-US')} events (${hour.toISOString()}), ${RUNS} run(s) per side`,
     );
@@ -161,9 +218,6 @@ export default async function (): Promise<void> {
       median(after.map((r) => r.steps.RunDbt ?? NaN)) / median(first.map((r) => r.steps.RunDbt ?? NaN));
     console.log(
       `  ratio, workflow run after a month / first hour: ${ratio.toFixed(2)} (target ≤ 1.5: ${ratio <= 1.5 ? 'met' : 'NOT met'}); RunDbt alone ${dbtRatio.toFixed(2)}`,
-    );
-    console.log(
-      '  every Gold table is rebuilt from all of Silver on each run: incremental Gold is what brings this ratio down',
     );
   } finally {
     await rm(root, { recursive: true, force: true });
