@@ -63,8 +63,9 @@ expected_days as (
 
 gold_days as (
 
+    -- A duplicated hour is the unique test's on hour_start (and assert_gold_plays_reconcile_with_silver's).
     select 'plays_per_hour' as gold_table, cast(hour_start as date) as event_date, sum(events) as events
-    from {{ ref('plays_per_hour') }}
+    from (select distinct hour_start, events from {{ ref('plays_per_hour') }}) as hours
     group by cast(hour_start as date)
     union all
     select 'device_mix', event_date, sum(events)
