@@ -71,7 +71,8 @@ async function remedies(uniqueId: string): Promise<string[]> {
   );
 }
 
-describe('Gold after Silver or Gold changed by hand', () => {
+// Each case builds five to seven times.
+describe('Gold after Silver or Gold changed by hand', { timeout: 120_000 }, () => {
   let wh: TempWarehouse;
   let loads: BronzeRow[][];
   const build = (options: { fullRefresh?: boolean; select?: string[] } = {}): Promise<DbtRunResult> =>
