@@ -1,4 +1,8 @@
-{# Silver removes duplicates only: it holds exactly the distinct event_ids of Bronze. #}
+{#
+    Silver removes duplicates only: it holds exactly the distinct event_ids of Bronze.
+    When it fails (Silver rows deleted by hand, say), Gold waits for it and is not built: rebuild Silver and
+    Gold from Bronze with `mds dbt build --full-refresh` (or `dbt build --full-refresh`).
+#}
 with bronze as (
 
     select count(distinct event_id) as event_ids
