@@ -5,6 +5,7 @@
     incremental is listed here (test/dbt/incremental-gold.test.ts checks that none is missing).
 #}
 -- depends_on: {{ ref('device_mix') }}
+-- depends_on: {{ ref('listener_events') }}
 select
     max(loaded_at) as loaded_through,
     count(*) as silver_events
