@@ -6,6 +6,8 @@
 #}
 -- depends_on: {{ ref('device_mix') }}
 -- depends_on: {{ ref('listener_events') }}
+-- depends_on: {{ ref('album_completion') }}
+-- depends_on: {{ ref('track_catalog') }}
 select
     max(loaded_at) as loaded_through,
     count(*) as silver_events
