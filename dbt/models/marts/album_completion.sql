@@ -3,8 +3,41 @@
     album's tracks they played through: a play of at least 90 % of the track's length (macro is_full_play; the
     length from the catalog, so a play whose source knows no length is judged by another source's). A track
     without a known length, or played only with unknown milliseconds listened, is never played through.
+
+    Incremental: rebuilt are the (listener, album) rows of the changed Silver plays (macro changed_events),
+    and every listener's row of an album whose catalog may have changed (macro listener_changed_albums: a
+    track first seen, or a longer track length); a row is replaced whole by its key.
 #}
-with plays as (
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['user_id', 'artist_name', 'album_name'],
+        on_schema_change='fail'
+    )
+}}
+
+with
+{% if is_incremental() %}
+{{ listener_changed_albums() }},
+
+affected as (
+
+    select user_id, artist_name, album_name
+    from {{ changed_events() }} as changed
+    where event_type = 'play' and album_name is not null
+    union
+    select silver.user_id, silver.artist_name, silver.album_name
+    from {{ ref('stg_spotify__events') }} as silver
+    inner join changed_albums
+        on changed_albums.artist_name = silver.artist_name
+        and changed_albums.album_name = silver.album_name
+    where silver.event_type = 'play'
+
+),
+{% endif %}
+
+plays as (
 
     select
         silver.user_id,
@@ -17,6 +50,12 @@ with plays as (
         on catalog.artist_name = silver.artist_name
         and catalog.album_name = silver.album_name
         and catalog.song_id = silver.song_id
+    {% if is_incremental() %}
+        inner join affected
+            on affected.user_id = silver.user_id
+            and affected.artist_name = silver.artist_name
+            and affected.album_name = silver.album_name
+    {% endif %}
     where silver.event_type = 'play'
 
 ),

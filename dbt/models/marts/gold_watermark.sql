@@ -8,11 +8,14 @@
 -- depends_on: {{ ref('artist_skip_rates') }}
 -- depends_on: {{ ref('country_mix') }}
 -- depends_on: {{ ref('device_mix') }}
+-- depends_on: {{ ref('album_completion') }}
 -- depends_on: {{ ref('hourly_listening_preferences') }}
+-- depends_on: {{ ref('listener_events') }}
 -- depends_on: {{ ref('plays_per_hour') }}
 -- depends_on: {{ ref('song_skip_rates') }}
 -- depends_on: {{ ref('top_artists_daily') }}
 -- depends_on: {{ ref('top_tracks_daily') }}
+-- depends_on: {{ ref('track_catalog') }}
 -- depends_on: {{ ref('track_days') }}
 -- depends_on: {{ ref('user_top_artists') }}
 -- depends_on: {{ ref('user_top_tracks') }}

@@ -8,8 +8,21 @@
     event_timestamp, then event_id). A late event is loaded after the events already there, so joining a session
     (inside it, before its start or after its end) never changes the session's id; a late event that bridges
     two sessions leaves the id of the one loaded first.
+
+    Incremental: only the listeners with changed Silver rows (macro changed_events) are recomputed, each from
+    the start of the session that held their latest event before their earliest change (macro
+    listener_recompute_ctes); rows are replaced by event_id. Earlier events keep their sessions: a session
+    starts more than 30 minutes after every earlier event's end, so nothing before that start reaches past it.
+    A listener whose time zone changed (dim_listeners against the zone of their rows here) is recomputed whole.
 #}
-with events as (
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id', on_schema_change='fail') }}
+
+with
+{% if is_incremental() %}
+{{ listener_recompute_ctes(this) }},
+{% endif %}
+
+events as (
 
     select
         silver.event_id,
@@ -33,6 +46,11 @@ with events as (
         {{ to_local_time('silver.event_timestamp', 'listeners.time_zone') }} as local_timestamp
     from {{ ref('stg_spotify__events') }} as silver
     inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
+    {% if is_incremental() %}
+        inner join recompute
+            on recompute.user_id = silver.user_id
+            and (recompute.recompute_from is null or silver.event_timestamp >= recompute.recompute_from)
+    {% endif %}
 
 ),
 
