@@ -4,11 +4,11 @@
     when one of them, or one of their tests, fails: the next run then redoes the changes again. A mart made
     incremental is listed here (test/dbt/incremental-gold.test.ts checks that none is missing).
 #}
+-- depends_on: {{ ref('album_completion') }}
 -- depends_on: {{ ref('artist_days') }}
 -- depends_on: {{ ref('artist_skip_rates') }}
 -- depends_on: {{ ref('country_mix') }}
 -- depends_on: {{ ref('device_mix') }}
--- depends_on: {{ ref('album_completion') }}
 -- depends_on: {{ ref('hourly_listening_preferences') }}
 -- depends_on: {{ ref('listener_events') }}
 -- depends_on: {{ ref('plays_per_hour') }}
