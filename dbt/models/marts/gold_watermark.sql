@@ -5,6 +5,8 @@
     incremental is listed here (test/dbt/incremental-gold.test.ts checks that none is missing).
 #}
 -- depends_on: {{ ref('device_mix') }}
+-- depends_on: {{ ref('user_wrapped_top') }}
+-- depends_on: {{ ref('user_wrapped_clock') }}
 select
     max(loaded_at) as loaded_through,
     count(*) as silver_events
