@@ -10,6 +10,7 @@
     copy replaces a row by the same event), so each country's count then was at most its count now, and the
     home's at least its count now less its changed rows; a different home then needs the lead now to be within
     the home's changed rows. A superset: a listener listed whose home did not change is recomputed for nothing.
+    A listener without rows from before the watermark is left out: every row of theirs is a changed one.
 #}
 {% macro wrapped_rezoned_users() -%}
     (
@@ -34,6 +35,10 @@
         ) as others
             on others.user_id = counts.user_id and others.country <> counts.country
         where counts.changed_events > 0
+            and counts.user_id in (
+                select old.user_id from {{ ref('stg_spotify__events') }} as old
+                where old.loaded_at < {{ gold_watermark() }}
+            )
         group by counts.user_id, counts.events, counts.changed_events
         having counts.events - coalesce(max(others.events), 0) <= counts.changed_events
     )

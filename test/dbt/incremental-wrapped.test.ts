@@ -123,6 +123,11 @@ describe('incremental Wrapped marts', () => {
       await Promise.all(MARTS.map(async (t) => [t, await readTable(wh.connection, `gold.${t}`)] as const)),
     );
   const load = async (rows: BronzeRow[]): Promise<Map<string, Row[]>> => {
+    // A row of u_tick loaded 4 hours after the others: the next run's watermark (newest loaded_at less the
+    // 3-hour lookback) then lies past this load, so the next load's rows are the only changed ones.
+    const at = Date.parse(rows[0]!.loaded_at) + 4 * 3_600_000;
+    const tick = event(`tick_${loaded.length}`, 'u_tick', '2026-03-05T12:00:00Z', 0);
+    rows = [...rows, { ...tick, loaded_at: new Date(at).toISOString() }];
     loaded.push(...rows);
     await insertBronze(wh.connection, rows);
     const result = await build();
