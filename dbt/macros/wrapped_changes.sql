@@ -48,13 +48,13 @@
     True when the anchor (macro wrapped_bounds) may differ from the one of the last complete Gold build: the
     latest local date of the rows loaded before the watermark, all of which that build had, is not the latest
     now, or a listener may have changed time zone (macro wrapped_rezoned_users). The rolling periods are then
-    rebuilt whole.
+    rebuilt whole. `rezoned`: a relation or CTE name already holding macro wrapped_rezoned_users, if any.
 #}
-{% macro wrapped_anchor_moved() -%}
+{% macro wrapped_anchor_moved(rezoned=none) -%}
     coalesce(
         (select max(local_date) from {{ ref('listener_events') }})
         <> (select max(local_date) from {{ ref('listener_events') }} where loaded_at < {{ gold_watermark() }}),
         true
     )
-    or exists (select 1 from {{ wrapped_rezoned_users() }} as rezoned)
+    or exists (select 1 from {{ rezoned if rezoned is not none else wrapped_rezoned_users() }} as suspects)
 {%- endmacro %}

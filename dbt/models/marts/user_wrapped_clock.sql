@@ -29,7 +29,7 @@ rezoned as (
 
 moved as (
 
-    select {{ wrapped_anchor_moved() }} as anchor_moved
+    select {{ wrapped_anchor_moved('rezoned') }} as anchor_moved
 
 ),
 

@@ -31,7 +31,7 @@ rezoned as (
 
 moved as (
 
-    select {{ wrapped_anchor_moved() }} as anchor_moved
+    select {{ wrapped_anchor_moved('rezoned') }} as anchor_moved
 
 ),
 
