@@ -35,17 +35,17 @@ moved as (
 
 scoped_events as (
 
-    select events.*
+    select events.event_id, events.user_id, events.event_type, events.duration_ms, events.source, events.local_date, events.local_hour
     from {{ ref('listener_events') }} as events
     inner join touched on touched.user_id = events.user_id and touched.local_hour = events.local_hour
     where events.event_type = 'play'
     union
-    select events.*
+    select events.event_id, events.user_id, events.event_type, events.duration_ms, events.source, events.local_date, events.local_hour
     from {{ ref('listener_events') }} as events
     inner join rezoned on rezoned.user_id = events.user_id
     where events.event_type = 'play'
     union
-    select events.*
+    select events.event_id, events.user_id, events.event_type, events.duration_ms, events.source, events.local_date, events.local_hour
     from {{ ref('listener_events') }} as events
     cross join {{ wrapped_bounds() }} as b
     where events.event_type = 'play'

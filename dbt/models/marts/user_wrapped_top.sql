@@ -23,6 +23,15 @@ changed as (
 
 ),
 
+-- The changed songs (kind 'track', item_key song_id) and artists (kind 'artist', item_key artist_name).
+changed_items as (
+
+    select distinct user_id, 'track' as kind, song_id as item_key from changed
+    union
+    select distinct user_id, 'artist' as kind, artist_name as item_key from changed
+
+),
+
 rezoned as (
 
     select user_id from {{ wrapped_rezoned_users() }} as suspects
@@ -37,21 +46,21 @@ moved as (
 
 scoped_events as (
 
-    select events.*
+    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
     from {{ ref('listener_events') }} as events
     inner join (select distinct user_id, song_id from changed) as t
         on t.user_id = events.user_id and t.song_id = events.song_id
     union
-    select events.*
+    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
     from {{ ref('listener_events') }} as events
     inner join (select distinct user_id, artist_name from changed) as t
         on t.user_id = events.user_id and t.artist_name = events.artist_name
     union
-    select events.*
+    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
     from {{ ref('listener_events') }} as events
     inner join rezoned on rezoned.user_id = events.user_id
     union
-    select events.*
+    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
     from {{ ref('listener_events') }} as events
     cross join {{ wrapped_bounds() }} as b
     where events.local_date >= {{ add_days('b.anchor_date', -181) }} and (select anchor_moved from moved)
@@ -73,14 +82,13 @@ listeners as (
 items as (
 
     select items.*
-    from ({{ wrapped_items('scoped_events') }}) as items
+    from (
+        select i.*, case when i.kind = 'artist' then i.artist_name else i.song_id end as item_key
+        from ({{ wrapped_items('scoped_events') }}) as i
+    ) as items
     where exists (
-            select 1 from changed as c
-            where c.user_id = items.user_id
-                and (
-                    (items.kind = 'track' and c.song_id = items.song_id)
-                    or (items.kind = 'artist' and c.artist_name = items.artist_name)
-                )
+            select 1 from changed_items as c
+            where c.user_id = items.user_id and c.kind = items.kind and c.item_key = items.item_key
         )
         or items.user_id in (select user_id from rezoned)
         or ({{ wrapped_is_rolling('items.period') }} and (select anchor_moved from moved))
@@ -92,14 +100,13 @@ stored as (
     select
         stored.*,
         exists (
-            select 1 from changed as c
-            where c.user_id = stored.user_id
-                and (
-                    (stored.kind = 'track' and c.song_id = stored.song_id)
-                    or (stored.kind = 'artist' and c.artist_name = stored.artist_name)
-                )
+            select 1 from changed_items as c
+            where c.user_id = stored.user_id and c.kind = stored.kind and c.item_key = stored.item_key
         ) as is_changed
-    from {{ this }} as stored
+    from (
+        select s.*, case when s.kind = 'artist' then s.artist_name else s.song_id end as item_key
+        from {{ this }} as s
+    ) as stored
     where stored.user_id in (select user_id from listeners)
         and stored.user_id not in (select user_id from rezoned)
         and not ({{ wrapped_is_rolling('stored.period') }} and (select anchor_moved from moved))
@@ -115,10 +122,7 @@ demoted as (
         on now.user_id = stored.user_id
         and now.period = stored.period
         and now.kind = stored.kind
-        and (
-            (stored.kind = 'track' and now.song_id = stored.song_id)
-            or (stored.kind = 'artist' and now.artist_name = stored.artist_name)
-        )
+        and now.item_key = stored.item_key
     where stored.is_changed
         and (
             now.user_id is null
