@@ -19,6 +19,8 @@
 -- depends_on: {{ ref('track_days') }}
 -- depends_on: {{ ref('user_top_artists') }}
 -- depends_on: {{ ref('user_top_tracks') }}
+-- depends_on: {{ ref('user_wrapped_clock') }}
+-- depends_on: {{ ref('user_wrapped_top') }}
 select
     max(loaded_at) as loaded_through,
     count(*) as silver_events

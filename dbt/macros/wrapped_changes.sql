@@ -1,0 +1,60 @@
+{#
+    What the changed Silver rows (macro changed_events) do to the Wrapped marts beyond their own listener and
+    song, artist or hour, for the incremental runs of user_wrapped_top and user_wrapped_clock.
+#}
+
+{#
+    The listeners whose home country (dim_listeners), and so time zone and every local date, may differ from the
+    one of the last complete Gold build, as a subquery of user_id: those with changed rows in their current home
+    country whose lead over the runner-up country is at most that many rows. Silver only gains rows (a better
+    copy replaces a row by the same event), so each country's count then was at most its count now, and the
+    home's at least its count now less its changed rows; a different home then needs the lead now to be within
+    the home's changed rows. A superset: a listener listed whose home did not change is recomputed for nothing.
+    A listener without rows from before the watermark is left out: every row of theirs is a changed one.
+#}
+{% macro wrapped_rezoned_users() -%}
+    (
+        select counts.user_id
+        from (
+            select
+                user_id,
+                country,
+                count(*) as events,
+                count(case when loaded_at >= {{ gold_watermark() }} then 1 end) as changed_events
+            from {{ ref('stg_spotify__events') }}
+            where country is not null
+            group by user_id, country
+        ) as counts
+        inner join {{ ref('dim_listeners') }} as listeners
+            on listeners.user_id = counts.user_id and listeners.country = counts.country
+        left join (
+            select c.user_id, c.country, count(*) as events
+            from {{ ref('stg_spotify__events') }} as c
+            where c.country is not null
+            group by c.user_id, c.country
+        ) as others
+            on others.user_id = counts.user_id and others.country <> counts.country
+        where counts.changed_events > 0
+            and counts.user_id in (
+                select old.user_id from {{ ref('stg_spotify__events') }} as old
+                where old.loaded_at < {{ gold_watermark() }}
+            )
+        group by counts.user_id, counts.events, counts.changed_events
+        having counts.events - coalesce(max(others.events), 0) <= counts.changed_events
+    )
+{%- endmacro %}
+
+{#
+    True when the anchor (macro wrapped_bounds) may differ from the one of the last complete Gold build: the
+    latest local date of the rows loaded before the watermark, all of which that build had, is not the latest
+    now, or a listener may have changed time zone (macro wrapped_rezoned_users). The rolling periods are then
+    rebuilt whole. `rezoned`: a relation or CTE name already holding macro wrapped_rezoned_users, if any.
+#}
+{% macro wrapped_anchor_moved(rezoned=none) -%}
+    coalesce(
+        (select max(local_date) from {{ ref('listener_events') }})
+        <> (select max(local_date) from {{ ref('listener_events') }} where loaded_at < {{ gold_watermark() }}),
+        true
+    )
+    or exists (select 1 from {{ rezoned if rezoned is not none else wrapped_rezoned_users() }} as suspects)
+{%- endmacro %}
