@@ -91,6 +91,10 @@ export function localFunctionSetup(
     if (wh.kind === 'duckdb') {
       overrides.WAREHOUSE = 'duckdb';
       overrides.DUCKDB_PATH = wh.path;
+      // DuckDB's memory limit as this process has it (lambdas/core/warehouse/duckdb.ts), so that a larger or
+      // smaller MDS_DUCKDB_MEMORY_LIMIT holds in the functions' instances too, not only in RunDbt's.
+      const memoryLimit = process.env.MDS_DUCKDB_MEMORY_LIMIT;
+      if (memoryLimit) overrides.MDS_DUCKDB_MEMORY_LIMIT = memoryLimit;
       layers.push({ name: 'duckdb', modules: ['@duckdb'], around: endpoints.warehouseLock });
     } else {
       // POSTGRES_URL carries no password: pg reads PGPASSWORD from the environment, as libpq does.

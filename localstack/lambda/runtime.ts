@@ -226,6 +226,19 @@ export class LocalLambdaRuntime {
     return wrapped();
   }
 
+  /**
+   * Ends the function's idle execution environments, as Lambda reclaims environments that go unused: the
+   * memory their heaps hold goes back, and the next invocation starts a fresh one (a cold start). Returns
+   * how many ended; a busy environment is left alone.
+   */
+  async retireIdle(id: string): Promise<number> {
+    const f = this.state(id);
+    const idle = [...f.environments].filter((env) => !env.busy);
+    for (const env of idle) f.environments.delete(env);
+    await Promise.all(idle.map((env) => env.worker.terminate()));
+    return idle.length;
+  }
+
   report(): FunctionReport[] {
     return [...this.functions.values()].map((f) => ({
       id: f.spec.id,

@@ -134,6 +134,9 @@ export async function runLocalHistoryPipeline(
   });
 
   await stage('land', () => services.mapping.drained(10 * 60_000));
+  // Landed: the Consumer's environments end, as Lambda reclaims idle ones, and what their heaps hold is not
+  // held through the workflow (a record produced later gets a fresh one).
+  await services.lambda.retireIdle('Consumer');
   const endOffsets = await topicOffsets(services);
   const offsets = offsetRanges(firstOffsets, endOffsets);
 
