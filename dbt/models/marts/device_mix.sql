@@ -15,6 +15,7 @@ with daily as (
         count(case when event_type = 'play' then 1 end) as plays,
         count(case when {{ is_stream() }} then 1 end) as streams,
         {{ minutes_listened() }} as minutes_listened,
+        {{ ms_listened() }} as ms_listened,
         count(distinct user_id) as listeners
     from {{ ref('stg_spotify__events') }}
     -- An unknown device (NULL: the source cannot know it) is left out of the mix, and out of its shares.
@@ -35,5 +36,5 @@ select
     minutes_listened,
     listeners,
     cast(plays as double precision) / nullif(sum(plays) over (partition by event_date), 0) as share_of_plays,
-    minutes_listened / nullif(sum(minutes_listened) over (partition by event_date), 0) as share_of_minutes
+    cast(ms_listened as double precision) / nullif(sum(ms_listened) over (partition by event_date), 0) as share_of_minutes
 from daily

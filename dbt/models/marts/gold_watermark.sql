@@ -12,7 +12,6 @@
 -- depends_on: {{ ref('device_mix') }}
 -- depends_on: {{ ref('hourly_listening_preferences') }}
 -- depends_on: {{ ref('listener_events') }}
--- depends_on: {{ ref('listening_sessions') }}
 -- depends_on: {{ ref('plays_per_hour') }}
 -- depends_on: {{ ref('song_skip_rates') }}
 -- depends_on: {{ ref('top_artists_daily') }}
