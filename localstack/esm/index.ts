@@ -396,20 +396,43 @@ async function hasCommits(admin: Admin, groupId: string, topic: string): Promise
 }
 
 function toMskRecord(topic: string, partition: number, m: KafkaMessage): MskRecord {
-  const headers: MskRecordHeader[] = [];
-  for (const [name, value] of Object.entries(m.headers ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) {
-      if (v !== undefined) headers.push({ [name]: [...(typeof v === 'string' ? Buffer.from(v) : v)] });
-    }
+  // Built as one literal in the usual case (key and value, no headers): no spread of throw-away objects per
+  // record, and every record of a batch has the same shape.
+  const headers = m.headers ? headersOf(m.headers) : [];
+  const offset = Number(m.offset);
+  const timestamp = Number(m.timestamp);
+  if (m.key && m.value) {
+    return {
+      topic,
+      partition,
+      offset,
+      timestamp,
+      timestampType: 'CREATE_TIME',
+      key: m.key.toString('base64'),
+      value: m.value.toString('base64'),
+      headers,
+    };
   }
   return {
     topic,
     partition,
-    offset: Number(m.offset),
-    timestamp: Number(m.timestamp),
+    offset,
+    timestamp,
     timestampType: 'CREATE_TIME',
     ...(m.key ? { key: m.key.toString('base64') } : {}),
     ...(m.value ? { value: m.value.toString('base64') } : {}),
     headers,
   };
+}
+
+function headersOf(all: NonNullable<KafkaMessage['headers']>): MskRecordHeader[] {
+  const headers: MskRecordHeader[] = [];
+  for (const name in all) {
+    if (!Object.hasOwn(all, name)) continue;
+    const value = all[name];
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v !== undefined) headers.push({ [name]: [...(typeof v === 'string' ? Buffer.from(v) : v)] });
+    }
+  }
+  return headers;
 }

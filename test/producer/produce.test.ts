@@ -108,6 +108,33 @@ describe('producer', () => {
     expect(log.readInt16BE(21) & 7).toBe(1);
   });
 
+  it('sends each value as its UTF-8 bytes, whatever its characters and length', async () => {
+    // Prepare: multi-byte characters, a lone surrogate (sent as U+FFFD, as kafkajs sends a string), and
+    // values longer than the producer's value buffers.
+    const values = [
+      '{"track":"Café del Mar","artist":"Sigur Rós"}',
+      '{"track":"夜に駆ける","emoji":"🎧🎶"}',
+      '{"broken":"\ud800"}',
+      'x'.repeat(300_000),
+      `{"long":"${'ü'.repeat(200_000)}"}`,
+      '',
+      ...Array.from({ length: 1_500 }, (_, i) => `{"n":${i},"s":"${'ñ'.repeat(i % 300)}"}`),
+    ];
+    const records = values.map((value, i) => ({ key: `k${i % 7}`, value, sendTime: new Date(1e12 + i) }));
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+
+    // Act
+    await produceRecords(producer, 'utf8', records, { batchSize: 500 });
+    await producer.disconnect();
+    const got = await readAll(kafka, 'utf8', records.length);
+
+    // Assess
+    const sent = new Map(records.map((r) => [r.sendTime.getTime(), Buffer.from(r.value).toString()]));
+    expect(got).toHaveLength(records.length);
+    for (const r of got) expect(r.value).toBe(sent.get(r.timestamp));
+  });
+
   it('the Lambda handler sends EVENTS_PER_INVOCATION simulated events', async () => {
     // Prepare
     const handler = createProducerHandler({
