@@ -77,6 +77,30 @@ export function* bronzeRowStream(
 }
 
 /** Every valid simulated record as a Bronze row, in send order; invalid ones are counted, not kept. */
+/**
+ * A hand-made event as the Bronze row the consumer would land: sent at its own event time, at `offset` of
+ * `partition`, loaded at `loadedAt` from object `file` (row `offset`).
+ */
+export function asBronzeRow(
+  event: ListeningEvent,
+  lineage: {
+    readonly partition: number;
+    readonly offset: number;
+    readonly loadedAt: string;
+    readonly file: string;
+  },
+): BronzeRow {
+  return {
+    ...event,
+    kafka_partition: lineage.partition,
+    kafka_offset: lineage.offset,
+    kafka_timestamp: event.timestamp,
+    loaded_at: lineage.loadedAt,
+    source_file: lineage.file,
+    source_row: lineage.offset,
+  };
+}
+
 export function bronzeRows(options: SimulatorOptions): { rows: BronzeRow[]; invalid: number } {
   const counts = { invalid: 0 };
   const rows = [...bronzeRowStream(options, true, counts)];

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { runDbt } from '../../localstack/dbt/index.ts';
-import { insertBronze, type BronzeRow } from './dataset.ts';
+import { asBronzeRow, insertBronze, type BronzeRow } from './dataset.ts';
 import {
   DBT_PROJECT,
   diffRows,
@@ -72,15 +72,12 @@ function event(
     ...fields,
   };
   offset += 1;
-  return {
-    ...e,
-    kafka_partition: partition,
-    kafka_offset: offset,
-    kafka_timestamp: e.timestamp,
-    loaded_at: LOADS[load] as string,
-    source_file: 'bronze/incremental-listeners-test.ndjson.gz',
-    source_row: offset,
-  };
+  return asBronzeRow(e, {
+    partition,
+    offset,
+    loadedAt: LOADS[load] as string,
+    file: 'bronze/incremental-listeners-test.ndjson.gz',
+  });
 }
 
 /** Each listener is one case; loads 0, 2 and 4 bring the cases, loads 1 and 3 the other listener. */

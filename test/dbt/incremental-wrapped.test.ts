@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
-import { insertBronze, type BronzeRow } from './dataset.ts';
+import { asBronzeRow, insertBronze, type BronzeRow } from './dataset.ts';
 import {
   DBT_PROJECT,
   diffRows,
@@ -54,15 +54,12 @@ function event(
     ...fields,
   };
   offset += 1;
-  return {
-    ...e,
-    kafka_partition: partition,
-    kafka_offset: offset,
-    kafka_timestamp: e.timestamp,
-    loaded_at: LOADS[load] as string,
-    source_file: `bronze/wrapped-${load}.ndjson.gz`,
-    source_row: offset,
-  };
+  return asBronzeRow(e, {
+    partition,
+    offset,
+    loadedAt: LOADS[load] as string,
+    file: `bronze/wrapped-${load}.ndjson.gz`,
+  });
 }
 
 const song = (n: number, artist: string) => ({

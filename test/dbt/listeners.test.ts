@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { HOME_COUNTRIES } from '../../lambdas/core/simulator/catalog.ts';
-import { insertBronze, type BronzeRow } from './dataset.ts';
+import { asBronzeRow, insertBronze, type BronzeRow } from './dataset.ts';
 import {
   buildProject,
   DBT_PROJECT,
@@ -52,15 +52,7 @@ function event(
     ...fields,
   };
   offset += 1;
-  return {
-    ...e,
-    kafka_partition: 0,
-    kafka_offset: offset,
-    kafka_timestamp: e.timestamp,
-    loaded_at: loadedAt,
-    source_file: 'bronze/listeners-test.ndjson.gz',
-    source_row: offset,
-  };
+  return asBronzeRow(e, { partition: 0, offset, loadedAt, file: 'bronze/listeners-test.ndjson.gz' });
 }
 
 /** Events of every case; each user is one case. */

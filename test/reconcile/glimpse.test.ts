@@ -8,7 +8,7 @@ import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { openDuckDbWarehouse, type DuckDbWarehouse } from '../../lambdas/core/warehouse/duckdb.ts';
 import { goldGlimpse } from '../../lambdas/reconcile/reconcile.ts';
 import { runDbt } from '../../localstack/dbt/index.ts';
-import { insertBronze, type BronzeRow } from '../dbt/dataset.ts';
+import { asBronzeRow, insertBronze, type BronzeRow } from '../dbt/dataset.ts';
 import { DBT_PROJECT, unsuccessful } from '../dbt/helpers.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -37,15 +37,12 @@ function play(user: string, song: string, day: string, time: string, seconds: nu
     source: 'simulator',
     schema_version: 2,
   };
-  return {
-    ...event,
-    kafka_partition: 0,
-    kafka_offset: offset,
-    kafka_timestamp: timestamp,
-    loaded_at: '2026-05-03T00:00:00.000Z',
-    source_file: 'bronze/glimpse.ndjson.gz',
-    source_row: offset,
-  };
+  return asBronzeRow(event, {
+    partition: 0,
+    offset,
+    loadedAt: '2026-05-03T00:00:00.000Z',
+    file: 'bronze/glimpse.ndjson.gz',
+  });
 }
 
 const D1 = '2026-05-01';

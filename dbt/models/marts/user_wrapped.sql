@@ -61,53 +61,31 @@ played_artists as (
 
 ),
 
-distinct_songs as (
+{%- for name, played, item in [['distinct_songs', 'played_songs', 'song_id'], ['distinct_artists', 'played_artists', 'artist_name']] %}
+{{ name }} as (
 
-    select user_id, 'all_time' as period, count(distinct song_id) as played
-    from played_songs
+    select user_id, 'all_time' as period, count(distinct {{ item }}) as played
+    from {{ played }}
     group by user_id
     union all
     select user_id, 'year_' || cast(local_year as varchar), count(*)
-    from played_songs
+    from {{ played }}
     group by user_id, local_year
     union all
-    select s.user_id, 'last_6_months', count(distinct s.song_id)
-    from played_songs as s
+    select p.user_id, 'last_6_months', count(distinct p.{{ item }})
+    from {{ played }} as p
     cross join bounds as b
-    where s.last_play >= {{ add_days('b.anchor_date', -181) }}
-    group by s.user_id
+    where p.last_play >= {{ add_days('b.anchor_date', -181) }}
+    group by p.user_id
     union all
-    select s.user_id, 'last_4_weeks', count(distinct s.song_id)
-    from played_songs as s
+    select p.user_id, 'last_4_weeks', count(distinct p.{{ item }})
+    from {{ played }} as p
     cross join bounds as b
-    where s.last_play >= {{ add_days('b.anchor_date', -27) }}
-    group by s.user_id
+    where p.last_play >= {{ add_days('b.anchor_date', -27) }}
+    group by p.user_id
 
 ),
-
-distinct_artists as (
-
-    select user_id, 'all_time' as period, count(distinct artist_name) as played
-    from played_artists
-    group by user_id
-    union all
-    select user_id, 'year_' || cast(local_year as varchar), count(*)
-    from played_artists
-    group by user_id, local_year
-    union all
-    select a.user_id, 'last_6_months', count(distinct a.artist_name)
-    from played_artists as a
-    cross join bounds as b
-    where a.last_play >= {{ add_days('b.anchor_date', -181) }}
-    group by a.user_id
-    union all
-    select a.user_id, 'last_4_weeks', count(distinct a.artist_name)
-    from played_artists as a
-    cross join bounds as b
-    where a.last_play >= {{ add_days('b.anchor_date', -27) }}
-    group by a.user_id
-
-),
+{% endfor %}
 
 per_period as (
 
