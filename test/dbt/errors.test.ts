@@ -129,11 +129,11 @@ describe('bad input', () => {
 
   it('a cycle is reported with the models on it', async () => {
     await appendFile(
-      path.join(project, 'models/marts/user_wrapped_top.sql'),
-      "\n-- {{ ref('user_wrapped') }}\n",
+      path.join(project, 'models/marts/listener_events.sql'),
+      "\n-- {{ ref('listening_sessions') }}\n",
     );
     await expect(run()).rejects.toThrow(
-      /Found a cycle: model\.spotify_mds\.user_wrapped --> model\.spotify_mds\.user_wrapped_top --> model\.spotify_mds\.user_wrapped/,
+      /Found a cycle: model\.spotify_mds\.listener_events --> model\.spotify_mds\.listening_sessions --> model\.spotify_mds\.listener_events/,
     );
   });
 
