@@ -5,6 +5,7 @@
  * copies of an event (same event_id, a lower Kafka position) arriving in a later load than the first copy,
  * and a load that repeats an older one.
  */
+import { Prng } from '../../lambdas/core/simulator/prng.ts';
 import { bronzeRows, type BronzeRow } from './dataset.ts';
 
 const HOUR = 3_600_000;
@@ -38,18 +39,6 @@ export interface Load {
   readonly rows: readonly BronzeRow[];
 }
 
-/** A small deterministic generator (mulberry32), so one seed gives one arrival order. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** The loads, in the order they are inserted into Bronze (each row's loaded_at its load's time), and a summary. */
@@ -66,7 +55,9 @@ export function arrivals(options: ArrivalOptions): { summary: string; loads: Loa
     lateFraction: 0.1,
     invalidFraction: 0,
   });
-  const rand = random(options.seed ^ 0x5eed);
+  // The simulator's seeded generator, on a stream of its own: one seed gives one arrival order.
+  const prng = new Prng(options.seed, 0x5eed);
+  const rand = (): number => prng.float();
   const pick = (n: number): number => Math.floor(rand() * n);
   const count = Math.max(2, Math.min(options.loads, rows.length));
 

@@ -11,14 +11,7 @@
 select
     event_date,
     artist_name,
-    count(*) as events,
-    count(case when {{ is_stream() }} then 1 end) as streams,
-    count(case when event_type = 'play' then 1 end) as plays,
-    count(case when event_type = 'skip' then 1 end) as skips,
-    {{ minutes_listened() }} as minutes_listened,
-    count(distinct user_id) as listeners,
-    {{ reported_skips() }} as reported_skips,
-    {{ reported_plays_and_skips() }} as reported_plays_and_skips
+    {{ day_counts() }}
 from {{ ref('stg_spotify__events') }}
 {% if is_incremental() %}
 where event_date in (select event_date from {{ changed_events() }} as changed)
