@@ -7,6 +7,13 @@
     anchor may have moved: macro wrapped_anchor_moved), copied from the table for the rest.
 #}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id', on_schema_change='fail') }}
+
+{#- What a clock row counts, the same in the recomputed rows of an incremental run and in a full build. -#}
+{%- set clock_counts -%}
+count(*) as plays,
+        count(case when {{ is_stream() }} then 1 end) as streams,
+        {{ minutes_listened() }} as minutes_listened
+{%- endset %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('dim_listeners') }}
 -- depends_on: {{ ref('listener_events') }}
@@ -60,9 +67,7 @@ recomputed as (
         user_id,
         period,
         local_hour,
-        count(*) as plays,
-        count(case when {{ is_stream() }} then 1 end) as streams,
-        {{ minutes_listened() }} as minutes_listened
+        {{ clock_counts }}
     from ({{ wrapped_periods('scoped_events') }}) as periods
     group by user_id, period, local_hour
 
@@ -107,9 +112,7 @@ select
     user_id,
     period,
     local_hour,
-    count(*) as plays,
-    count(case when {{ is_stream() }} then 1 end) as streams,
-    {{ minutes_listened() }} as minutes_listened
+    {{ clock_counts }}
 from ({{ wrapped_periods(ref('listener_events')) }}) as periods
 where event_type = 'play'
 group by user_id, period, local_hour
