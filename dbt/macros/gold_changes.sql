@@ -34,5 +34,14 @@
     `-- depends_on: {{ ref('stg_spotify__events') }}`.
 #}
 {% macro changed_events() -%}
-    (select * from {{ ref('stg_spotify__events') }} where loaded_at >= {{ gold_watermark() }})
+    (select * from {{ ref('stg_spotify__events') }} where {{ is_changed() }})
+{%- endmacro %}
+
+{#
+    is_changed(alias): true for a row (of Silver, or of a mart that carries Silver's lineage columns) changed
+    since the last complete Gold build; `not is_changed(...)` for a row that build already had. `alias`
+    qualifies the column when the query joins.
+#}
+{% macro is_changed(alias=none) -%}
+    ({{ alias ~ '.' if alias }}loaded_at >= {{ gold_watermark() }})
 {%- endmacro %}

@@ -21,8 +21,8 @@
             silver.artist_name,
             silver.album_name,
             silver.song_id,
-            count(case when silver.loaded_at < {{ gold_watermark() }} then 1 end) as earlier_rows,
-            max(case when silver.loaded_at < {{ gold_watermark() }} then silver.track_length_ms end)
+            count(case when not {{ is_changed('silver') }} then 1 end) as earlier_rows,
+            max(case when not {{ is_changed('silver') }} then silver.track_length_ms end)
                 as earlier_length_ms,
             max(silver.track_length_ms) as track_length_ms
         from {{ ref('stg_spotify__events') }} as silver

@@ -20,7 +20,7 @@
                 user_id,
                 country,
                 count(*) as events,
-                count(case when loaded_at >= {{ gold_watermark() }} then 1 end) as changed_events
+                count(case when {{ is_changed() }} then 1 end) as changed_events
             from {{ ref('stg_spotify__events') }}
             where country is not null
             group by user_id, country
@@ -37,7 +37,7 @@
         where counts.changed_events > 0
             and counts.user_id in (
                 select old.user_id from {{ ref('stg_spotify__events') }} as old
-                where old.loaded_at < {{ gold_watermark() }}
+                where not {{ is_changed('old') }}
             )
         group by counts.user_id, counts.events, counts.changed_events
         having counts.events - coalesce(max(others.events), 0) <= counts.changed_events
@@ -53,7 +53,7 @@
 {% macro wrapped_anchor_moved(rezoned=none) -%}
     coalesce(
         (select max(local_date) from {{ ref('listener_events') }})
-        <> (select max(local_date) from {{ ref('listener_events') }} where loaded_at < {{ gold_watermark() }}),
+        <> (select max(local_date) from {{ ref('listener_events') }} where not {{ is_changed() }}),
         true
     )
     or exists (select 1 from {{ rezoned if rezoned is not none else wrapped_rezoned_users() }} as suspects)
