@@ -42,6 +42,24 @@ describe('simulate: determinism', () => {
     // Assess
     expect(b.map((r) => r.value)).not.toEqual(a.map((r) => r.value));
   });
+
+  it('shares the world but no event id between successive windows of one seed (hour after hour)', () => {
+    // Arrange: the hour after a day, and the day itself, with one seed.
+    const day = { seed: 7, events: 2_000, start: hoursBefore(25), end: hoursBefore(1), duplicateFraction: 0 };
+    const hour = { ...day, events: 500, start: hoursBefore(1), end: END };
+    // Act
+    const dayEvents = collect(day).map((r) => eventOf(r));
+    const hourEvents = collect(hour).map((r) => eventOf(r));
+    // Assess: no id of the hour was an id of the day; the same listeners keep their countries.
+    const dayIds = new Set(dayEvents.map((e) => e.event_id));
+    expect(hourEvents.filter((e) => dayIds.has(e.event_id))).toEqual([]);
+    const countryOf = new Map(dayEvents.map((e) => [e.user_id, e.country]));
+    const shared = hourEvents.filter((e) => countryOf.has(e.user_id));
+    expect(shared.length).toBeGreaterThan(100);
+    expect(shared.filter((e) => e.country !== countryOf.get(e.user_id))).toEqual([]);
+    // And one seed and window still give the same ids.
+    expect(collect(hour).map((r) => eventOf(r).event_id)).toEqual(hourEvents.map((e) => e.event_id));
+  });
 });
 
 describe('simulate: records and summary', () => {

@@ -22,7 +22,7 @@ import {
 import { LineEncoder } from './encode.ts';
 import { INVALID_KINDS, makeInvalid, type InvalidKind } from './faults.ts';
 import { TimeHeap, type Timed } from './heap.ts';
-import { AliasTable, Prng, Selection } from './prng.ts';
+import { AliasTable, Prng, Selection, mix32 } from './prng.ts';
 
 export { INVALID_KINDS, type InvalidKind } from './faults.ts';
 
@@ -212,7 +212,11 @@ function* generate(plan: Plan): Generator<SimulatedRecord> {
   const { startMs, endMs } = plan;
   const world = new Prng(plan.seed, 0);
   const behaviour = new Prng(plan.seed, 1);
-  const ids = new Prng(plan.seed, 2);
+  // Event ids come from a stream of the seed and the window's start (whole seconds): runs of one seed over
+  // successive windows (`mds local up --once` hour after hour, a month of history and then its next hour)
+  // share their world (catalog, listeners) but never an event id, while one seed and window give the same ids.
+  const startSeconds = Math.floor(startMs / SECOND);
+  const ids = new Prng(plan.seed ^ mix32(startSeconds ^ mix32(Math.floor(startSeconds / 2 ** 32))), 2);
   const faults = new Prng(plan.seed, 3);
   const catalog = buildCatalog(world, plan.songs, new Prng(plan.seed, 4));
   const population = buildPopulation(world, plan.users);

@@ -2,6 +2,14 @@
  * Seeded randomness for the simulator: sfc32 (small, fast, passes PractRand to 2^40+) seeded through splitmix32,
  * so the same seed always yields the same stream. Math.random is never used: output must be reproducible.
  */
+/** splitmix32's finalizer: a 32-bit value spread over all 32 bits (seed derivation, not a generator). */
+export function mix32(value: number): number {
+  let z = value | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
 export class Prng {
   private a: number;
   private b: number;
@@ -14,10 +22,7 @@ export class Prng {
     let s = (seed >>> 0) ^ Math.imul(stream, 0x27d4eb2f);
     const next = (): number => {
       s = (s + 0x9e3779b9) | 0;
-      let z = s;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
+      return mix32(s);
     };
     this.a = next();
     this.b = next();
