@@ -17,11 +17,11 @@
 
     One DELETE ... USING and one INSERT, which DuckDB, Postgres and Snowflake all spell this way
     (https://docs.snowflake.com/en/sql-reference/sql/delete: a target row is deleted when the condition holds
-    for any row of the USING table it joins). dbt runs them in the model's transaction on DuckDB and Postgres;
-    on Snowflake, where each statement commits on its own, they are wrapped in begin/commit, as dbt-snowflake's
-    snowflake_dml_explicit_transaction wraps its own strategies' statements. incremental_predicates, when
-    configured, narrow the delete (dbt qualifies the target as DBT_INTERNAL_DEST there; here it is the
-    target relation's name).
+    for any row of the USING table it joins), the target aliased DBT_INTERNAL_DEST and the new rows
+    DBT_INTERNAL_SOURCE as in dbt's own delete+insert, so incremental_predicates, when configured, narrow the
+    delete in the same terms. dbt runs the statements in the model's transaction on DuckDB and Postgres; on
+    Snowflake, where each statement commits on its own, they are wrapped in begin/commit, as dbt-snowflake's
+    snowflake_dml_explicit_transaction wraps its own strategies' statements.
 #}
 {% macro get_incremental_listener_tail_sql(arg_dict) -%}
     {{ return(adapter.dispatch('listener_tail_sql')(arg_dict)) }}
@@ -32,10 +32,13 @@
     {%- set new_rows = arg_dict['temp_relation'] -%}
     {%- set listener = arg_dict['unique_key'][0] -%}
     {%- set tail = arg_dict['unique_key'][1] -%}
-    delete from {{ stored }}
-    using {{ new_rows }}
-    where {{ stored }}.{{ listener }} = {{ new_rows }}.{{ listener }}
-        and ({{ new_rows }}.{{ tail }} is null or {{ stored }}.{{ tail }} >= {{ new_rows }}.{{ tail }})
+    delete from {{ stored }} as DBT_INTERNAL_DEST
+    using {{ new_rows }} as DBT_INTERNAL_SOURCE
+    where DBT_INTERNAL_DEST.{{ listener }} = DBT_INTERNAL_SOURCE.{{ listener }}
+        and (
+            DBT_INTERNAL_SOURCE.{{ tail }} is null
+            or DBT_INTERNAL_DEST.{{ tail }} >= DBT_INTERNAL_SOURCE.{{ tail }}
+        )
         {%- for predicate in arg_dict['incremental_predicates'] or [] %}
         and {{ predicate }}
         {%- endfor %};
