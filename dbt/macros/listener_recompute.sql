@@ -90,3 +90,90 @@
 
     )
 {%- endmacro %}
+
+{#
+    listener_tail_ctes(sessions, local_time=false): common table expressions for the marts built from
+    listener_events with the listener_tail strategy (macro get_incremental_listener_tail_sql), ending with
+    `recompute`: one row per listener with changed Silver rows (macro changed_events) and recompute_from, the
+    event time from which listener_events rebuilt their sessions (NULL: all of them). Read from the compact
+    `sessions` (listening_sessions as stored) instead of listener_events' 1.4 million rows: the start of the
+    latest session that starts before the listener's earliest changed event. listener_events recomputes from
+    the start of the session holding the latest event before that change, which is that session; its start is
+    the same before and after this run's rebuild (a change never moves the sessions that end 30 minutes before
+    it), so listening_sessions may read it from itself and the marts after it from the rebuilt table. A changed
+    row's time is its event's time (copies of an event_id carry its time: macro changed_events).
+
+    local_time: also NULL for a listener whose time zone (dim_listeners) may have moved since the last build,
+    whose every local date then moves. listener_events knows the zone it used; the marts after it read the
+    rebuilt rows, so this is decided from Silver: the zone follows the most frequent country, and n changed rows
+    change each country's count by at most n, the previous and the present leaders' counts by 2n at most
+    together, so a listener whose leading country leads the next one by more than 2n kept their zone.
+#}
+{% macro listener_tail_ctes(sessions, local_time=false) -%}
+    changed as (
+
+        select user_id, min(event_timestamp) as first_change, count(*) as changed_rows
+        from {{ changed_events() }} as silver
+        group by user_id
+
+    ),
+
+    {% if local_time %}
+    country_counts as (
+
+        select silver.user_id, silver.country, count(*) as events
+        from {{ ref('stg_spotify__events') }} as silver
+        inner join changed on changed.user_id = silver.user_id
+        where silver.country is not null
+        group by silver.user_id, silver.country
+
+    ),
+
+    country_lead as (
+
+        select
+            user_id,
+            max(case when country_rank = 1 then events else 0 end)
+                - max(case when country_rank = 2 then events else 0 end) as country_margin
+        from (
+            select
+                user_id,
+                events,
+                row_number() over (partition by user_id order by events desc, country) as country_rank
+            from country_counts
+        ) as ranked
+        group by user_id
+
+    ),
+    {% endif %}
+
+    prior_session as (
+
+        select changed.user_id, max(sessions.session_start) as session_start
+        from changed
+        inner join {{ sessions }} as sessions
+            on sessions.user_id = changed.user_id
+            and sessions.session_start < changed.first_change
+        group by changed.user_id
+
+    ),
+
+    recompute as (
+
+        select
+            changed.user_id,
+            {% if local_time %}
+            case
+                when coalesce(country_lead.country_margin, 0) > 2 * changed.changed_rows then prior_session.session_start
+            end as recompute_from
+            {% else %}
+            prior_session.session_start as recompute_from
+            {% endif %}
+        from changed
+        left join prior_session on prior_session.user_id = changed.user_id
+        {% if local_time %}
+        left join country_lead on country_lead.user_id = changed.user_id
+        {% endif %}
+
+    )
+{%- endmacro %}

@@ -1,10 +1,10 @@
 /**
- * Executes nodes on the warehouse (DuckDB or Postgres, through DbtAdapter): materializations (view, table, incremental merged on unique_key) and data tests
+ * Executes nodes on the warehouse (DuckDB or Postgres, through DbtAdapter): materializations (view, table, incremental merged on unique_key, or by a project's custom strategy macro) and data tests
  * (a test passes when its query returns no rows; severity decides between fail and warn).
  */
 import type { DbtAdapter } from './adapter.ts';
 import { withRenderScope } from './context.ts';
-import { DbtCompilationError } from './jinja.ts';
+import { DbtCompilationError, notSupported } from './jinja.ts';
 import { Relation, type ModelNode, type Project, type TestNode } from './project.ts';
 
 export interface NodeOutcome {
@@ -105,7 +105,7 @@ export async function runModel(
       await dropOther('table');
       return createTable(conn, sql, target);
     case 'incremental':
-      return runIncremental(conn, model, sql, existing, fullRefresh);
+      return runIncremental(project, conn, model, sql, existing, fullRefresh);
     default:
       throw new DbtCompilationError(
         model.file,
@@ -116,6 +116,7 @@ export async function runModel(
 }
 
 async function runIncremental(
+  project: Project,
   conn: DbtAdapter,
   model: ModelNode,
   sql: string,
@@ -127,13 +128,14 @@ async function runIncremental(
     if (existing === 'view') await conn.run(`drop view if exists ${target.toString()}`);
     return createTable(conn, sql, target);
   }
-  const strategy = model.config.incremental_strategy ?? 'delete+insert';
-  if (strategy !== 'delete+insert' && strategy !== 'merge' && strategy !== 'append') {
-    throw new DbtCompilationError(
-      model.file,
-      undefined,
-      `unsupported incremental_strategy '${String(strategy)}'`,
-    );
+  const strategy = String(model.config.incremental_strategy ?? 'delete+insert');
+  const custom = BUILTIN_STRATEGIES.has(strategy) ? undefined : strategyMacro(project, model, strategy);
+  if (!custom && !RUNNER_STRATEGIES.has(strategy)) {
+    throw new DbtCompilationError(model.file, undefined, `unsupported incremental_strategy '${strategy}'`);
+  }
+  const predicates = incrementalPredicates(model);
+  if (predicates.length > 0 && !custom && strategy !== 'delete+insert') {
+    throw notSupported(`model config 'incremental_predicates' with '${strategy}'`, model.file, model.name);
   }
   const tmp = `"${target.identifier}__dbt_tmp"`;
   await conn.createTempTable(tmp, sql);
@@ -159,22 +161,19 @@ async function runIncremental(
         `unsupported on_schema_change '${String(onSchemaChange)}' (supported: ignore, fail)`,
       );
     }
-    const insertCols = targetCols
-      .filter((c) => newCols.some((n) => n.name === c.name))
-      .map((c) => `"${c.name}"`)
-      .join(', ');
-    const keys = model.config.unique_key === undefined ? [] : [model.config.unique_key].flat().map(String);
+    // dbt's dest_columns: the target's columns (the new rows' columns it also has).
+    const destCols = targetCols.filter((c) => newCols.some((n) => n.name === c.name));
+    const statements = custom
+      ? customStrategySql(project, model, custom, { tmp, destCols, predicates })
+      : builtinStrategySql(strategy, model, { tmp, destCols, predicates });
+    // One transaction, as dbt runs a strategy's statements (dbt-snowflake wraps its own in begin/commit:
+    // snowflake_dml_explicit_transaction); the outcome counts the rows of the last statement, the insert.
     await conn.run('begin transaction');
     try {
-      if (keys.length > 0 && strategy !== 'append') {
-        const on = keys.map((k) => `${target.toString()}."${k}" = ${tmp}."${k}"`).join(' and ');
-        await conn.run(`delete from ${target.toString()} using ${tmp} where ${on}`);
-      }
-      const inserted = await conn.run(
-        `insert into ${target.toString()} (${insertCols}) select ${insertCols} from ${tmp}`,
-      );
+      let affected = 0;
+      for (const statement of statements) affected = await conn.run(statement);
       await conn.run('commit');
-      return built(sql, target, inserted);
+      return built(sql, target, affected);
     } catch (err) {
       await conn.run('rollback');
       throw err;
@@ -182,6 +181,122 @@ async function runIncremental(
   } finally {
     await conn.run(`drop table if exists ${tmp}`);
   }
+}
+
+/** dbt's built-in strategy names (dbt-adapters' builtin_incremental_strategies); others are custom. */
+const BUILTIN_STRATEGIES = new Set(['append', 'delete+insert', 'merge', 'insert_overwrite', 'microbatch']);
+/** The built-in strategies the runner implements (merge as a delete and an insert on unique_key). */
+const RUNNER_STRATEGIES = new Set(['append', 'delete+insert', 'merge']);
+
+/**
+ * A custom strategy's macro, as dbt-adapters' get_incremental_strategy_macro finds it: the strategy's name
+ * with every `+` as `_`, in `get_incremental_<name>_sql`; dbt's error when the project defines none.
+ */
+function strategyMacro(project: Project, model: ModelNode, strategy: string): unknown {
+  const name = `get_incremental_${strategy.replaceAll('+', '_')}_sql`;
+  const macro = project.jinja.macros.get(name);
+  if (macro === undefined) {
+    throw new DbtCompilationError(
+      model.file,
+      undefined,
+      `unsupported incremental_strategy '${strategy}': dbt could not find an incremental strategy macro with the name "${name}" in ${project.name}`,
+    );
+  }
+  return macro;
+}
+
+/** dbt's incremental_predicates config: SQL conditions, as a list. */
+function incrementalPredicates(model: ModelNode): string[] {
+  const raw = model.config.incremental_predicates;
+  if (raw === undefined || raw === null) return [];
+  return (Array.isArray(raw) ? raw : [raw]).map(String);
+}
+
+interface StrategyInputs {
+  readonly tmp: string;
+  readonly destCols: readonly { name: string; type: string }[];
+  readonly predicates: readonly string[];
+}
+
+function builtinStrategySql(strategy: string, model: ModelNode, inputs: StrategyInputs): string[] {
+  const target = model.relation.toString();
+  const { tmp, destCols, predicates } = inputs;
+  const insertCols = destCols.map((c) => `"${c.name}"`).join(', ');
+  const insert = `insert into ${target} (${insertCols}) select ${insertCols} from ${tmp}`;
+  const keys = model.config.unique_key === undefined ? [] : [model.config.unique_key].flat().map(String);
+  if (keys.length === 0 || strategy === 'append') return [insert];
+  if (predicates.length > 0) {
+    // dbt-adapters' default__get_delete_insert_merge_sql: the predicates qualify the target as DBT_INTERNAL_DEST.
+    const list = keys.join(', ');
+    return [
+      `delete from ${target} as DBT_INTERNAL_DEST where (${list}) in (select distinct ${list} from ${tmp} as DBT_INTERNAL_SOURCE)${predicates.map((p) => ` and ${p}`).join('')}`,
+      insert,
+    ];
+  }
+  const on = keys.map((k) => `${target}."${k}" = ${tmp}."${k}"`).join(' and ');
+  return [`delete from ${target} using ${tmp} where ${on}`, insert];
+}
+
+/**
+ * A custom strategy: its macro rendered with dbt's arg_dict (target_relation, temp_relation, unique_key,
+ * dest_columns with name/data_type/quoted, incremental_predicates), the text split into its statements.
+ */
+function customStrategySql(
+  project: Project,
+  model: ModelNode,
+  macro: unknown,
+  inputs: StrategyInputs,
+): string[] {
+  const temp = {
+    toString: () => inputs.tmp,
+    identifier: inputs.tmp.slice(1, -1),
+    name: inputs.tmp.slice(1, -1),
+  };
+  const argDict = {
+    target_relation: model.relation,
+    temp_relation: temp,
+    unique_key: model.config.unique_key ?? null,
+    dest_columns: inputs.destCols.map((c) => ({
+      name: c.name,
+      column: c.name,
+      data_type: c.type,
+      dtype: c.type,
+      quoted: `"${c.name}"`,
+    })),
+    incremental_predicates: inputs.predicates.length > 0 ? [...inputs.predicates] : null,
+  };
+  const scope = { node: model, execute: true, this: model.relation, isIncremental: true };
+  const text = withRenderScope(project.jinja, project.state, scope, () =>
+    String((macro as (arg: unknown) => unknown)(argDict)),
+  );
+  return splitStatements(text);
+}
+
+/** SQL text split at the semicolons outside quotes and comments; empty statements dropped. */
+export function splitStatements(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i] as string;
+    if (ch === "'" || ch === '"') {
+      const end = text.indexOf(ch, i + 1);
+      const stop = end === -1 ? text.length : end + 1;
+      current += text.slice(i, stop);
+      i = stop - 1;
+    } else if (ch === '-' && text[i + 1] === '-') {
+      const end = text.indexOf('\n', i);
+      const stop = end === -1 ? text.length : end;
+      current += text.slice(i, stop);
+      i = stop - 1;
+    } else if (ch === ';') {
+      out.push(current);
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  out.push(current);
+  return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
 export function compileTest(

@@ -1,9 +1,10 @@
 /**
  * Incremental listener marts on hand-made events loaded in several hourly loads: a late event that bridges two
  * sessions, a late event before a session's start, a late event days back, a better copy of a session's
- * first-loaded event, and a listener whose home country (so time zone) flips. After every incremental build
- * each listener mart equals the TypeScript reference of the events loaded so far, and at the end a full
- * refresh of the same Silver.
+ * first-loaded event, a day that continues a day streak, a late play that splits a listener's only play
+ * streak, and a listener whose home country (so time zone, every local date, their first day and their day
+ * streak) flips. After every incremental build each listener mart equals the TypeScript reference of the events
+ * loaded so far, and at the end a full refresh of the same Silver.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
@@ -98,6 +99,10 @@ function loads(): BronzeRow[][] {
     event('fl1', 'u_flip', Date.parse('2026-03-03T00:30:00Z'), 0, { country: 'GB' }),
     // days: a streamer of Artist D on four days.
     ...[0, 1, 2, 3].map((d) => event(`dd${d}`, 'u_days', at(0) + d * DAY, 0, { artist_name: 'Artist D' })),
+    // extend: a day streak of Artist E on three days, which a later day continues.
+    ...[0, 1, 2].map((d) => event(`ex${d}`, 'u_extend', at(0) + d * DAY, 0, { artist_name: 'Artist E' })),
+    // split: one play streak of Artist A (three plays in a row), their only one.
+    ...[0, 4, 8].map((m, i) => event(`sp${i}`, 'u_split', at(m), 0)),
     // a listener never touched again (but their album gains tracks from the others' plays).
     ...[0, 3, 6].map((m, i) => event(`st${i}`, 'u_still', at(m), 0)),
     event('st_s', 'u_still', at(9), 0, { album_name: 'Album S', song_id: 'song_s' }),
@@ -119,6 +124,12 @@ function loads(): BronzeRow[][] {
     ...[0, 1, 2].map((i) =>
       event(`fl_jp${i}`, 'u_flip', Date.parse('2026-03-05T12:00:00Z') + i * MIN, 2, { country: 'JP' }),
     ),
+    // split: a late play of Artist B between the streak's second and third plays leaves u_split no streak
+    // at all (nothing of theirs for the new rows to carry).
+    event('sp_late', 'u_split', at(6), 2, { artist_name: 'Artist B' }),
+    // extend: a stream on the next day; the listener is recomputed from their previous session's local day,
+    // so the streak found from the day before it on continues the stored one from its first day.
+    event('ex3', 'u_extend', at(0) + 3 * DAY, 2, { artist_name: 'Artist E' }),
     // days: a late stream of Artist D two days before the first, and a new day.
     event('dd_late', 'u_days', at(0) - 2 * DAY, 2, { artist_name: 'Artist D' }),
     event('dd4', 'u_days', at(0) + 4 * DAY, 2, { artist_name: 'Artist D' }),
@@ -223,6 +234,18 @@ describe('incremental listener marts', () => {
       { user_id: 'u_bridge', session_id: 'u_bridge-br_c0', events: 4 },
       { user_id: 'u_copy', session_id: 'u_copy-co1', events: 3 },
     ]);
+    // The extended streak kept its first day.
+    const extended = await readTable(
+      wh.connection,
+      `(select streak_start_date, streak_days from gold.artist_day_streaks where user_id = 'u_extend')`,
+    );
+    expect(extended).toEqual([{ streak_start_date: '2026-03-02', streak_days: 4 }]);
+    // The split left u_split no play streak: the stored one is gone although no new row names it.
+    const split = await readTable(
+      wh.connection,
+      `(select streak_start from gold.artist_streaks where user_id = 'u_split')`,
+    );
+    expect(split).toEqual([]);
     const zone = await readTable(
       wh.connection,
       `(select time_zone from gold.dim_listeners where user_id = 'u_flip')`,

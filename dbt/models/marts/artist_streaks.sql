@@ -3,17 +3,37 @@
     session (plays ordered by event_timestamp, event_id); a session boundary ends a run. Gaps and islands: in a
     run, the play's number in the session minus its number among the artist's plays of the session is constant.
 
-    Incremental (unique_key user_id), as listening_sessions: a listener with changed Silver rows gets the
-    streaks of their sessions from recompute_from on (macro listener_recompute_ctes) found anew, and their
-    earlier streaks copied from this table (a streak lies inside one session).
+    Incremental (strategy listener_tail on user_id and streak_start): a listener with changed Silver rows gets
+    the streaks of their sessions from recompute_from on (macro listener_tail_ctes, from listening_sessions)
+    found anew from listener_events; a streak lies inside one session, so the earlier ones stand. Their latest
+    stored streak before recompute_from is sent again, so that the stored streaks from recompute_from on are
+    replaced even when none is left (a late play of another artist splits a run); a listener without one, or
+    recomputed whole, sends a marker (NULL streak_start) that clears all of their streaks first.
 #}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'streak_start'], on_schema_change='fail') }}
 -- depends_on: {{ ref('stg_spotify__events') }}
--- depends_on: {{ ref('dim_listeners') }}
+-- depends_on: {{ ref('listening_sessions') }}
 
 with
 {% if is_incremental() %}
-{{ listener_recompute_ctes(ref('listener_events')) }},
+{{ listener_tail_ctes(ref('listening_sessions')) }},
+
+kept as (
+
+    select stored.*
+    from {{ this }} as stored
+    inner join (
+        select stored.user_id, max(stored.streak_start) as streak_start
+        from {{ this }} as stored
+        inner join recompute
+            on recompute.user_id = stored.user_id
+            and stored.streak_start < recompute.recompute_from
+        group by stored.user_id
+    ) as latest
+        on latest.user_id = stored.user_id
+        and latest.streak_start = stored.streak_start
+
+),
 {% endif %}
 
 plays as (
@@ -58,8 +78,17 @@ from runs
 where streak_length >= 3
 {% if is_incremental() %}
 union all
-select kept.user_id, kept.session_id, kept.artist_name, kept.streak_start, kept.streak_end, kept.streak_length
-from {{ this }} as kept
-inner join recompute on recompute.user_id = kept.user_id
-where kept.streak_start < recompute.recompute_from
+select user_id, session_id, artist_name, streak_start, streak_end, streak_length
+from kept
+union all
+select
+    recompute.user_id,
+    null as session_id,
+    null as artist_name,
+    null as streak_start,
+    null as streak_end,
+    null as streak_length
+from recompute
+left join kept on kept.user_id = recompute.user_id
+where kept.user_id is null
 {% endif %}

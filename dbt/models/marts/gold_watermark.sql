@@ -5,13 +5,16 @@
     incremental is listed here (test/dbt/incremental-gold.test.ts checks that none is missing).
 #}
 -- depends_on: {{ ref('album_completion') }}
+-- depends_on: {{ ref('artist_day_streaks') }}
 -- depends_on: {{ ref('artist_days') }}
 -- depends_on: {{ ref('artist_streaks') }}
 -- depends_on: {{ ref('artist_skip_rates') }}
 -- depends_on: {{ ref('country_mix') }}
 -- depends_on: {{ ref('device_mix') }}
 -- depends_on: {{ ref('hourly_listening_preferences') }}
+-- depends_on: {{ ref('listener_days') }}
 -- depends_on: {{ ref('listener_events') }}
+-- depends_on: {{ ref('listening_sessions') }}
 -- depends_on: {{ ref('plays_per_hour') }}
 -- depends_on: {{ ref('song_skip_rates') }}
 -- depends_on: {{ ref('top_artists_daily') }}
