@@ -21,3 +21,14 @@
 {% macro skip_rate_of_sums(skips, plays_and_skips) -%}
     cast({{ skips }} as double precision) / nullif({{ plays_and_skips }}, 0)
 {%- endmacro %}
+
+{#
+    summed_skip_counts(): the all-time plays, streams, skips and skip rate of a group of daily rows (track_days,
+    artist_days, macro day_counts): what song_skip_rates and artist_skip_rates select.
+#}
+{% macro summed_skip_counts() -%}
+    cast(sum(plays) as bigint) as plays,
+    cast(sum(streams) as bigint) as streams,
+    cast(sum(skips) as bigint) as skips,
+    {{ skip_rate_of_sums('sum(reported_skips)', 'sum(reported_plays_and_skips)') }} as skip_rate
+{%- endmacro %}

@@ -29,7 +29,7 @@ import {
   userTopArtists,
   userTopTracks,
 } from './reference-charts.ts';
-import { silver, type Row, type SilverEvent } from './reference.ts';
+import { GOLD, silver, type Row, type SilverEvent } from './reference.ts';
 
 const DAY = '2026-05-01';
 const ARTIST: Record<string, string> = {
@@ -287,4 +287,131 @@ describe('chart marts on events built for their definitions', () => {
       ['test.spotify_mds.assert_plays_per_hour_has_every_hour', 1],
     ]);
   });
+});
+
+/** A play of a track of album "Al" by Alpha, loaded at `loadHour` o'clock. */
+function albumRow(
+  loadHour: number,
+  user: string,
+  song: string,
+  time: string,
+  seconds: number | null,
+  over: Partial<ListeningEventV2> = {},
+): BronzeRow {
+  return {
+    ...row(user, 'a1', 'play', time, seconds, {
+      song_id: song,
+      song_name: `Song ${song}`,
+      album_name: 'Al',
+      track_length_ms: 200_000,
+      ...over,
+    }),
+    loaded_at: `${DAY}T${String(loadHour).padStart(2, '0')}:00:00.000Z`,
+  };
+}
+
+/** An unrelated load between two: the rows of the load before it are then older than the next build's cut. */
+const tick = (loadHour: number): BronzeRow[] => [
+  {
+    ...row('ut', 'z1', 'play', '00:50:00', 60),
+    loaded_at: `${DAY}T${String(loadHour).padStart(2, '0')}:00:00.000Z`,
+  },
+];
+
+/**
+ * Loads made for the edges of the incremental catalog, album completion and daily marts, each two builds after
+ * the one it changes (a load's rows are within the next build's lookback): a track's length first known later
+ * (a listener's earlier play becomes a play through, though the listener has no new row), a shorter length
+ * and a greater name than the stored ones (the catalog keeps its own), a track the album gains (every
+ * listener's album_tracks grows), a late event on the day before.
+ */
+const ALBUM_LOADS: BronzeRow[][] = [
+  [
+    albumRow(2, 'u1', 't1', '00:00:00', 195),
+    albumRow(2, 'u1', 't2', '00:05:00', 100),
+    albumRow(2, 'u2', 't1', '00:10:00', 150),
+    // No source knows the length of t3 (of another album) yet: u3's 180 s are not a play through.
+    albumRow(2, 'u3', 't3', '00:20:00', 180, { album_name: 'Bl', track_length_ms: null }),
+    albumRow(2, 'u4', 't5', '00:30:00', 60, { song_name: 'M' }),
+  ],
+  tick(6),
+  [
+    // t3's length arrives (190 s): u3's earlier 180 s are now a play through.
+    albumRow(10, 'u5', 't3', '05:00:00', 10, {
+      album_name: 'Bl',
+      event_type: 'skip',
+      track_length_ms: 190_000,
+    }),
+    // A shorter length of t1 and a greater name of t5 than the catalog's: the catalog keeps its own.
+    albumRow(10, 'u6', 't1', '05:10:00', 30, { track_length_ms: 100_000 }),
+    albumRow(10, 'u6', 't5', '05:20:00', 30, { song_name: 'Z' }),
+    // A track the album gains: u1's and u2's album_tracks grow, though neither has a new row.
+    albumRow(10, 'u7', 't6', '05:30:00', 200),
+  ],
+  tick(14),
+  [
+    // Late: u1 played t2 through on the day before, loaded only now.
+    albumRow(18, 'u1', 't2', '23:00:00', 199, { timestamp: '2026-04-30T23:00:00.000Z' }),
+    albumRow(18, 'u2', 't2', '10:00:00', 50),
+  ],
+];
+
+describe('incremental catalog, album completion and daily marts, load by load', () => {
+  let wh: TempWarehouse;
+  const marts = ['track_catalog', 'album_completion', 'track_days', 'artist_days', 'song_skip_rates'];
+  const build = (fullRefresh = false) =>
+    runDbt({
+      projectDir: DBT_PROJECT,
+      connection: wh.connection,
+      command: 'build',
+      fullRefresh,
+      targetDir: wh.dir,
+    });
+
+  beforeAll(async () => {
+    wh = await tempWarehouse();
+  });
+  afterAll(async () => wh?.close());
+
+  it('equals the reference after every load and a full refresh after the last', async () => {
+    const loaded: BronzeRow[] = [];
+    for (const [i, load] of ALBUM_LOADS.entries()) {
+      await insertBronze(wh.connection, load);
+      loaded.push(...load);
+      expect(unsuccessful(await build()), `build after load ${i}`).toEqual([]);
+      const events = silver(loaded);
+      for (const t of marts) {
+        const { compute, key } = GOLD[t]!;
+        expect(
+          diffRows(await readTable(wh.connection, `gold.${t}`), compute(events), key),
+          `${t} after load ${i}`,
+        ).toEqual([]);
+      }
+    }
+    const completion = await readTable(
+      wh.connection,
+      `(select user_id, album_tracks, tracks_played, tracks_completed from gold.album_completion order by user_id)`,
+    );
+    expect(completion.filter((r) => ['u1', 'u2', 'u3'].includes(String(r.user_id)))).toEqual([
+      { user_id: 'u1', album_tracks: 4, tracks_played: 2, tracks_completed: 2 },
+      { user_id: 'u2', album_tracks: 4, tracks_played: 2, tracks_completed: 0 },
+      { user_id: 'u3', album_tracks: 1, tracks_played: 1, tracks_completed: 1 },
+    ]);
+    const catalog = await readTable(
+      wh.connection,
+      `(select song_id, song_name, track_length_ms from gold.track_catalog where song_id in ('t1', 't5') order by song_id)`,
+    );
+    expect(catalog).toEqual([
+      { song_id: 't1', song_name: 'Song t1', track_length_ms: 200_000 },
+      { song_id: 't5', song_name: 'M', track_length_ms: 200_000 },
+    ]);
+    const incremental = new Map<string, Row[]>();
+    for (const t of marts) incremental.set(t, await readTable(wh.connection, `gold.${t}`));
+    expect(unsuccessful(await build(true))).toEqual([]);
+    for (const t of marts)
+      expect(
+        diffRows(incremental.get(t) ?? [], await readTable(wh.connection, `gold.${t}`), GOLD[t]!.key),
+        t,
+      ).toEqual([]);
+  }, 120_000);
 });

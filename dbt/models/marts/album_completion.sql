@@ -5,8 +5,9 @@
     without a known length, or played only with unknown milliseconds listened, is never played through.
 
     Incremental: rebuilt are the (listener, album) rows of the changed Silver plays (macro changed_events),
-    and every listener's row of an album whose catalog may have changed (macro listener_changed_albums: a
-    track first seen, or a longer track length); a row is replaced whole by its key.
+    and every stored row of an album whose catalog may have changed (macro listener_changed_albums: a track
+    first seen, or a longer track length); a row is replaced whole by its key, counted from its listener's
+    plays of the album.
 #}
 {{
     config(
@@ -27,36 +28,31 @@ affected as (
     from {{ changed_events() }} as changed
     where event_type = 'play' and album_name is not null
     union
-    select silver.user_id, silver.artist_name, silver.album_name
-    from {{ ref('stg_spotify__events') }} as silver
+    -- The album's other listeners: their plays are all among the rows the last complete build had, so it
+    -- stored their rows (a listener whose plays are new is in the branch above).
+    select stored.user_id, stored.artist_name, stored.album_name
+    from {{ this }} as stored
     inner join changed_albums
-        on changed_albums.artist_name = silver.artist_name
-        and changed_albums.album_name = silver.album_name
-    where silver.event_type = 'play'
+        on changed_albums.artist_name = stored.artist_name
+        and changed_albums.album_name = stored.album_name
 
 ),
 {% endif %}
 
-plays as (
+listener_tracks as (
 
-    select
-        silver.user_id,
-        silver.artist_name,
-        silver.album_name,
-        silver.song_id,
-        case when {{ is_full_play('silver.duration_ms', 'catalog.track_length_ms') }} then 1 else 0 end as full_play
+    -- One row per listener and track played: its longest play. A track is played through when its longest play
+    -- is (macro is_full_play against the catalog's length), so the counts below need no count(distinct).
+    select silver.user_id, silver.artist_name, silver.album_name, silver.song_id, max(silver.duration_ms) as longest_ms
     from {{ ref('stg_spotify__events') }} as silver
-    inner join {{ ref('track_catalog') }} as catalog
-        on catalog.artist_name = silver.artist_name
-        and catalog.album_name = silver.album_name
-        and catalog.song_id = silver.song_id
     {% if is_incremental() %}
         inner join affected
             on affected.user_id = silver.user_id
             and affected.artist_name = silver.artist_name
             and affected.album_name = silver.album_name
     {% endif %}
-    where silver.event_type = 'play'
+    where silver.event_type = 'play' and silver.album_name is not null
+    group by silver.user_id, silver.artist_name, silver.album_name, silver.song_id
 
 ),
 
@@ -71,13 +67,18 @@ album_tracks as (
 per_listener as (
 
     select
-        user_id,
-        artist_name,
-        album_name,
-        count(distinct song_id) as tracks_played,
-        count(distinct case when full_play = 1 then song_id end) as tracks_completed
-    from plays
-    group by user_id, artist_name, album_name
+        listener_tracks.user_id,
+        listener_tracks.artist_name,
+        listener_tracks.album_name,
+        count(*) as tracks_played,
+        count(case when {{ is_full_play('listener_tracks.longest_ms', 'catalog.track_length_ms') }} then 1 end)
+            as tracks_completed
+    from listener_tracks
+    inner join {{ ref('track_catalog') }} as catalog
+        on catalog.artist_name = listener_tracks.artist_name
+        and catalog.album_name = listener_tracks.album_name
+        and catalog.song_id = listener_tracks.song_id
+    group by listener_tracks.user_id, listener_tracks.artist_name, listener_tracks.album_name
 
 )
 

@@ -4,16 +4,24 @@
     reported_skips over reported_plays_and_skips, of sources that report skips), so that any range of days
     can be ranked or rated by summing rows. The daily charts (top_artists_daily) and the all-time artist marts
     (artist_skip_rates) are read from it.
-    Incremental: the days of the changed Silver rows are rebuilt whole (macro changed_events).
+    Incremental: the (day, artist) rows of the changed Silver rows (macro changed_events) are counted anew from
+    all of that day's events of the artist, and replaced by key; a day's other artists stay as they are.
 #}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_date', on_schema_change='fail') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['event_date', 'artist_name'],
+        on_schema_change='fail'
+    )
+}}
 
 select
-    event_date,
-    artist_name,
+    silver.event_date,
+    silver.artist_name,
     {{ day_counts() }}
-from {{ ref('stg_spotify__events') }}
+from {{ ref('stg_spotify__events') }} as silver
 {% if is_incremental() %}
-where event_date in (select event_date from {{ changed_events() }} as changed)
+    {{ changed_day_keys('silver', 'artist_name') }}
 {% endif %}
-group by event_date, artist_name
+group by silver.event_date, silver.artist_name
