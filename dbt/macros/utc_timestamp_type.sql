@@ -16,3 +16,13 @@
 {% macro snowflake__utc_timestamp_type() -%}
     timestamp_ntz
 {%- endmacro %}
+
+{#
+    run_started_at_utc(): when this dbt invocation started (dbt's run_started_at, the same for every node of one
+    `dbt build`: https://docs.getdbt.com/reference/dbt-jinja-functions/run_started_at), as a UTC timestamp of
+    utc_timestamp_type(), to the microsecond. run_started_at is a Python datetime in UTC; strftime drops its
+    zone, which TIMESTAMP_NTZ and timestamp do not hold.
+#}
+{% macro run_started_at_utc() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as {{ utc_timestamp_type() }})
+{%- endmacro %}

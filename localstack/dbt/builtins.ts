@@ -2,8 +2,31 @@
  * dbt's built-in generic tests, as dbt's global project defines them (unique, not_null, accepted_values,
  * relationships), dispatched through adapter.dispatch so a project can override default__test_<name>.
  * A test passes when its query returns no rows.
+ *
+ * get_where_subquery: what a generic test's `model` argument is, the tested relation or, with the test's
+ * `where` config, `(select * from <relation> where <where>) dbt_subquery`; dbt-adapters'
+ * macros/materializations/tests/where_subquery.sql (with `{{ return() }}` for its `{% do return() %}`). A
+ * project overrides it by defining get_where_subquery or default__get_where_subquery
+ * (https://docs.getdbt.com/reference/resource-configs/where, "Custom logic").
  */
 export const BUILTIN_MACROS: Readonly<Record<string, string>> = {
+  '<dbt>/where_subquery.sql': `
+{% macro get_where_subquery(relation) -%}
+    {{ return(adapter.dispatch('get_where_subquery', 'dbt')(relation)) }}
+{%- endmacro %}
+
+{% macro default__get_where_subquery(relation) -%}
+    {% set where = config.get('where', '') %}
+    {% if where %}
+        {%- set filtered -%}
+            (select * from {{ relation }} where {{ where }}) dbt_subquery
+        {%- endset -%}
+        {{ return(filtered) }}
+    {%- else -%}
+        {{ return(relation) }}
+    {%- endif -%}
+{%- endmacro %}
+`,
   '<dbt>/generic_tests.sql': `
 {% macro test_unique(model, column_name) %}{{ return(adapter.dispatch('test_unique')(model, column_name)) }}{% endmacro %}
 {% macro default__test_unique(model, column_name) %}

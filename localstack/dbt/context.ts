@@ -1,9 +1,11 @@
 /**
- * dbt's Jinja context: ref(), source(), config(), var(), env_var(), is_incremental(), log(), exceptions,
- * target, adapter.dispatch, adapter.get_relation; and the one place that sets what they see while a node renders.
+ * dbt's Jinja context: ref(), source(), config() (and config.get), var(), env_var(), is_incremental(), log(),
+ * exceptions, target, run_started_at, adapter.dispatch, adapter.get_relation, adapter.get_columns_in_relation;
+ * and the one place that sets what they see while a node renders.
  */
 import type { TargetType } from './adapter.ts';
 import { DbtCompilationError, JinjaEnv, splitKwargs } from './jinja.ts';
+import { UnsupportedJinja } from './python.ts';
 import { mergeConfig } from './config.ts';
 import {
   Relation,
@@ -27,11 +29,145 @@ export interface ContextInputs {
   readonly log?: (line: string) => void;
 }
 
+/** A column as dbt's adapter.get_columns_in_relation gives it (the attributes a macro reads). */
+export interface JinjaColumn {
+  readonly name: string;
+  readonly column: string;
+  readonly data_type: string;
+  readonly dtype: string;
+}
+
+/**
+ * The columns adapter.get_columns_in_relation() found, for the relations snapshot of one node's start (a
+ * fresh map per node, so what a node sees is the warehouse when it started, as for adapter.get_relation).
+ * A render is synchronous and a query is not: a relation asked for the first time is recorded as pending
+ * (`undefined`) and gets no columns; renderWithColumns reads the pending ones and renders again.
+ */
+const columnsSeen = new WeakMap<ReadonlyMap<string, unknown>, Map<string, JinjaColumn[] | undefined>>();
+
+const relationKey = (relation: { schema: string; identifier: string }): string =>
+  `${relation.schema}.${relation.identifier}`.toLowerCase();
+
+/**
+ * Renders (`render`, inside the node's scope) until every relation whose columns the render asked for is
+ * known: `columnsOf` reads them ("schema"."identifier"), once per relation and node.
+ */
+export async function renderWithColumns(
+  relations: ReadonlyMap<string, unknown>,
+  columnsOf: (relation: string) => Promise<{ name: string; type: string }[]>,
+  render: () => string,
+): Promise<string> {
+  for (;;) {
+    let sql: string | undefined;
+    let failure: unknown;
+    try {
+      sql = render();
+    } catch (err) {
+      // A render may fail on the columns it has not seen yet (a macro that raises without one): ask, retry.
+      failure = err;
+    }
+    const seen = columnsSeen.get(relations);
+    const pending = [...(seen?.entries() ?? [])].filter(([, cols]) => cols === undefined);
+    if (seen === undefined || pending.length === 0) {
+      if (sql === undefined) throw failure;
+      return sql;
+    }
+    for (const [key] of pending) {
+      const [schema = '', identifier = ''] = key.split('.');
+      const cols = await columnsOf(`"${schema}"."${identifier}"`);
+      seen.set(
+        key,
+        cols.map((c) => ({ name: c.name, column: c.name, data_type: c.type, dtype: c.type })),
+      );
+    }
+  }
+}
+
+/**
+ * dbt's run_started_at: when the invocation started, a Python datetime in UTC
+ * (https://docs.getdbt.com/reference/dbt-jinja-functions/run_started_at; dbt-core's tracking sets it with
+ * `datetime.now(tz=pytz.utc)`, so it prints with `+00:00`). Microseconds, as Python's datetime has them.
+ */
+export class RunStartedAt {
+  readonly #micros: number;
+  constructor(epochMicros: number) {
+    this.#micros = epochMicros;
+  }
+  #parts(): Record<string, string> {
+    const d = new Date(Math.floor(this.#micros / 1000));
+    const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+    return {
+      Y: pad(d.getUTCFullYear(), 4),
+      m: pad(d.getUTCMonth() + 1),
+      d: pad(d.getUTCDate()),
+      H: pad(d.getUTCHours()),
+      M: pad(d.getUTCMinutes()),
+      S: pad(d.getUTCSeconds()),
+      f: pad(((this.#micros % 1_000_000) + 1_000_000) % 1_000_000, 6),
+      z: '+0000',
+      Z: 'UTC',
+      '%': '%',
+    };
+  }
+  /** Python's strftime for the codes of a timestamp (%Y %m %d %H %M %S %f %z %Z %%); others are refused. */
+  strftime(format: string): string {
+    const parts = this.#parts();
+    return String(format).replace(/%(.)/g, (_, code: string) => {
+      const part = parts[code];
+      if (part === undefined) throw new UnsupportedJinja(`run_started_at.strftime('%${code}')`);
+      return part;
+    });
+  }
+  /** Python's datetime.isoformat(): 2026-05-01T10:00:00.123456+00:00. */
+  isoformat(): string {
+    return this.strftime('%Y-%m-%dT%H:%M:%S.%f+00:00');
+  }
+  /** str(datetime), what `{{ run_started_at }}` prints: 2026-05-01 10:00:00.123456+00:00. */
+  toString(): string {
+    return this.strftime('%Y-%m-%d %H:%M:%S.%f+00:00');
+  }
+}
+
+/**
+ * The start of this invocation, to the microsecond: the process's monotonic clock from its wall-clock
+ * origin, so two invocations of one process never go back in time.
+ */
+function runStartedNow(): RunStartedAt {
+  return new RunStartedAt(Math.round((performance.timeOrigin + performance.now()) * 1000));
+}
+
 /** A Jinja environment whose context functions read `state` (the node rendering) when called. */
 export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv {
   const { projectName: name, targetSchema, vars, modelByName, sources } = inputs;
   const adapterType = inputs.adapterType ?? 'duckdb';
   const currentFile = (): string => state.node?.file ?? '<project>';
+  // config(...) sets a node's config while it parses; config.get/config.require read it (dbt's config object).
+  const config = Object.assign(
+    (...args: unknown[]) => {
+      const { positional, kwargs } = splitKwargs(args);
+      const values = { ...(positional[0] as Record<string, unknown> | undefined), ...kwargs };
+      if (state.configured) Object.assign(state.configured, mergeConfig(state.configured, values));
+      return '';
+    },
+    {
+      get: (key: string, ...rest: unknown[]) => {
+        const { positional, kwargs } = splitKwargs(rest);
+        const value = (state.configured ?? state.node?.config)?.[String(key)];
+        return value ?? positional[0] ?? kwargs.default ?? null;
+      },
+      require: (key: string) => {
+        const value = (state.configured ?? state.node?.config)?.[String(key)];
+        if (value === undefined || value === null) {
+          throw new DbtCompilationError(
+            currentFile(),
+            undefined,
+            `Required config "${String(key)}" not found`,
+          );
+        }
+        return value;
+      },
+    },
+  );
   const jinja = new JinjaEnv({
     ref: (...args: unknown[]) => {
       const { positional } = splitKwargs(args);
@@ -68,12 +204,7 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
       state.collected?.add(source.uniqueId);
       return source.relation;
     },
-    config: (...args: unknown[]) => {
-      const { positional, kwargs } = splitKwargs(args);
-      const values = { ...(positional[0] as Record<string, unknown> | undefined), ...kwargs };
-      if (state.configured) Object.assign(state.configured, mergeConfig(state.configured, values));
-      return '';
-    },
+    config,
     var: (varName: string, ...rest: unknown[]) => {
       if (varName in vars) return vars[varName];
       if (rest.length > 0) return rest[0];
@@ -106,6 +237,8 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
       },
     },
     target: { name: adapterType, type: adapterType, schema: targetSchema, profile_name: name, threads: 1 },
+    // One value for every node of the invocation: the environment is created once per invocation.
+    run_started_at: runStartedNow(),
     project_name: name,
     adapter: {
       // dbt's adapter.get_relation(database, schema, identifier): the relation if it exists, else none. The
@@ -123,6 +256,20 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
         }
         const found = state.relations?.get(`${schema}.${identifier}`.toLowerCase());
         return found === undefined ? null : new Relation(schema, identifier);
+      },
+      // dbt's adapter.get_columns_in_relation(relation): its columns in order, none for a relation that does
+      // not exist (and none while parsing, when there is no warehouse to ask).
+      get_columns_in_relation: (relation: unknown) => {
+        const rel = relation as { schema?: unknown; identifier?: unknown } | null;
+        const relations = state.relations;
+        if (!relations || typeof rel?.schema !== 'string' || typeof rel.identifier !== 'string') return [];
+        const key = relationKey({ schema: rel.schema, identifier: rel.identifier });
+        if (!relations.has(key)) return [];
+        let seen = columnsSeen.get(relations);
+        if (!seen) columnsSeen.set(relations, (seen = new Map()));
+        const cols = seen.get(key);
+        if (cols === undefined) seen.set(key, undefined);
+        return cols ?? [];
       },
       dispatch: (...args: unknown[]) => {
         const { positional, kwargs } = splitKwargs(args);

@@ -3,7 +3,7 @@
  * (a test passes when its query returns no rows; severity decides between fail and warn).
  */
 import type { DbtAdapter } from './adapter.ts';
-import { withRenderScope } from './context.ts';
+import { renderWithColumns, withRenderScope } from './context.ts';
 import { DbtCompilationError, notSupported } from './jinja.ts';
 import { Relation, type ModelNode, type Project, type TestNode } from './project.ts';
 
@@ -76,8 +76,13 @@ export async function compileModel(
   // dbt: true only when the model is incremental, its relation exists as a table, and this is no full refresh.
   const isIncremental = model.config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
   const scope = { node: model, execute: true, this: model.relation, isIncremental, relations };
-  const sql = withRenderScope(project.jinja, project.state, scope, () =>
-    project.jinja.render(model.file, model.template),
+  const sql = await renderWithColumns(
+    relations,
+    (r) => columns(conn, r),
+    () =>
+      withRenderScope(project.jinja, project.state, scope, () =>
+        project.jinja.render(model.file, model.template),
+      ),
   );
   return { sql: sql.trim(), existing };
 }
@@ -299,17 +304,20 @@ export function splitStatements(text: string): string[] {
   return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-export function compileTest(
-  project: Project,
-  test: TestNode,
-  relations?: ReadonlyMap<string, 'table' | 'view'>,
-): string {
+/** A test's SQL as dbt compiles it at execution (execute = true, the warehouse's relations and columns). */
+export async function compileTest(project: Project, conn: DbtAdapter, test: TestNode): Promise<string> {
+  const relations = await warehouseRelations(conn);
   const scope = { node: test, execute: true, relations };
-  return withRenderScope(project.jinja, project.state, scope, test.render).trim();
+  const sql = await renderWithColumns(
+    relations,
+    (r) => columns(conn, r),
+    () => withRenderScope(project.jinja, project.state, scope, test.render),
+  );
+  return sql.trim();
 }
 
 export async function runTest(project: Project, conn: DbtAdapter, test: TestNode): Promise<NodeOutcome> {
-  const sql = compileTest(project, test, await warehouseRelations(conn));
+  const sql = await compileTest(project, conn, test);
   const limit = test.config.limit === undefined ? '' : `\nlimit ${Number(test.config.limit)}`;
   // dbt's test materialization: select {{ fail_calc }} as failures from (the test's query) dbt_internal_test.
   const failCalc = String(test.config.fail_calc ?? 'count(*)');

@@ -103,13 +103,13 @@ export function genericTest(
     ...(column === undefined ? {} : { columnName: column }),
     dependsOn: new Set([target.uniqueId]),
     render: () => {
-      const relation = target.relation();
-      const where = test.config.where;
-      const model = where
-        ? {
-            toString: () => `(select * from ${relation.toString()} where ${String(where)}) dbt_subquery`,
-          }
-        : relation;
+      // dbt renders the model argument as `{{ get_where_subquery(<relation>) }}`: the project's override if
+      // there is one (a macro of the project replaces dbt's of that name), else dbt's own (builtins.ts).
+      const subquery = callMacro(jinja.macros.get('get_where_subquery'), {
+        relation: target.relation(),
+      });
+      // As dbt's native rendering of it: the relation itself without a filter, the subquery's text with one.
+      const model = typeof subquery === 'string' ? { toString: () => subquery.trim() } : subquery;
       const kwargs: Record<string, unknown> = { model };
       for (const [k, v] of Object.entries(args)) kwargs[k] = isRelationArg(v) ? renderRelationArg(v) : v;
       return String(callMacro(macro, kwargs));

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TargetType } from '../../localstack/dbt/adapter.ts';
-import { withRenderScope } from '../../localstack/dbt/context.ts';
+import { renderWithColumns, withRenderScope } from '../../localstack/dbt/context.ts';
 import { loadProject } from '../../localstack/dbt/project.ts';
 import { DBT_PROJECT } from './helpers.ts';
 
@@ -13,11 +13,18 @@ async function silverSql(target: TargetType, isIncremental: boolean): Promise<st
   const project = await loadProject({ projectDir: DBT_PROJECT, adapterType: target });
   const model = [...project.models.values()].find((m) => m.name === 'stg_spotify__events');
   if (!model) throw new Error('no stg_spotify__events');
-  return withRenderScope(
-    project.jinja,
-    project.state,
-    { node: model, execute: true, this: model.relation, isIncremental },
-    () => project.jinja.render(model.file, model.template),
+  // An incremental run finds Silver as this release builds it (with merged_at).
+  const relations = new Map([['silver.stg_spotify__events', 'table' as const]]);
+  return renderWithColumns(
+    relations,
+    () => Promise.resolve([{ name: 'merged_at', type: 'TIMESTAMP' }]),
+    () =>
+      withRenderScope(
+        project.jinja,
+        project.state,
+        { node: model, execute: true, this: model.relation, isIncremental, relations },
+        () => project.jinja.render(model.file, model.template),
+      ),
   );
 }
 
@@ -26,6 +33,7 @@ describe('dialect macros', () => {
     const sql = await silverSql('snowflake', inc);
     expect(sql).toContain('cast(event_timestamp as timestamp_ntz) as event_timestamp');
     expect(sql).toContain('cast(loaded_at as timestamp_ntz) as loaded_at');
+    expect(sql).toMatch(/cast\('\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}' as timestamp_ntz\) as merged_at/);
     expect(sql).not.toMatch(/as timestamp\)/);
   });
 
@@ -33,6 +41,7 @@ describe('dialect macros', () => {
     for (const inc of [false, true]) {
       const sql = await silverSql(t, inc);
       expect(sql).toContain('cast(event_timestamp as timestamp) as event_timestamp');
+      expect(sql).toMatch(/cast\('[\d :.-]{26}' as timestamp\) as merged_at/);
       expect(sql).not.toMatch(/timestamp_ntz/);
       expect(sql).not.toMatch(/^\s*qualify\b/im);
     }

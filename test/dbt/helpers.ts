@@ -64,11 +64,19 @@ function normalize(column: string, value: unknown): Value {
   return String(value);
 }
 
+/**
+ * Columns that hold when a run merged a row (Silver's merged_at, carried by listener_events; the watermark's
+ * merged_through): they differ between an incremental build and a full refresh by design, so table
+ * comparisons leave them out.
+ */
+const RUN_TIME_COLUMNS: ReadonlySet<string> = new Set(['merged_at', 'merged_through']);
+
+/** A table's rows, values normalized, without its run-time columns (RUN_TIME_COLUMNS). */
 export async function readTable(conn: DuckDBConnection, relation: string): Promise<Row[]> {
   const reader = await conn.runAndReadAll(`select * from ${relation}`);
   return reader.getRowObjectsJS().map((r) => {
     const row: Row = {};
-    for (const [k, v] of Object.entries(r)) row[k] = normalize(k, v);
+    for (const [k, v] of Object.entries(r)) if (!RUN_TIME_COLUMNS.has(k)) row[k] = normalize(k, v);
     return row;
   });
 }

@@ -98,3 +98,52 @@ describe('a Silver of the previous release', () => {
     expect(next.success).toBe(true);
   });
 });
+
+describe('a Silver from before merged_at', () => {
+  let wh: TempWarehouse;
+  const runSilver = (fullRefresh = false) =>
+    runDbt({
+      projectDir: DBT_PROJECT,
+      connection: wh.connection,
+      command: 'run',
+      select: ['stg_spotify__events'],
+      fullRefresh,
+      targetDir: wh.dir,
+    });
+
+  beforeAll(async () => {
+    wh = await tempWarehouse();
+    const { rows } = bronzeRows({
+      seed: 6,
+      events: 500,
+      start: new Date('2026-05-01T00:00:00Z'),
+      end: new Date('2026-05-01T03:00:00Z'),
+      users: 10,
+      songs: 30,
+    });
+    await insertBronze(wh.connection, rows);
+    expect((await runSilver()).success).toBe(true);
+    await wh.connection.run('alter table silver.stg_spotify__events drop column merged_at');
+  });
+  afterAll(async () => wh?.close());
+
+  it('stops the incremental run with a message that names the full refresh to run', async () => {
+    // Act
+    const result = await runSilver();
+    // Assess
+    expect(result.success).toBe(false);
+    const [silverRun] = result.runResults.results;
+    expect(silverRun?.status).toBe('error');
+    expect(silverRun?.message).toContain('has no merged_at column');
+    expect(silverRun?.message).toContain('`mds dbt build --full-refresh`');
+  });
+
+  it('is rebuilt with merged_at by that full refresh', async () => {
+    expect((await runSilver(true)).success).toBe(true);
+    const [row] = (
+      await wh.connection.runAndReadAll('select count(*), count(merged_at) from silver.stg_spotify__events')
+    ).getRows();
+    expect(row?.[1]).toBe(row?.[0]);
+    expect((await runSilver()).success).toBe(true);
+  });
+});

@@ -1,8 +1,9 @@
 {#
-    Incremental Gold's watermark (macro gold_watermark): the newest loaded_at of Silver that Gold has built
-    from. It depends on every incremental mart (the depends_on lines below), so dbt builds it last and skips it
-    when one of them, or one of their tests, fails: the next run then redoes the changes again. A mart made
-    incremental is listed here (test/dbt/incremental-gold.test.ts checks that none is missing).
+    Incremental Gold's watermark (macro gold_watermark): merged_through, the newest merged_at of Silver that
+    Gold has built from (loaded_through: its newest loaded_at). It depends on every incremental mart (the
+    depends_on lines below), so dbt builds it last and skips it when one of them, or one of their tests, fails:
+    the next run then redoes the changes again. A mart made incremental is listed here
+    (test/dbt/incremental-gold.test.ts checks that none is missing).
 #}
 -- depends_on: {{ ref('album_completion') }}
 -- depends_on: {{ ref('artist_day_streaks') }}
@@ -26,6 +27,7 @@
 -- depends_on: {{ ref('user_wrapped_clock') }}
 -- depends_on: {{ ref('user_wrapped_top') }}
 select
+    max(merged_at) as merged_through,
     max(loaded_at) as loaded_through,
     count(*) as silver_events
 from {{ ref('stg_spotify__events') }}

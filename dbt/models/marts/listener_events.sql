@@ -42,6 +42,7 @@ events as (
             else silver.event_timestamp
         end as event_end,
         silver.loaded_at,
+        silver.merged_at,
         listeners.time_zone,
         {{ to_local_time('silver.event_timestamp', 'listeners.time_zone') }} as local_timestamp
     from {{ ref('stg_spotify__events') }} as silver
@@ -123,6 +124,7 @@ select
     event_timestamp,
     event_end,
     loaded_at,
+    merged_at,
     time_zone,
     local_timestamp,
     cast(local_timestamp as date) as local_date,

@@ -16,12 +16,24 @@
     nothing. The rows already in Silver for the remaining event_ids compete with the new copies, so the merge
     keeps the same winner a full refresh would.
 
+    merged_at: when the dbt run that merged the row started (macro run_started_at_utc). A new copy takes this
+    run's; a row kept from Silver itself keeps its own (nothing changed for it). Gold's changed rows are the
+    rows merged after its last complete build (macro is_changed), with no lookback. A Silver built before
+    merged_at existed stops the incremental run, naming the one `--full-refresh` that rebuilds it.
+
     Contract versions 1 and 2 land in one Bronze table: a version-1 row has no album_name, track_length_ms
     or source (NULL in Bronze); its source is the simulator, the only producer of version 1. NULL in
     album_name, track_length_ms, device_type, country and duration_ms means unknown (the source cannot know
     it), never 0 or a default. A Silver built before these columns existed is rebuilt once with
     `--full-refresh` (on_schema_change='fail' stops the incremental run instead of guessing; docs/data-model.md).
 #}
+
+{% if is_incremental() and not has_column(this, 'merged_at') %}
+    {{ exceptions.raise_compiler_error(
+        'Silver (' ~ this ~ ') has no merged_at column: it was built by an earlier release. Rebuild Silver and'
+        ~ ' Gold once with `mds dbt build --full-refresh` (or `dbt build --full-refresh`).'
+    ) }}
+{% endif %}
 
 with source_rows as (
 
@@ -42,7 +54,8 @@ with source_rows as (
         cast(kafka_topic as varchar) as kafka_topic,
         cast(kafka_partition as integer) as kafka_partition,
         cast(kafka_offset as bigint) as kafka_offset,
-        cast(loaded_at as {{ utc_timestamp_type() }}) as loaded_at
+        cast(loaded_at as {{ utc_timestamp_type() }}) as loaded_at,
+        {{ run_started_at_utc() }} as merged_at
     from {{ source('bronze', 'listening_events') }}
     where event_id is not null
     {% if is_incremental() %}
@@ -86,7 +99,7 @@ candidates as (
     select
         event_id, user_id, song_id, artist_name, song_name, album_name, track_length_ms, event_type,
         device_type, country, event_timestamp, duration_ms, source, kafka_topic, kafka_partition,
-        kafka_offset, loaded_at
+        kafka_offset, loaded_at, merged_at
     from {{ this }}
     where event_id in (select event_id from new_rows)
     {% endif %}
@@ -125,6 +138,7 @@ select
     kafka_topic,
     kafka_partition,
     kafka_offset,
-    loaded_at
+    loaded_at,
+    merged_at
 from ranked
 where copy_rank = 1

@@ -21,6 +21,10 @@ const COVERED: Readonly<Record<string, string>> = {
   'adapter.dispatch': 'test/dbt/gold.test.ts (epoch_seconds on DuckDB)',
   'adapter.get_relation': 'config.test.ts (exists at execution, none when missing)',
   return: 'test/dbt/jinja.test.ts (return() makes a macro evaluate to a value)',
+  'adapter.get_columns_in_relation': 'context-functions.test.ts (columns as the node starts)',
+  'config.get': 'context-functions.test.ts (a get_where_subquery override reads where)',
+  'run_started_at.strftime': 'context-functions.test.ts (str, strftime, isoformat; one per run)',
+  'exceptions.raise_compiler_error': 'test/dbt/silver-migration.test.ts (a Silver without merged_at)',
   // tags
   if: 'jinja.test.ts (truthiness of []/{})',
   else: 'jinja.test.ts (truthiness of []/{})',
@@ -32,6 +36,8 @@ const COVERED: Readonly<Record<string, string>> = {
   join: 'jinja.test.ts (list + list in a join)',
   trim: 'test/dbt/gold.test.ts (generate_schema_name)',
   length: 'test/dbt/jinja.test.ts (cols() | length)',
+  replace: 'context-functions.test.ts (a placeholder in a get_where_subquery override)',
+  lower: 'test/dbt/incremental.test.ts (has_column on a watermark of an earlier release)',
   // generic tests
   unique: 'manifest.test.ts, test/dbt/errors.test.ts',
   not_null: 'config.test.ts (enabled: false), manifest.test.ts',
