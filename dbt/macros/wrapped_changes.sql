@@ -14,6 +14,7 @@
 #}
 {% macro wrapped_rezoned_users() -%}
     (
+        -- One pass over Silver: per listener and country (NULL too, for the rows from before the watermark).
         select counts.user_id
         from (
             select
@@ -22,25 +23,15 @@
                 count(*) as events,
                 count(case when {{ is_changed() }} then 1 end) as changed_events
             from {{ ref('stg_spotify__events') }}
-            where country is not null
             group by user_id, country
         ) as counts
-        inner join {{ ref('dim_listeners') }} as listeners
-            on listeners.user_id = counts.user_id and listeners.country = counts.country
-        left join (
-            select c.user_id, c.country, count(*) as events
-            from {{ ref('stg_spotify__events') }} as c
-            where c.country is not null
-            group by c.user_id, c.country
-        ) as others
-            on others.user_id = counts.user_id and others.country <> counts.country
-        where counts.changed_events > 0
-            and counts.user_id in (
-                select old.user_id from {{ ref('stg_spotify__events') }} as old
-                where not {{ is_changed('old') }}
-            )
-        group by counts.user_id, counts.events, counts.changed_events
-        having counts.events - coalesce(max(others.events), 0) <= counts.changed_events
+        left join {{ ref('dim_listeners') }} as listeners on listeners.user_id = counts.user_id
+        group by counts.user_id
+        having sum(counts.events - counts.changed_events) > 0
+            and max(case when counts.country = listeners.country then counts.changed_events end) > 0
+            and max(case when counts.country = listeners.country then counts.events end)
+                - coalesce(max(case when counts.country <> listeners.country then counts.events end), 0)
+                <= max(case when counts.country = listeners.country then counts.changed_events end)
     )
 {%- endmacro %}
 
