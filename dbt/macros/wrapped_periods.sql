@@ -117,10 +117,10 @@
     from (
         select
             r.*,
-            case fanout.n
-                when 0 then 'all_time'
-                when 1 then 'year_' || cast(r.local_year as varchar)
-                when 2 then 'last_6_months'
+            case
+                when fanout.n = 0 then 'all_time'
+                when fanout.n = 1 then 'year_' || cast(r.local_year as varchar)
+                when fanout.n = 2 then 'last_6_months'
                 else 'last_4_weeks'
             end as period
         from ({{ rows }}) as r

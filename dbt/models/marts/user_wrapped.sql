@@ -117,10 +117,10 @@ select
     per_period.streams,
     per_period.minutes_listened,
     {%- for name in ['songs', 'artists'] %}
-    case per_period.period
-        when 'all_time' then {{ name }}_overall.all_time
-        when 'last_6_months' then {{ name }}_overall.last_6_months
-        when 'last_4_weeks' then {{ name }}_overall.last_4_weeks
+    case
+        when per_period.period = 'all_time' then {{ name }}_overall.all_time
+        when per_period.period = 'last_6_months' then {{ name }}_overall.last_6_months
+        when per_period.period = 'last_4_weeks' then {{ name }}_overall.last_4_weeks
         else {{ name }}_by_year.played
     end as distinct_{{ name }},
     {%- endfor %}
