@@ -14,33 +14,37 @@
 #}
 {% macro wrapped_rezoned_users() -%}
     (
+        -- One pass over the Silver rows of the listeners with changed rows (no other can be listed), per
+        -- listener and country ('' for none: the rows from before the watermark count whatever their country),
+        -- and the changed rows counted apart (a few thousand, rather than a test of every row).
         select counts.user_id
         from (
             select
-                user_id,
-                country,
-                count(*) as events,
-                count(case when {{ is_changed() }} then 1 end) as changed_events
-            from {{ ref('stg_spotify__events') }}
-            where country is not null
-            group by user_id, country
+                totals.user_id,
+                totals.country,
+                totals.events,
+                coalesce(changed_counts.changed_events, 0) as changed_events
+            from (
+                select s.user_id, coalesce(s.country, '') as country, count(*) as events
+                from {{ ref('stg_spotify__events') }} as s
+                inner join (select distinct user_id from {{ changed_events() }} as c) as changed
+                    on changed.user_id = s.user_id
+                group by s.user_id, coalesce(s.country, '')
+            ) as totals
+            left join (
+                select c.user_id, coalesce(c.country, '') as country, count(*) as changed_events
+                from {{ changed_events() }} as c
+                group by c.user_id, coalesce(c.country, '')
+            ) as changed_counts
+                on changed_counts.user_id = totals.user_id and changed_counts.country = totals.country
         ) as counts
-        inner join {{ ref('dim_listeners') }} as listeners
-            on listeners.user_id = counts.user_id and listeners.country = counts.country
-        left join (
-            select c.user_id, c.country, count(*) as events
-            from {{ ref('stg_spotify__events') }} as c
-            where c.country is not null
-            group by c.user_id, c.country
-        ) as others
-            on others.user_id = counts.user_id and others.country <> counts.country
-        where counts.changed_events > 0
-            and counts.user_id in (
-                select old.user_id from {{ ref('stg_spotify__events') }} as old
-                where not {{ is_changed('old') }}
-            )
-        group by counts.user_id, counts.events, counts.changed_events
-        having counts.events - coalesce(max(others.events), 0) <= counts.changed_events
+        left join {{ ref('dim_listeners') }} as listeners on listeners.user_id = counts.user_id
+        group by counts.user_id
+        having sum(counts.events - counts.changed_events) > 0
+            and max(case when counts.country = listeners.country then counts.changed_events end) > 0
+            and max(case when counts.country = listeners.country then counts.events end)
+                - coalesce(max(case when counts.country not in (listeners.country, '') then counts.events end), 0)
+                <= max(case when counts.country = listeners.country then counts.changed_events end)
     )
 {%- endmacro %}
 

@@ -2,7 +2,7 @@
  * The Wrapped marts built incrementally over hand-made loads, each one a case an incremental filter can miss: a
  * late event in an earlier year, a better copy that costs a top track its streams, a duplicate, the anchor moving
  * forward a day (a listener's last 4 weeks empties), a listener whose home country flips (an event moves to the
- * next year). After every load the marts equal the TypeScript reference; after the last, a full refresh.
+ * next year), a listener whose first known country arrives after rows without one (from UTC to its zone). After every load the marts equal the TypeScript reference; after the last, a full refresh.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
@@ -24,6 +24,7 @@ const LOADS = [
   '2026-04-01T00:00:00Z',
   '2026-04-02T00:00:00Z',
   '2026-04-03T00:00:00Z',
+  '2026-04-04T00:00:00Z',
 ];
 const DAY = 86_400_000;
 
@@ -101,6 +102,10 @@ function firstLoad(): BronzeRow[] {
   rows.push(event('zone_1', 'u_zone', '2025-12-31T20:00:00Z', 0, song(3, 'Artist B')));
   rows.push(event('zone_2', 'u_zone', '2026-03-10T20:00:00Z', 0, song(4, 'Artist B')));
   rows.push(event('zone_3', 'u_zone', '2026-03-11T08:00:00Z', 0, { ...song(5, 'Artist C'), country: 'JP' }));
+  // u_unknown: no country known yet, so UTC; 2025-12-31 20:00 UTC is 2026-01-01 once their home is Japan.
+  rows.push(
+    event('unknown_1', 'u_unknown', '2025-12-31T20:00:00Z', 0, { ...song(3, 'Artist B'), country: null }),
+  );
   return rows;
 }
 
@@ -188,6 +193,20 @@ describe('incremental Wrapped marts', () => {
     expect(rowsOf(marts, 'user_wrapped', 'u_zone').map((r) => r.period)).not.toContain('year_2025');
 
     // And a full refresh of the same data builds the same marts.
+    expect(unsuccessful(await build(true))).toEqual([]);
+    const full = await snapshot();
+    for (const t of MARTS)
+      expect(diffRows(marts.get(t) ?? [], full.get(t) ?? [], GOLD[t]!.key), t).toEqual([]);
+  });
+
+  it('moves the local dates of a listener whose first known country arrives (their rows before had none)', async () => {
+    const marts = await load([
+      event('unknown_2', 'u_unknown', '2026-03-12T03:00:00Z', 4, { ...song(5, 'Artist C'), country: 'JP' }),
+    ]);
+    expect(offReference(marts)).toEqual(none);
+    // The case happened: from UTC to Tokyo, the first event moved from 2025 to 2026.
+    expect(rowsOf(marts, 'user_wrapped', 'u_unknown').map((r) => r.period)).not.toContain('year_2025');
+
     expect(unsuccessful(await build(true))).toEqual([]);
     const full = await snapshot();
     for (const t of MARTS)

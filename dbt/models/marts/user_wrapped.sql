@@ -4,7 +4,8 @@
     and track are rank 1 of user_wrapped_top (by streams), NULL when the period has plays but no stream;
     first_event_at and last_event_at are of all the period's events.
     One pass over the events by listener and local year, the rolling periods as conditional aggregates, instead
-    of one pass per period (distinct songs and artists: one more, by listener, local year and song or artist).
+    of one pass per period (distinct songs and artists: one more each, by listener, local year and song or
+    artist, then counted by year and, for the other periods, by the bucket of the item's latest play).
 #}
 with bounds as (
 
@@ -38,51 +39,41 @@ years as (
 
 ),
 
--- Per listener, local year and played song or artist: its latest play date (what the rolling periods ask).
-played_songs as (
+-- Per listener, local year and played song or artist: the bucket of its latest play (macro
+-- wrapped_scoped_events: 2 in the last 4 weeks, 1 in the rest of the last 6 months, else 0). A year's
+-- distinct count is its rows; the other periods count the listener's items by their greatest bucket, in one
+-- pass of conditional counts rather than a count(distinct) per period.
+{%- for name, item in [['songs', 'song_id'], ['artists', 'artist_name']] %}
+played_{{ name }} as (
 
-    select user_id, cast(extract(year from local_date) as integer) as local_year, song_id, max(local_date) as last_play
-    from {{ ref('listener_events') }}
-    where event_type = 'play'
-    group by user_id, cast(extract(year from local_date) as integer), song_id
+    select s.user_id, s.local_year, s.{{ item }} as item, max(s.bucket) as bucket
+    from ({{ wrapped_scoped_events(ref('listener_events')) }}) as s
+    where s.event_type = 'play'
+    group by s.user_id, s.local_year, s.{{ item }}
 
 ),
 
-played_artists as (
+{{ name }}_by_year as (
+
+    select user_id, local_year, count(*) as played
+    from played_{{ name }}
+    group by user_id, local_year
+
+),
+
+{{ name }}_overall as (
 
     select
         user_id,
-        cast(extract(year from local_date) as integer) as local_year,
-        artist_name,
-        max(local_date) as last_play
-    from {{ ref('listener_events') }}
-    where event_type = 'play'
-    group by user_id, cast(extract(year from local_date) as integer), artist_name
-
-),
-
-{%- for name, played, item in [['distinct_songs', 'played_songs', 'song_id'], ['distinct_artists', 'played_artists', 'artist_name']] %}
-{{ name }} as (
-
-    select user_id, 'all_time' as period, count(distinct {{ item }}) as played
-    from {{ played }}
+        count(item) as all_time,
+        count(case when bucket >= 1 then item end) as last_6_months,
+        count(case when bucket = 2 then item end) as last_4_weeks
+    from (
+        select user_id, item, max(bucket) as bucket
+        from played_{{ name }}
+        group by user_id, item
+    ) as items
     group by user_id
-    union all
-    select user_id, 'year_' || cast(local_year as varchar), count(*)
-    from {{ played }}
-    group by user_id, local_year
-    union all
-    select p.user_id, 'last_6_months', count(distinct p.{{ item }})
-    from {{ played }} as p
-    cross join bounds as b
-    where p.last_play >= {{ add_days('b.anchor_date', -181) }}
-    group by p.user_id
-    union all
-    select p.user_id, 'last_4_weeks', count(distinct p.{{ item }})
-    from {{ played }} as p
-    cross join bounds as b
-    where p.last_play >= {{ add_days('b.anchor_date', -27) }}
-    group by p.user_id
 
 ),
 {% endfor %}
@@ -93,6 +84,7 @@ per_period as (
     select
         user_id,
         {{ "'year_' || cast(local_year as varchar)" if period == 'year' else "'" ~ period ~ "'" }} as period,
+        {{ 'local_year' if period == 'year' else 'cast(null as integer)' }} as local_year,
         cast(sum(plays{{ suffix }}) as bigint) as plays,
         cast(sum(streams{{ suffix }}) as bigint) as streams,
         cast(coalesce(sum(play_ms{{ suffix }}), 0) as double precision) / 60000.0 as minutes_listened,
@@ -124,8 +116,14 @@ select
     per_period.plays,
     per_period.streams,
     per_period.minutes_listened,
-    distinct_songs.played as distinct_songs,
-    distinct_artists.played as distinct_artists,
+    {%- for name in ['songs', 'artists'] %}
+    case
+        when per_period.period = 'all_time' then {{ name }}_overall.all_time
+        when per_period.period = 'last_6_months' then {{ name }}_overall.last_6_months
+        when per_period.period = 'last_4_weeks' then {{ name }}_overall.last_4_weeks
+        else {{ name }}_by_year.played
+    end as distinct_{{ name }},
+    {%- endfor %}
     top_artist.artist_name as top_artist_name,
     top_track.song_id as top_song_id,
     top_track.song_name as top_song_name,
@@ -133,10 +131,11 @@ select
     per_period.last_event_at
 from per_period
 cross join bounds
-inner join distinct_songs
-    on distinct_songs.user_id = per_period.user_id and distinct_songs.period = per_period.period
-inner join distinct_artists
-    on distinct_artists.user_id = per_period.user_id and distinct_artists.period = per_period.period
+{%- for name in ['songs', 'artists'] %}
+inner join {{ name }}_overall on {{ name }}_overall.user_id = per_period.user_id
+left join {{ name }}_by_year
+    on {{ name }}_by_year.user_id = per_period.user_id and {{ name }}_by_year.local_year = per_period.local_year
+{%- endfor %}
 left join {{ ref('user_wrapped_top') }} as top_artist
     on top_artist.user_id = per_period.user_id
     and top_artist.period = per_period.period

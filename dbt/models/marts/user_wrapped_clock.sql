@@ -8,23 +8,18 @@
 #}
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id', on_schema_change='fail') }}
 
-{#- What a clock row counts, the same in the recomputed rows of an incremental run and in a full build. -#}
-{%- set clock_counts -%}
-count(*) as plays,
-        count(case when {{ is_stream() }} then 1 end) as streams,
-        {{ minutes_listened() }} as minutes_listened
-{%- endset %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('dim_listeners') }}
 -- depends_on: {{ ref('listener_events') }}
 
 {% if is_incremental() %}
 
+-- The listener-local hours of the changed rows: listener_events carries Silver's loaded_at (macro is_changed).
 with touched as (
 
-    select distinct events.user_id, events.local_hour
-    from {{ ref('listener_events') }} as events
-    inner join {{ changed_events() }} as changed on changed.event_id = events.event_id
+    select distinct user_id, local_hour
+    from {{ ref('listener_events') }}
+    where {{ is_changed() }}
 
 ),
 
@@ -40,47 +35,12 @@ moved as (
 
 ),
 
-scoped_events as (
-
-    select events.event_id, events.user_id, events.event_type, events.duration_ms, events.source, events.local_date, events.local_hour
-    from {{ ref('listener_events') }} as events
-    inner join touched on touched.user_id = events.user_id and touched.local_hour = events.local_hour
-    where events.event_type = 'play'
-    union
-    select events.event_id, events.user_id, events.event_type, events.duration_ms, events.source, events.local_date, events.local_hour
-    from {{ ref('listener_events') }} as events
-    inner join rezoned on rezoned.user_id = events.user_id
-    where events.event_type = 'play'
-    union
-    select events.event_id, events.user_id, events.event_type, events.duration_ms, events.source, events.local_date, events.local_hour
-    from {{ ref('listener_events') }} as events
-    cross join {{ wrapped_bounds() }} as b
-    where events.event_type = 'play'
-        and events.local_date >= {{ add_days('b.anchor_date', -181) }}
-        and (select anchor_moved from moved)
-
-),
-
-recomputed as (
-
-    select
-        user_id,
-        period,
-        local_hour,
-        {{ clock_counts }}
-    from ({{ wrapped_periods('scoped_events') }}) as periods
-    group by user_id, period, local_hour
-
-),
-
 -- In scope: the rows recomputed from all their events; the rest of a listener's rows are kept.
 scoped as (
 
-    select r.*
-    from recomputed as r
-    where exists (select 1 from touched as t where t.user_id = r.user_id and t.local_hour = r.local_hour)
-        or r.user_id in (select user_id from rezoned)
-        or ({{ wrapped_is_rolling('r.period') }} and (select anchor_moved from moved))
+    select r.user_id, r.period, r.local_hour, r.plays, r.streams, r.minutes_listened
+    from ({{ wrapped_clock_rows(true) }}) as r
+    where r.complete or {{ wrapped_is_rolling('r.period') }}
 
 ),
 
@@ -99,22 +59,17 @@ from scoped
 union all
 select kept.user_id, kept.period, kept.local_hour, kept.plays, kept.streams, kept.minutes_listened
 from {{ this }} as kept
-where kept.user_id in (select user_id from listeners)
-    and not exists (
-        select 1 from touched as t where t.user_id = kept.user_id and t.local_hour = kept.local_hour
-    )
-    and kept.user_id not in (select user_id from rezoned)
-    and not ({{ wrapped_is_rolling('kept.period') }} and (select anchor_moved from moved))
+inner join listeners on listeners.user_id = kept.user_id
+left join touched as t on t.user_id = kept.user_id and t.local_hour = kept.local_hour
+left join rezoned as r on r.user_id = kept.user_id
+cross join moved as m
+where t.user_id is null
+    and r.user_id is null
+    and not ({{ wrapped_is_rolling('kept.period') }} and m.anchor_moved)
 
 {% else %}
 
-select
-    user_id,
-    period,
-    local_hour,
-    {{ clock_counts }}
-from ({{ wrapped_periods(ref('listener_events')) }}) as periods
-where event_type = 'play'
-group by user_id, period, local_hour
+select user_id, period, local_hour, plays, streams, minutes_listened
+from ({{ wrapped_clock_rows(false) }}) as r
 
 {% endif %}

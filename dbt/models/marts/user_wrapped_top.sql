@@ -44,29 +44,6 @@ moved as (
 
 ),
 
-scoped_events as (
-
-    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
-    from {{ ref('listener_events') }} as events
-    inner join (select distinct user_id, song_id from changed) as t
-        on t.user_id = events.user_id and t.song_id = events.song_id
-    union
-    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
-    from {{ ref('listener_events') }} as events
-    inner join (select distinct user_id, artist_name from changed) as t
-        on t.user_id = events.user_id and t.artist_name = events.artist_name
-    union
-    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
-    from {{ ref('listener_events') }} as events
-    inner join rezoned on rezoned.user_id = events.user_id
-    union
-    select events.event_id, events.user_id, events.song_id, events.song_name, events.artist_name, events.event_type, events.duration_ms, events.source, events.local_date
-    from {{ ref('listener_events') }} as events
-    cross join {{ wrapped_bounds() }} as b
-    where events.local_date >= {{ add_days('b.anchor_date', -181) }} and (select anchor_moved from moved)
-
-),
-
 listeners as (
 
     select user_id from changed
@@ -77,39 +54,29 @@ listeners as (
 
 ),
 
--- The items whose every event is in scoped_events: those of the changed rows, every item of a listener whose
--- time zone may have changed, and every item of the rolling periods when the anchor may have moved.
+-- The recounted items: complete (every event counted) for the changed items and the listeners whose time zone
+-- may have changed; when the anchor may have moved, every item of the rolling periods too.
 items as (
 
-    select items.*
-    from (
-        select i.*, case when i.kind = 'artist' then i.artist_name else i.song_id end as item_key
-        from ({{ wrapped_items('scoped_events') }}) as i
-    ) as items
-    where exists (
-            select 1 from changed_items as c
-            where c.user_id = items.user_id and c.kind = items.kind and c.item_key = items.item_key
-        )
-        or items.user_id in (select user_id from rezoned)
-        or ({{ wrapped_is_rolling('items.period') }} and (select anchor_moved from moved))
+    select i.*
+    from ({{ wrapped_items(ref('listener_events'), items='changed_items', whole='rezoned', moved='moved') }}) as i
+    where i.complete or {{ wrapped_is_rolling('i.period') }}
 
 ),
 
 stored as (
 
-    select
-        stored.*,
-        exists (
-            select 1 from changed_items as c
-            where c.user_id = stored.user_id and c.kind = stored.kind and c.item_key = stored.item_key
-        ) as is_changed
+    select stored.*, c.user_id is not null as is_changed
     from (
         select s.*, case when s.kind = 'artist' then s.artist_name else s.song_id end as item_key
         from {{ this }} as s
+        inner join listeners on listeners.user_id = s.user_id
+        left join rezoned on rezoned.user_id = s.user_id
+        cross join moved
+        where rezoned.user_id is null and not ({{ wrapped_is_rolling('s.period') }} and moved.anchor_moved)
     ) as stored
-    where stored.user_id in (select user_id from listeners)
-        and stored.user_id not in (select user_id from rezoned)
-        and not ({{ wrapped_is_rolling('stored.period') }} and (select anchor_moved from moved))
+    left join changed_items as c
+        on c.user_id = stored.user_id and c.kind = stored.kind and c.item_key = stored.item_key
 
 ),
 
@@ -138,34 +105,25 @@ demoted as (
 
 ),
 
-demoted_events as (
-
-    select events.*
-    from {{ ref('listener_events') }} as events
-    where events.user_id in (select user_id from demoted)
-
-),
-
+-- The recounted items and the stored top 5 entries no changed row is of; a demoted period from all its events.
 candidates as (
 
-    select i.user_id, i.period, i.kind, i.artist_name, i.song_id, i.song_name, i.streams, i.minutes_listened
-    from items as i
-    where not exists (
-        select 1 from demoted as d where d.user_id = i.user_id and d.period = i.period and d.kind = i.kind
-    )
+    select kept.user_id, kept.period, kept.kind, kept.artist_name, kept.song_id, kept.song_name, kept.streams,
+        kept.minutes_listened
+    from (
+        select i.user_id, i.period, i.kind, i.artist_name, i.song_id, i.song_name, i.streams, i.minutes_listened
+        from items as i
+        union all
+        select s.user_id, s.period, s.kind, s.artist_name, s.song_id, s.song_name, s.streams, s.minutes_listened
+        from stored as s
+        where not s.is_changed
+    ) as kept
+    left join demoted as d on d.user_id = kept.user_id and d.period = kept.period and d.kind = kept.kind
+    where d.user_id is null
     union all
     select r.user_id, r.period, r.kind, r.artist_name, r.song_id, r.song_name, r.streams, r.minutes_listened
-    from ({{ wrapped_items('demoted_events') }}) as r
-    where exists (
-        select 1 from demoted as d where d.user_id = r.user_id and d.period = r.period and d.kind = r.kind
-    )
-    union all
-    select s.user_id, s.period, s.kind, s.artist_name, s.song_id, s.song_name, s.streams, s.minutes_listened
-    from stored as s
-    where not s.is_changed
-        and not exists (
-            select 1 from demoted as d where d.user_id = s.user_id and d.period = s.period and d.kind = s.kind
-        )
+    from ({{ wrapped_items(ref('listener_events'), whole='(select distinct user_id from demoted)') }}) as r
+    inner join demoted as d on d.user_id = r.user_id and d.period = r.period and d.kind = r.kind
 
 ),
 
