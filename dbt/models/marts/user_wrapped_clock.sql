@@ -14,7 +14,7 @@
 
 {% if is_incremental() %}
 
--- The listener-local hours of the changed rows: listener_events carries Silver's loaded_at (macro is_changed).
+-- The listener-local hours of the changed rows: listener_events carries Silver's lineage (macro is_changed).
 with touched as (
 
     select distinct user_id, local_hour
