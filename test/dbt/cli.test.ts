@@ -115,7 +115,7 @@ describe('mds dbt', () => {
       '--target-dir',
       threaded,
     );
-    expect(two.code).toBe(0);
+    expect(two.code, two.stderr + two.stdout).toBe(0);
     expect(new Set((await results(threaded)).map((r) => r.thread_id)).size).toBe(2);
     // A duplicate planted in Silver fails its unique test; with --fail-fast nothing after it runs.
     const instance = await DuckDBInstance.create(localPaths(data).warehouse);
