@@ -319,9 +319,12 @@ export class LocalLambdaRuntime {
       },
       // The function's memory setting bounds its heap, as Lambda's memory bounds the process.
       resourceLimits: { maxOldGenerationSizeMb: f.spec.memoryMiB },
-      execArgv: /--enable-source-maps/.test(f.setup.environment.NODE_OPTIONS ?? '')
-        ? ['--enable-source-maps']
-        : [],
+      execArgv: [
+        ...(/--enable-source-maps/.test(f.setup.environment.NODE_OPTIONS ?? '')
+          ? ['--enable-source-maps']
+          : []),
+        ...profilerFlags(process.execArgv),
+      ],
       stdout: true,
       stderr: true,
     });
@@ -418,6 +421,24 @@ export class LocalLambdaRuntime {
     if (!placed) throw new LambdaInitError(`${spec.id}: its asset ${spec.codeDir} has no ${file}.mjs`);
     return placed;
   }
+}
+
+/**
+ * The CPU and heap profiler flags of this process (`node --cpu-prof --cpu-prof-dir=DIR ...`), which an
+ * environment gets too: a worker given its own execArgv inherits none of the parent's, so without them the
+ * Consumer's landing and the Loader's decoding, most of the land and load stages, would be missing from a
+ * profile of the pipeline. Node writes an environment's profile when it ends, terminated or not.
+ */
+export function profilerFlags(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  execArgv.forEach((flag, i) => {
+    if (!/^--(cpu|heap)-prof/.test(flag)) return;
+    out.push(flag);
+    // `--cpu-prof-dir DIR`: a flag that takes a value, given as the next argument.
+    const next = execArgv[i + 1];
+    if (/^--(cpu|heap)-prof-(dir|name|interval)$/.test(flag) && next !== undefined) out.push(next);
+  });
+  return out;
 }
 
 type WorkerMessage =

@@ -40,6 +40,28 @@ describe('DuckDB warehouse', () => {
     await reopened.close();
   });
 
+  it('opens with the memory limit and the allocator settings that give freed memory back', async () => {
+    // Prepare
+    const wh = await openDuckDbWarehouse({ path: path.join(dir, 'settings.duckdb') });
+    try {
+      // Act
+      const rows = await wh.query(
+        `SELECT name, value FROM duckdb_settings()
+         WHERE name IN ('memory_limit', 'allocator_background_threads', 'allocator_flush_threshold')
+         ORDER BY name`,
+      );
+
+      // Assess: DuckDB prints the sizes in MiB (256MB = 244.1 MiB, 32MB = 30.5 MiB)
+      expect(rows).toEqual([
+        { name: 'allocator_background_threads', value: 'true' },
+        { name: 'allocator_flush_threshold', value: '30.5 MiB' },
+        { name: 'memory_limit', value: '244.1 MiB' },
+      ]);
+    } finally {
+      await wh.close();
+    }
+  });
+
   it('fails clearly when another process holds the file', async () => {
     // Prepare: a child process opens the file and keeps it
     const file = path.join(dir, 'locked.duckdb');

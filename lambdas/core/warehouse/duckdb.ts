@@ -67,6 +67,23 @@ export interface DuckDbOptions {
 export const DUCKDB_MEMORY_LIMIT = '256MB';
 
 /**
+ * How DuckDB's allocator gives memory back. Its Linux builds allocate through a jemalloc of their own
+ * (https://duckdb.org/docs/current/internals/jemalloc), which keeps the pages a query freed for reuse and
+ * only purges them as they age, from the thread that next allocates; memory_limit bounds the buffer
+ * manager, not what jemalloc holds on top of it. So after RunDbt's big queries over a growing Silver the
+ * process kept hundreds of MiB it no longer used, and its peak grew with the history. With background
+ * threads jemalloc purges them on its own ("Background threads asynchronously purge outstanding
+ * allocations", the same page), and a thread whose task allocated more than allocator_flush_threshold
+ * flushes its cache when the task ends (duckdb_settings(): "Peak allocation threshold at which to flush
+ * the allocator after completing a task", 128 MiB by default). Both are process-wide in effect: jemalloc
+ * is one per process, whichever instance sets them.
+ */
+export const DUCKDB_ALLOCATOR_SETTINGS = {
+  allocator_background_threads: 'true',
+  allocator_flush_threshold: '32MB',
+} as const;
+
+/**
  * The DuckDB binding, loaded on first use: it is a native add-on that only a laptop has (in a Lambda bundle
  * it stays external and is provided by the local runtime's `duckdb` layer), so importing this module must
  * not need it.
@@ -96,6 +113,7 @@ export async function openDuckDbWarehouse(options: DuckDbOptions): Promise<DuckD
       ).DuckDBInstance.create(file, {
         access_mode: mode,
         memory_limit: memoryLimit,
+        ...DUCKDB_ALLOCATOR_SETTINGS,
       });
     } catch (err) {
       throw openError(file, err);
