@@ -37,12 +37,11 @@ pair_totals as (
 
 ),
 
--- Joins rather than IN / NOT IN / NOT EXISTS subqueries: those plan as slower mark and delim joins.
 stored as (
 
     select t.*
     from {{ this }} as t
-    inner join (select distinct user_id from changed_pairs) as listeners on listeners.user_id = t.user_id
+    where t.user_id in (select user_id from changed_pairs)
 
 ),
 
@@ -60,24 +59,21 @@ fallen as (
 
 candidates as (
 
-    select kept.*
-    from (
-        select st.user_id, st.{{ key }}, {% for c in names %}st.{{ c }}, {% endfor %}st.streams, st.plays, st.minutes_listened
-        from stored as st
-        left join changed_pairs as c on c.user_id = st.user_id and c.{{ key }} = st.{{ key }}
-        where c.user_id is null
-        union all
-        select {{ columns }}
-        from pair_totals
-    ) as kept
-    left join fallen on fallen.user_id = kept.user_id
-    where fallen.user_id is null
+    select {{ columns }}
+    from stored
+    where user_id not in (select user_id from fallen)
+        and not exists (
+            select 1 from changed_pairs as c where c.user_id = stored.user_id and c.{{ key }} = stored.{{ key }}
+        )
+    union all
+    select {{ columns }}
+    from pair_totals
+    where user_id not in (select user_id from fallen)
     union all
     select s.user_id, s.{{ key }}, {{ name_cols }}
         {{ counts }}
     from {{ ref('stg_spotify__events') }} as s
-    inner join fallen on fallen.user_id = s.user_id
-    where s.event_type = 'play'
+    where s.event_type = 'play' and s.user_id in (select user_id from fallen)
     group by s.user_id, s.{{ key }}
 
 ),
