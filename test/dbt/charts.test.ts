@@ -359,14 +359,7 @@ const ALBUM_LOADS: BronzeRow[][] = [
 describe('incremental catalog, album completion and daily marts, load by load', () => {
   let wh: TempWarehouse;
   const marts = ['track_catalog', 'album_completion', 'track_days', 'artist_days', 'song_skip_rates'];
-  const build = (fullRefresh = false) =>
-    runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      fullRefresh,
-      targetDir: wh.dir,
-    });
+  const build = (fullRefresh = false) => buildProject(wh, fullRefresh);
 
   beforeAll(async () => {
     wh = await tempWarehouse();

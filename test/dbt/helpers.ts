@@ -19,9 +19,15 @@ export interface TempWarehouse {
   close(): Promise<void>;
 }
 
-/** `dbt build` of the project on a temp warehouse, its target/ in the warehouse's directory. */
-export function buildProject(wh: TempWarehouse): Promise<DbtRunResult> {
-  return runDbt({ projectDir: DBT_PROJECT, connection: wh.connection, command: 'build', targetDir: wh.dir });
+/** `dbt build` (with `--full-refresh` when asked) of the project on a temp warehouse, its target/ in the warehouse's directory. */
+export function buildProject(wh: TempWarehouse, fullRefresh = false): Promise<DbtRunResult> {
+  return runDbt({
+    projectDir: DBT_PROJECT,
+    connection: wh.connection,
+    command: 'build',
+    fullRefresh,
+    targetDir: wh.dir,
+  });
 }
 
 /** The nodes of a run that neither succeeded nor passed, one line each: [] for a clean build. */

@@ -8,10 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
-import { runDbt } from '../../localstack/dbt/index.ts';
 import { asBronzeRow, insertBronze, type BronzeRow } from './dataset.ts';
 import {
-  DBT_PROJECT,
+  buildProject,
   diffRows,
   readTable,
   tempWarehouse,
@@ -166,14 +165,7 @@ type Tables = Map<string, Awaited<ReturnType<typeof readTable>>>;
 
 describe('incremental listener marts', () => {
   let wh: TempWarehouse;
-  const build = (fullRefresh = false) =>
-    runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      fullRefresh,
-      targetDir: wh.dir,
-    });
+  const build = (fullRefresh = false) => buildProject(wh, fullRefresh);
   const snapshot = async (): Promise<Tables> => {
     const out: Tables = new Map();
     for (const t of LISTENER_MARTS) out.set(t, await readTable(wh.connection, `gold.${t}`));

@@ -8,14 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ListeningEventV2 } from '../../lambdas/core/contract.ts';
 import { asBronzeRow, insertBronze, type BronzeRow } from './dataset.ts';
 import {
-  DBT_PROJECT,
+  buildProject,
   diffRows,
   readTable,
   tempWarehouse,
   unsuccessful,
   type TempWarehouse,
 } from './helpers.ts';
-import { runDbt } from '../../localstack/dbt/index.ts';
 import { GOLD, silver, type Row } from './reference.ts';
 
 const MARTS = ['wrapped_events', 'user_wrapped', 'user_wrapped_top', 'user_wrapped_clock'] as const;
@@ -112,14 +111,7 @@ function firstLoad(): BronzeRow[] {
 describe('incremental Wrapped marts', () => {
   let wh: TempWarehouse;
   const loaded: BronzeRow[] = [];
-  const build = (fullRefresh = false) =>
-    runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      fullRefresh,
-      targetDir: wh.dir,
-    });
+  const build = (fullRefresh = false) => buildProject(wh, fullRefresh);
   const snapshot = async (): Promise<Map<string, Row[]>> =>
     new Map(
       await Promise.all(MARTS.map(async (t) => [t, await readTable(wh.connection, `gold.${t}`)] as const)),

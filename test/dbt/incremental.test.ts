@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDbt } from '../../localstack/dbt/index.ts';
 import { bronzeRows, insertBronze, type BronzeRow } from './dataset.ts';
 import {
+  buildProject,
   DBT_PROJECT,
   diffRows,
   readTable,
@@ -58,14 +59,7 @@ describe('incremental Silver', () => {
   });
   afterAll(async () => wh?.close());
 
-  const build = (fullRefresh = false) =>
-    runDbt({
-      projectDir: DBT_PROJECT,
-      connection: wh.connection,
-      command: 'build',
-      fullRefresh,
-      targetDir: wh.dir,
-    });
+  const build = (fullRefresh = false) => buildProject(wh, fullRefresh);
 
   it('an added hour with late events for earlier hours, built incrementally, equals a full refresh', async () => {
     // Prepare: the added hour really carries late events (event hour before the hour of the first batch's end).
