@@ -93,6 +93,15 @@ describe('mds dbt', () => {
     expect(failing.code).toBe(1);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--runner: expected auto, embedded or dbt');
+    // Clean up: an incremental build rebuilds only what new rows touch, so the planted duplicate would stay
+    // for the next test's build (and fail it, as a mart edited by hand should).
+    const repair = await DuckDBInstance.create(localPaths(data).warehouse);
+    const conn = await repair.connect();
+    await conn.run(
+      'create or replace table gold.plays_per_hour as select distinct * from gold.plays_per_hour',
+    );
+    conn.closeSync();
+    repair.closeSync();
   });
 
   it('--threads runs nodes on that many threads, --fail-fast skips what the first failure left, bad --threads exits 2', async () => {
