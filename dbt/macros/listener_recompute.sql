@@ -177,3 +177,32 @@
 
     )
 {%- endmacro %}
+
+{#
+    from_recompute_point(alias): a join condition beside `recompute.user_id = <alias>.user_id`: the listener's
+    rows (`alias`: Silver or listener_events) at or after their recompute point, or all of them when it is NULL.
+#}
+{% macro from_recompute_point(alias) -%}
+    (recompute.recompute_from is null or {{ alias }}.event_timestamp >= recompute.recompute_from)
+{%- endmacro %}
+
+{#
+    latest_stored_before(points, point_column, stored_column): a streak mart's stored rows (`this`) that each
+    listener of `points` (a relation or CTE with user_id and `point_column`) holds last before their point:
+    those with the greatest `stored_column` below it. A listener_tail mart sends them again so that its stored
+    rows from the point on are replaced even when no new row is left.
+#}
+{% macro latest_stored_before(points, point_column, stored_column) -%}
+    select stored.*
+    from {{ this }} as stored
+    inner join (
+        select stored.user_id, max(stored.{{ stored_column }}) as {{ stored_column }}
+        from {{ this }} as stored
+        inner join {{ points }}
+            on {{ points }}.user_id = stored.user_id
+            and stored.{{ stored_column }} < {{ points }}.{{ point_column }}
+        group by stored.user_id
+    ) as latest
+        on latest.user_id = stored.user_id
+        and latest.{{ stored_column }} = stored.{{ stored_column }}
+{%- endmacro %}

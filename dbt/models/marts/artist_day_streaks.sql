@@ -34,18 +34,7 @@ recompute_days as (
 
 kept as (
 
-    select stored.*
-    from {{ this }} as stored
-    inner join (
-        select stored.user_id, max(stored.streak_end_date) as streak_end_date
-        from {{ this }} as stored
-        inner join recompute_days
-            on recompute_days.user_id = stored.user_id
-            and stored.streak_end_date < recompute_days.from_day
-        group by stored.user_id
-    ) as latest
-        on latest.user_id = stored.user_id
-        and latest.streak_end_date = stored.streak_end_date
+    {{ latest_stored_before('recompute_days', 'from_day', 'streak_end_date') }}
 
 ),
 {% endif %}

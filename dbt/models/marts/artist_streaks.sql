@@ -20,18 +20,7 @@ with
 
 kept as (
 
-    select stored.*
-    from {{ this }} as stored
-    inner join (
-        select stored.user_id, max(stored.streak_start) as streak_start
-        from {{ this }} as stored
-        inner join recompute
-            on recompute.user_id = stored.user_id
-            and stored.streak_start < recompute.recompute_from
-        group by stored.user_id
-    ) as latest
-        on latest.user_id = stored.user_id
-        and latest.streak_start = stored.streak_start
+    {{ latest_stored_before('recompute', 'recompute_from', 'streak_start') }}
 
 ),
 {% endif %}
@@ -53,7 +42,7 @@ plays as (
     {% if is_incremental() %}
     inner join recompute
         on recompute.user_id = e.user_id
-        and (recompute.recompute_from is null or e.event_timestamp >= recompute.recompute_from)
+        and {{ from_recompute_point('e') }}
     {% endif %}
     where e.event_type = 'play'
 

@@ -50,7 +50,7 @@ events as (
     {% if is_incremental() %}
         inner join recompute
             on recompute.user_id = silver.user_id
-            and (recompute.recompute_from is null or silver.event_timestamp >= recompute.recompute_from)
+            and {{ from_recompute_point('silver') }}
     {% endif %}
 
 ),

@@ -23,7 +23,7 @@ events as (
     {% if is_incremental() %}
     inner join recompute
         on recompute.user_id = e.user_id
-        and (recompute.recompute_from is null or e.event_timestamp >= recompute.recompute_from)
+        and {{ from_recompute_point('e') }}
     {% endif %}
 
 )
