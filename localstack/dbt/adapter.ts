@@ -20,6 +20,8 @@ export interface DbtAdapter {
   run(sql: string): Promise<number>;
   /** Runs a query; its rows, each as an array of column values in order. */
   rows(sql: string): Promise<unknown[][]>;
+  /** Runs a query; its column names and rows (dbt's run_query). */
+  query(sql: string): Promise<{ names: string[]; rows: unknown[][] }>;
   /** Replaces `target` with a table (or a view) of `sql`, whatever was there, in one transaction. */
   replaceRelation(kind: 'table' | 'view', target: Relation, sql: string): Promise<void>;
   /** A temporary table of `sql`, replacing one of that name. */
@@ -44,6 +46,10 @@ export function duckDbAdapter(conn: DuckDBConnection): DbtAdapter {
     type: 'duckdb',
     run: async (sql) => Number((await conn.run(sql)).rowsChanged),
     rows: async (sql) => (await conn.runAndReadAll(sql)).getRows() as unknown[][],
+    query: async (sql) => {
+      const reader = await conn.runAndReadAll(sql);
+      return { names: reader.columnNames(), rows: reader.getRows() as unknown[][] };
+    },
     replaceRelation: async (kind, target, sql) => {
       await conn.run(`create or replace ${kind} ${target.toString()} as (\n${sql}\n)`);
     },
@@ -80,6 +86,10 @@ export function postgresDbtAdapter(client: pg.ClientBase): DbtAdapter {
     type: 'postgres',
     run,
     rows: async (sql) => (await client.query({ text: sql, rowMode: 'array' })).rows as unknown[][],
+    query: async (sql) => {
+      const res = await client.query({ text: sql, rowMode: 'array' });
+      return { names: (res.fields ?? []).map((f) => f.name), rows: res.rows as unknown[][] };
+    },
     replaceRelation: async (kind, target, sql) => {
       const existing = await client.query<{ relkind: string }>(
         `select c.relkind from pg_class c join pg_namespace n on n.oid = c.relnamespace

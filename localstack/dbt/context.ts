@@ -1,6 +1,7 @@
 /**
  * dbt's Jinja context: ref(), source(), config() (and config.get), var(), env_var(), is_incremental(), log(),
- * exceptions, target, run_started_at, adapter.dispatch, adapter.get_relation, adapter.get_columns_in_relation;
+ * exceptions, target, run_started_at, run_query, adapter.dispatch, adapter.get_relation,
+ * adapter.get_columns_in_relation;
  * and the one place that sets what they see while a node renders.
  */
 import type { TargetType } from './adapter.ts';
@@ -38,23 +39,77 @@ export interface JinjaColumn {
 }
 
 /**
- * The columns adapter.get_columns_in_relation() found, for the relations snapshot of one node's start (a
- * fresh map per node, so what a node sees is the warehouse when it started, as for adapter.get_relation).
- * A render is synchronous and a query is not: a relation asked for the first time is recorded as pending
- * (`undefined`) and gets no columns; renderWithColumns reads the pending ones and renders again.
+ * dbt's run_query() result: an agate Table as a macro reads it (https://agate.readthedocs.io/page/api/table.html):
+ * `rows` (each row by position or by column name), `columns` (by position or name, each with `name` and
+ * `values()`) and `column_names`. Values are plain numbers, strings, booleans and none.
  */
-const columnsSeen = new WeakMap<ReadonlyMap<string, unknown>, Map<string, JinjaColumn[] | undefined>>();
+export class QueryTable {
+  readonly column_names: readonly string[];
+  readonly rows: readonly unknown[][];
+  readonly columns: readonly { readonly name: string; values(): unknown[] }[];
+  constructor(names: readonly string[], rows: readonly unknown[][]) {
+    this.column_names = [...names];
+    const byName = <L extends object>(list: L, value: (i: number) => unknown): L => {
+      names.forEach((n, i) => Object.defineProperty(list, n, { value: value(i), enumerable: false }));
+      return list;
+    };
+    this.rows = rows.map((row) => byName([...row], (i) => row[i]));
+    const columns = names.map((name, i) => ({ name, values: () => this.rows.map((r) => r[i]) }));
+    this.columns = byName(columns, (i) => columns[i]);
+  }
+  /** agate's len(table): its rows. */
+  get length(): number {
+    return this.rows.length;
+  }
+}
+
+/** A warehouse value as a Jinja value: BIGINT as a number, DECIMAL as a double, other objects as text. */
+export function jinjaValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : String(value);
+  if (value !== null && typeof value === 'object') {
+    const toDouble = (value as { toDouble?: () => number }).toDouble;
+    return typeof toDouble === 'function' ? toDouble.call(value) : String(value);
+  }
+  return value;
+}
+
+/**
+ * What a render asked the warehouse for (adapter.get_columns_in_relation, run_query), for the relations
+ * snapshot of one node's start (a fresh map per node, so what a node sees is the warehouse when it started, as
+ * for adapter.get_relation). A render is synchronous and a query is not: a question asked for the first time is
+ * recorded as pending (`undefined`) and gets no columns, or none from run_query; renderWithLookups answers the
+ * pending ones and renders again.
+ */
+interface Lookups {
+  readonly columns: Map<string, JinjaColumn[] | undefined>;
+  readonly queries: Map<string, QueryTable | undefined>;
+}
+const lookupsSeen = new WeakMap<ReadonlyMap<string, unknown>, Lookups>();
+
+function lookupsOf(relations: ReadonlyMap<string, unknown>): Lookups {
+  let seen = lookupsSeen.get(relations);
+  if (!seen) lookupsSeen.set(relations, (seen = { columns: new Map(), queries: new Map() }));
+  return seen;
+}
 
 const relationKey = (relation: { schema: string; identifier: string }): string =>
   `${relation.schema}.${relation.identifier}`.toLowerCase();
 
+/** How renderWithLookups asks the warehouse. */
+export interface WarehouseLookups {
+  /** A relation's columns ("schema"."identifier"), in order. */
+  readonly columns: (relation: string) => Promise<{ name: string; type: string }[]>;
+  /** A query's column names and rows (run_query). */
+  readonly query: (sql: string) => Promise<{ names: string[]; rows: unknown[][] }>;
+}
+
 /**
- * Renders (`render`, inside the node's scope) until every relation whose columns the render asked for is
- * known: `columnsOf` reads them ("schema"."identifier"), once per relation and node.
+ * Renders (`render`, inside the node's scope) until every question the render asked is answered: the columns
+ * of a relation, once per relation and node; a run_query, once per query text and node.
  */
-export async function renderWithColumns(
+export async function renderWithLookups(
   relations: ReadonlyMap<string, unknown>,
-  columnsOf: (relation: string) => Promise<{ name: string; type: string }[]>,
+  warehouse: WarehouseLookups,
   render: () => string,
 ): Promise<string> {
   for (;;) {
@@ -63,21 +118,32 @@ export async function renderWithColumns(
     try {
       sql = render();
     } catch (err) {
-      // A render may fail on the columns it has not seen yet (a macro that raises without one): ask, retry.
+      // A render may fail on what it has not seen yet (a macro that raises without it): ask, retry.
       failure = err;
     }
-    const seen = columnsSeen.get(relations);
-    const pending = [...(seen?.entries() ?? [])].filter(([, cols]) => cols === undefined);
-    if (seen === undefined || pending.length === 0) {
+    const seen = lookupsSeen.get(relations);
+    const pendingColumns = [...(seen?.columns.entries() ?? [])].filter(([, cols]) => cols === undefined);
+    const pendingQueries = [...(seen?.queries.entries() ?? [])].filter(([, table]) => table === undefined);
+    if (seen === undefined || pendingColumns.length + pendingQueries.length === 0) {
       if (sql === undefined) throw failure;
       return sql;
     }
-    for (const [key] of pending) {
+    for (const [key] of pendingColumns) {
       const [schema = '', identifier = ''] = key.split('.');
-      const cols = await columnsOf(`"${schema}"."${identifier}"`);
-      seen.set(
+      const cols = await warehouse.columns(`"${schema}"."${identifier}"`);
+      seen.columns.set(
         key,
         cols.map((c) => ({ name: c.name, column: c.name, data_type: c.type, dtype: c.type })),
+      );
+    }
+    for (const [text] of pendingQueries) {
+      const { names, rows } = await warehouse.query(text);
+      seen.queries.set(
+        text,
+        new QueryTable(
+          names,
+          rows.map((r) => r.map(jinjaValue)),
+        ),
       );
     }
   }
@@ -225,6 +291,17 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
       );
     },
     is_incremental: () => state.isIncremental,
+    // dbt's run_query(sql): the query's result as a Table, run on the node's connection when the node executes
+    // (once per query text and node); none while parsing (execute is false), as dbt's statement block gives.
+    run_query: (sql: unknown) => {
+      const relations = state.relations;
+      if (!state.execute || !relations) return null;
+      const seen = lookupsOf(relations).queries;
+      const text = String(sql);
+      const table = seen.get(text);
+      if (table === undefined) seen.set(text, undefined);
+      return table ?? null;
+    },
     // dbt's log(msg, info=False): info messages go to the progress output, the others only to dbt's log file.
     log: (...args: unknown[]) => {
       const { positional, kwargs } = splitKwargs(args);
@@ -265,8 +342,7 @@ export function createJinja(inputs: ContextInputs, state: RenderState): JinjaEnv
         if (!relations || typeof rel?.schema !== 'string' || typeof rel.identifier !== 'string') return [];
         const key = relationKey({ schema: rel.schema, identifier: rel.identifier });
         if (!relations.has(key)) return [];
-        let seen = columnsSeen.get(relations);
-        if (!seen) columnsSeen.set(relations, (seen = new Map()));
+        const seen = lookupsOf(relations).columns;
         const cols = seen.get(key);
         if (cols === undefined) seen.set(key, undefined);
         return cols ?? [];

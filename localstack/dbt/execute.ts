@@ -3,7 +3,7 @@
  * (a test passes when its query returns no rows; severity decides between fail and warn).
  */
 import type { DbtAdapter } from './adapter.ts';
-import { renderWithColumns, withRenderScope } from './context.ts';
+import { renderWithLookups, withRenderScope, type WarehouseLookups } from './context.ts';
 import { DbtCompilationError, notSupported } from './jinja.ts';
 import { Relation, type ModelNode, type Project, type TestNode } from './project.ts';
 
@@ -52,6 +52,11 @@ function columns(conn: DbtAdapter, from: string): Promise<{ name: string; type: 
   return conn.columns(from);
 }
 
+/** What a render asks of the connection: a relation's columns, a run_query's result. */
+function lookups(conn: DbtAdapter): WarehouseLookups {
+  return { columns: (r) => columns(conn, r), query: (sql) => conn.query(sql) };
+}
+
 /** dbt's full_refresh config: true always rebuilds, false never does (whatever --full-refresh says). */
 export function effectiveFullRefresh(model: ModelNode, flag: boolean): boolean {
   if (model.config.full_refresh === true) return true;
@@ -70,21 +75,22 @@ export async function compileModel(
   conn: DbtAdapter,
   model: ModelNode,
   fullRefresh: boolean,
-): Promise<{ sql: string; existing: 'table' | 'view' | undefined }> {
+): Promise<{
+  sql: string;
+  existing: 'table' | 'view' | undefined;
+  relations: ReadonlyMap<string, 'table' | 'view'>;
+}> {
   const relations = await warehouseRelations(conn);
   const existing = relationType(relations, model.relation);
   // dbt: true only when the model is incremental, its relation exists as a table, and this is no full refresh.
   const isIncremental = model.config.materialized === 'incremental' && existing === 'table' && !fullRefresh;
   const scope = { node: model, execute: true, this: model.relation, isIncremental, relations };
-  const sql = await renderWithColumns(
-    relations,
-    (r) => columns(conn, r),
-    () =>
-      withRenderScope(project.jinja, project.state, scope, () =>
-        project.jinja.render(model.file, model.template),
-      ),
+  const sql = await renderWithLookups(relations, lookups(conn), () =>
+    withRenderScope(project.jinja, project.state, scope, () =>
+      project.jinja.render(model.file, model.template),
+    ),
   );
-  return { sql: sql.trim(), existing };
+  return { sql: sql.trim(), existing, relations };
 }
 
 export async function runModel(
@@ -94,7 +100,7 @@ export async function runModel(
   fullRefresh: boolean,
 ): Promise<NodeOutcome> {
   fullRefresh = effectiveFullRefresh(model, fullRefresh);
-  const { sql, existing } = await compileModel(project, conn, model, fullRefresh);
+  const { sql, existing, relations } = await compileModel(project, conn, model, fullRefresh);
   const target = model.relation;
   const materialized = model.config.materialized ?? 'view';
   await conn.run(`create schema if not exists "${target.schema}"`);
@@ -110,7 +116,7 @@ export async function runModel(
       await dropOther('table');
       return createTable(conn, sql, target);
     case 'incremental':
-      return runIncremental(project, conn, model, sql, existing, fullRefresh);
+      return runIncremental(project, conn, model, { sql, existing, relations }, fullRefresh);
     default:
       throw new DbtCompilationError(
         model.file,
@@ -124,10 +130,10 @@ async function runIncremental(
   project: Project,
   conn: DbtAdapter,
   model: ModelNode,
-  sql: string,
-  existing: 'table' | 'view' | undefined,
+  compiled: Awaited<ReturnType<typeof compileModel>>,
   fullRefresh: boolean,
 ): Promise<NodeOutcome> {
+  const { sql, existing, relations } = compiled;
   const target = model.relation;
   if (existing !== 'table' || fullRefresh) {
     if (existing === 'view') await conn.run(`drop view if exists ${target.toString()}`);
@@ -169,7 +175,7 @@ async function runIncremental(
     // dbt's dest_columns: the target's columns (the new rows' columns it also has).
     const destCols = targetCols.filter((c) => newCols.some((n) => n.name === c.name));
     const statements = custom
-      ? customStrategySql(project, model, custom, { tmp, destCols, predicates })
+      ? await customStrategySql(project, conn, model, custom, { tmp, destCols, predicates, relations })
       : builtinStrategySql(strategy, model, { tmp, destCols, predicates });
     // One transaction, as dbt runs a strategy's statements (dbt-snowflake wraps its own in begin/commit:
     // snowflake_dml_explicit_transaction); the outcome counts the rows of the last statement, the insert.
@@ -223,6 +229,11 @@ interface StrategyInputs {
   readonly predicates: readonly string[];
 }
 
+/** A custom strategy renders in the model's scope: the relations (and the answers) of the model's start. */
+interface CustomStrategyInputs extends StrategyInputs {
+  readonly relations: ReadonlyMap<string, 'table' | 'view'>;
+}
+
 function builtinStrategySql(strategy: string, model: ModelNode, inputs: StrategyInputs): string[] {
   const target = model.relation.toString();
   const { tmp, destCols, predicates } = inputs;
@@ -246,12 +257,13 @@ function builtinStrategySql(strategy: string, model: ModelNode, inputs: Strategy
  * A custom strategy: its macro rendered with dbt's arg_dict (target_relation, temp_relation, unique_key,
  * dest_columns with name/data_type/quoted, incremental_predicates), the text split into its statements.
  */
-function customStrategySql(
+async function customStrategySql(
   project: Project,
+  conn: DbtAdapter,
   model: ModelNode,
   macro: unknown,
-  inputs: StrategyInputs,
-): string[] {
+  inputs: CustomStrategyInputs,
+): Promise<string[]> {
   const temp = {
     toString: () => inputs.tmp,
     identifier: inputs.tmp.slice(1, -1),
@@ -270,9 +282,12 @@ function customStrategySql(
     })),
     incremental_predicates: inputs.predicates.length > 0 ? [...inputs.predicates] : null,
   };
-  const scope = { node: model, execute: true, this: model.relation, isIncremental: true };
-  const text = withRenderScope(project.jinja, project.state, scope, () =>
-    String((macro as (arg: unknown) => unknown)(argDict)),
+  const { relations } = inputs;
+  const scope = { node: model, execute: true, this: model.relation, isIncremental: true, relations };
+  const text = await renderWithLookups(relations, lookups(conn), () =>
+    withRenderScope(project.jinja, project.state, scope, () =>
+      String((macro as (arg: unknown) => unknown)(argDict)),
+    ),
   );
   return splitStatements(text);
 }
@@ -308,10 +323,8 @@ export function splitStatements(text: string): string[] {
 export async function compileTest(project: Project, conn: DbtAdapter, test: TestNode): Promise<string> {
   const relations = await warehouseRelations(conn);
   const scope = { node: test, execute: true, relations };
-  const sql = await renderWithColumns(
-    relations,
-    (r) => columns(conn, r),
-    () => withRenderScope(project.jinja, project.state, scope, test.render),
+  const sql = await renderWithLookups(relations, lookups(conn), () =>
+    withRenderScope(project.jinja, project.state, scope, test.render),
   );
   return sql.trim();
 }

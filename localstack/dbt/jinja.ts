@@ -67,7 +67,6 @@ const UNSUPPORTED_CALLS: readonly [RegExp, string][] = [
     /\.(update|append|extend|pop|insert|remove|sort|reverse|setdefault|popitem)\s*\(/,
     'Python methods that change a list or dict (.append(), .update(), ...)',
   ],
-  [/\brun_query\s*\(/, 'run_query() (queries at compile time)'],
   [/\bstatement\s*\(/, 'statement blocks'],
   [/\bdbt_utils\.|\bdbt\./, 'package macros (dbt., dbt_utils.)'],
 ];

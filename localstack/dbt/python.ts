@@ -188,6 +188,9 @@ function memberLookup(original: (o: unknown, v: unknown) => unknown, obj: unknow
       return (x: unknown) =>
         name === 'count' ? obj.filter((y) => eq(x, y)).length : obj.findIndex((y) => eq(x, y));
     }
+    // A run_query Table's row or column list by column name (agate's MappedSequence): a name it defines.
+    if (Array.isArray(obj) && name !== 'length' && Object.hasOwn(obj, name))
+      return obj[name as keyof typeof obj];
     throw new UnsupportedJinja(
       `attribute '.${name}' of a ${typeName(obj)} (not a Python ${typeName(obj)} attribute, or one the runner does not implement)`,
     );

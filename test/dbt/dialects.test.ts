@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { TargetType } from '../../localstack/dbt/adapter.ts';
-import { renderWithColumns, withRenderScope } from '../../localstack/dbt/context.ts';
+import { renderWithLookups, withRenderScope } from '../../localstack/dbt/context.ts';
 import { loadProject } from '../../localstack/dbt/project.ts';
 import { DBT_PROJECT } from './helpers.ts';
 
@@ -15,9 +15,12 @@ async function silverSql(target: TargetType, isIncremental: boolean): Promise<st
   if (!model) throw new Error('no stg_spotify__events');
   // An incremental run finds Silver as this release builds it (with merged_at).
   const relations = new Map([['silver.stg_spotify__events', 'table' as const]]);
-  return renderWithColumns(
+  return renderWithLookups(
     relations,
-    () => Promise.resolve([{ name: 'merged_at', type: 'TIMESTAMP' }]),
+    {
+      columns: () => Promise.resolve([{ name: 'merged_at', type: 'TIMESTAMP' }]),
+      query: () => Promise.reject(new Error('no warehouse to query')),
+    },
     () =>
       withRenderScope(
         project.jinja,

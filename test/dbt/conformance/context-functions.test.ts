@@ -1,9 +1,11 @@
 /**
  * Conformance of the embedded runner with dbt 1.10 for the context a node renders in: run_started_at
  * (https://docs.getdbt.com/reference/dbt-jinja-functions/run_started_at), adapter.get_columns_in_relation,
+ * run_query (https://docs.getdbt.com/reference/dbt-jinja-functions/run_query: a Table, none while parsing),
  * config.get, and a project's get_where_subquery override, which every generic test's `where` goes through
  * (https://docs.getdbt.com/reference/resource-configs/where, "Custom logic").
  */
+import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sandbox, statusOf, type Sandbox } from './project.ts';
 
@@ -66,6 +68,57 @@ describe('adapter.get_columns_in_relation', () => {
     await box.run('run', { select: ['stg_a'] });
     await box.run('run', { select: ['o'] });
     expect(await read()).toEqual(['id:INTEGER,v:VARCHAR', '2']);
+  });
+});
+
+describe('run_query', () => {
+  it('gives a Table of the warehouse as the node runs: rows and columns by position and by name', async () => {
+    // Prepare: q reads stg_a through run_query, under dbt's `if execute` guard (so with the depends_on hint).
+    const model =
+      "-- depends_on: {{ ref('stg_a') }}\n" +
+      "{% if execute %}{% set t = run_query('select count(*) as n, max(v) as top, 0.25::decimal(4,2) as share from ' ~ ref('stg_a')) %}" +
+      "select {{ t.rows[0][0] }} as n, '{{ t.rows[0]['top'] }}' as top, {{ t.columns[2].values()[0] }} as share," +
+      " '{{ t.columns['top'].values() | join(',') }}' as tops, '{{ t.column_names | join(',') }}' as names, {{ t.rows | length }} as k" +
+      '{% else %}select 0 as n{% endif %}';
+    box = await sandbox({ 'models/marts/q.sql': model });
+    // Act
+    await box.run('run', { select: ['stg_a', 'q'] });
+    // Assess
+    const rows = (await box.connection.runAndReadAll('select * from main.q')).getRows();
+    expect(rows.map((r) => r.map(String))).toEqual([['2', 'y', '0.25', 'y', 'n,top,share', '1']]);
+  });
+
+  it('is none while parsing, so a ref under `if run_query(...) is none` is a dependency', async () => {
+    // Prepare: the ref to m is only rendered when run_query gives none, which it does at parse alone.
+    const model = "{% if run_query('select 1') is none %}{{ ref('m') }}{% endif %}select 1 as x";
+    box = await sandbox({ 'models/marts/p.sql': model });
+    // Act
+    const result = await box.run('run', { select: ['p'] });
+    // Assess: parsed with the dependency, executed without the ref.
+    expect(statusOf(result, 'model.conf.p')).toBe('success');
+    expect(compiledOf(result, 'model.conf.p')).toBe('select 1 as x');
+    const manifest = JSON.parse(await readFile(`${box.dir}/target/manifest.json`, 'utf8')) as {
+      nodes: Record<string, { depends_on: { nodes: string[] } }>;
+    };
+    expect(manifest.nodes['model.conf.p']?.depends_on.nodes).toEqual(['model.conf.m']);
+  });
+
+  it('reaches a custom incremental strategy, which sees the warehouse as the model started', async () => {
+    // Prepare: the strategy inserts only when run_query finds fewer than 3 stored rows.
+    const strategy =
+      "{% macro get_incremental_capped_sql(arg_dict) -%}{% set t = run_query('select count(*) from ' ~ arg_dict['target_relation']) %}" +
+      "{% if t.rows[0][0] < 3 %}insert into {{ arg_dict['target_relation'] }} select * from {{ arg_dict['temp_relation'] }}{% else %}select 1{% endif %}{%- endmacro %}";
+    const inc = (id: number): string =>
+      `{{ config(materialized='incremental', incremental_strategy='capped') }}select ${id} as id`;
+    box = await sandbox({ 'macros/capped.sql': strategy, 'models/marts/inc.sql': inc(1) });
+    // Act: a first build, then three incremental runs.
+    for (const id of [1, 2, 3, 4]) {
+      await box.write({ 'models/marts/inc.sql': inc(id) });
+      await box.run('run', { select: ['inc'] });
+    }
+    // Assess: the fourth run found 3 rows and inserted nothing.
+    const rows = (await box.connection.runAndReadAll('select id from main.inc order by id')).getRows();
+    expect(rows.map((r) => Number(r[0]))).toEqual([1, 2, 3]);
   });
 });
 
