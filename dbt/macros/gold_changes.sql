@@ -65,3 +65,61 @@
 {% macro is_changed(alias=none) -%}
     ({{ alias ~ '.' if alias }}merged_at > {{ gold_watermark() }})
 {%- endmacro %}
+
+{#
+    gold_plan_whole(): whether this run rebuilds incremental Gold whole (model gold_plan's rebuild_whole), read
+    with run_query while the node executes; false while parsing, and without a gold_plan relation. Found by name
+    in Gold's schema, as gold_watermark is, so a strategy and a test can ask too: they read the row the node's
+    model read, since gold_plan is built before every incremental mart and not again in the run.
+#}
+{% macro gold_plan_whole() -%}
+    {%- if not execute -%}{{ return(false) }}{%- endif -%}
+    {%- set plan = adapter.get_relation(
+        database=target.database,
+        schema=generate_schema_name('gold', none) | trim,
+        identifier='gold_plan'
+    ) -%}
+    {%- if plan is none -%}{{ return(false) }}{%- endif -%}
+    {%- set result = run_query('select rebuild_whole from ' ~ plan) -%}
+    {%- if result is none or not result.rows -%}{{ return(false) }}{%- endif -%}
+    {{ return(result.rows[0][0] in [true, 'true', 1]) }}
+{%- endmacro %}
+
+{#
+    gold_incremental(): what an incremental mart asks instead of is_incremental(): true when the mart exists and
+    this run recomputes only the changed keys; false on a first build, a full refresh, and when the run rebuilds
+    Gold whole (macro gold_plan_whole), where the mart selects from all of Silver and its strategy
+    (gold_delete_insert, listener_tail) replaces the stored rows. Its ref makes gold_plan a dependency of every
+    mart that calls it outside a conditional (a mart's first line does: `{% set incremental = gold_incremental() %}`).
+#}
+{% macro gold_incremental() -%}
+    {%- set plan = ref('gold_plan') -%}
+    {{ return(is_incremental() and not gold_plan_whole()) }}
+{%- endmacro %}
+
+{#
+    The insert that ends a strategy: the new rows (`where`: those that hold) into the target, by column name.
+#}
+{% macro strategy_insert_sql(arg_dict, where=none) -%}
+    {%- set columns -%}
+        {% for column in arg_dict['dest_columns'] %}{{ column.quoted }}{{ ', ' if not loop.last }}{% endfor %}
+    {%- endset -%}
+    insert into {{ arg_dict['target_relation'] }} ({{ columns }})
+    select {{ columns }}
+    from {{ arg_dict['temp_relation'] }}
+    {%- if where %}
+    where {{ where }}
+    {%- endif %}
+{%- endmacro %}
+
+{#
+    The stored rows a whole rebuild replaces: all of them (incremental_predicates, when configured, still narrow
+    the delete).
+#}
+{% macro delete_all_sql(arg_dict) -%}
+    delete from {{ arg_dict['target_relation'] }} as DBT_INTERNAL_DEST
+    where true
+        {%- for predicate in arg_dict['incremental_predicates'] or [] %}
+        and {{ predicate }}
+        {%- endfor %}
+{%- endmacro %}

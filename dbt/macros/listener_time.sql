@@ -62,3 +62,23 @@
 {% macro day_number(date_expr) -%}
     cast({{ epoch_seconds('cast(' ~ date_expr ~ ' as timestamp)') }} / 86400 as bigint)
 {%- endmacro %}
+
+{#
+    The start of the quarter hour (UTC) a timestamp falls in: 10:44:59.999 -> 10:30.
+    https://docs.snowflake.com/en/sql-reference/functions/time_slice ; DuckDB: time_bucket.
+#}
+{% macro quarter_hour(timestamp_expr) -%}
+    {{ return(adapter.dispatch('quarter_hour')(timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro default__quarter_hour(timestamp_expr) -%}
+    (date_trunc('hour', {{ timestamp_expr }}) + floor(extract(minute from {{ timestamp_expr }}) / 15) * interval '15 minutes')
+{%- endmacro %}
+
+{% macro duckdb__quarter_hour(timestamp_expr) -%}
+    time_bucket(interval '15 minutes', {{ timestamp_expr }})
+{%- endmacro %}
+
+{% macro snowflake__quarter_hour(timestamp_expr) -%}
+    time_slice({{ timestamp_expr }}, 15, 'MINUTE')
+{%- endmacro %}

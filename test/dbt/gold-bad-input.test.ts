@@ -13,9 +13,10 @@ import {
   DBT_PROJECT,
   diffRows,
   readTable,
+  RECOMPUTE_CHANGED_KEYS,
   tempWarehouse,
-  unsuccessful,
   type TempWarehouse,
+  unsuccessful,
 } from './helpers.ts';
 import { GOLD, silver, type Row } from './reference.ts';
 
@@ -81,6 +82,7 @@ describe('Gold after Silver or Gold changed by hand', { timeout: 120_000 }, () =
       connection: wh.connection,
       command: 'build',
       targetDir: wh.dir,
+      vars: RECOMPUTE_CHANGED_KEYS,
       ...options,
     });
 

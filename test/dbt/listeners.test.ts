@@ -78,6 +78,9 @@ function rows(): BronzeRow[] {
     event('day3', 'u_day', T0 + 34 * 60 * MIN, { country: 'JP', duration_ms: 10_000 }),
     // local clock in Kolkata (UTC+5:30): Monday 18:45Z is Tuesday 00:15 local.
     event('clock1', 'u_clock', Date.parse('2026-03-02T18:45:00Z'), { country: 'IN' }),
+    // local time across a change of offset: Berlin's clocks go from 02:00 to 03:00 at 01:00Z on 2026-03-29.
+    event('dst1', 'u_dst', Date.parse('2026-03-29T00:59:59.999Z'), { country: 'DE' }),
+    event('dst2', 'u_dst', Date.parse('2026-03-29T01:00:00Z'), { country: 'DE' }),
     // country: most frequent known (2 x SE, 1 x DE, 1 unknown).
     event('home1', 'u_home', T0, { country: 'SE' }),
     event('home2', 'u_home', T0 + MIN, { country: 'DE' }),
@@ -160,6 +163,15 @@ describe('listener definitions on hand-made events', () => {
       local_hour: 0,
       local_weekday: 2,
     });
+    expect(
+      await query(
+        `select event_id, strftime(local_timestamp, '%Y-%m-%d %H:%M:%S.%g') as local_time, local_hour
+         from gold.listener_events where user_id = 'u_dst' order by event_id`,
+      ),
+    ).toEqual([
+      { event_id: 'dst1', local_time: '2026-03-29 01:59:59.999', local_hour: 1 },
+      { event_id: 'dst2', local_time: '2026-03-29 03:00:00.000', local_hour: 3 },
+    ]);
     expect(await query(`select country, time_zone from gold.dim_listeners where user_id = 'u_home'`)).toEqual(
       [{ country: 'SE', time_zone: 'Europe/Stockholm' }],
     );
@@ -230,6 +242,31 @@ describe('the country time-zone map', () => {
       const standard = Math.min(offsetMinutes(january, zone!), offsetMinutes(july, zone!));
       expect(standard, `${c.code} ${zone}`).toBe(c.offsets[0]);
     }
+  });
+
+  it('changes offsets on quarter hours of UTC only, 2008-2040 (listener_events reads one per quarter hour)', () => {
+    const QUARTER = 15 * MIN;
+    const DAY = 24 * 60 * MIN;
+    const [start, end] = [Date.parse('2008-01-01T00:00:00Z'), Date.parse('2040-01-01T00:00:00Z')];
+    let changes = 0;
+    for (const zone of new Set(Object.values(COUNTRY_TIME_ZONES))) {
+      const offset = (ts: number) => wallClock(ts, zone) - ts;
+      for (let day = start; day < end; day += DAY) {
+        const [before, after] = [offset(day), offset(day + DAY)];
+        expect(Math.abs(before % QUARTER), `${zone} ${new Date(day).toISOString()}`).toBe(0);
+        if (before === after) continue;
+        // The change lies in the day: the first quarter hour with the new offset, and just before it the old one.
+        let quarter = day + QUARTER;
+        while (offset(quarter) !== after) quarter += QUARTER;
+        expect(
+          offset(quarter - 1),
+          `${zone} changes inside the quarter before ${new Date(quarter).toISOString()}`,
+        ).toBe(before);
+        changes += 1;
+      }
+    }
+    // Daylight saving in about half the zones, over 32 years.
+    expect(changes).toBeGreaterThan(1_000);
   });
 
   it('is the same map in the dbt macro as in the reference', async () => {

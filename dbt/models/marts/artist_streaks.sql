@@ -11,11 +11,12 @@
     recomputed whole, sends a marker (NULL streak_start) that clears all of their streaks first.
 #}
 {{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'streak_start'], on_schema_change='fail') }}
+{% set incremental = gold_incremental() %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('listening_sessions') }}
 
 with
-{% if is_incremental() %}
+{% if incremental %}
 {{ listener_tail_ctes(ref('listening_sessions')) }},
 
 kept as (
@@ -39,7 +40,7 @@ plays as (
             partition by e.session_id, e.artist_name order by e.event_timestamp, e.event_id
         ) as artist_seq
     from {{ ref('listener_events') }} as e
-    {% if is_incremental() %}
+    {% if incremental %}
     inner join recompute
         on recompute.user_id = e.user_id
         and {{ from_recompute_point('e') }}
@@ -65,7 +66,7 @@ runs as (
 select user_id, session_id, artist_name, streak_start, streak_end, streak_length
 from runs
 where streak_length >= 3
-{% if is_incremental() %}
+{% if incremental %}
 union all
 select user_id, session_id, artist_name, streak_start, streak_end, streak_length
 from kept

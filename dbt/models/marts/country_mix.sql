@@ -4,7 +4,8 @@
     pauses and playlist adds, are counted but not shared.
     Incremental: the days of the changed Silver rows are rebuilt whole (macro changed_events).
 #}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_date', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='event_date', on_schema_change='fail') }}
+{% set incremental = gold_incremental() %}
 
 with daily as (
 
@@ -20,7 +21,7 @@ with daily as (
     from {{ ref('stg_spotify__events') }}
     -- An unknown country (NULL: the source cannot know it) is left out of the mix, and out of its shares.
     where country is not null
-    {% if is_incremental() %}
+    {% if incremental %}
         and event_date in (select event_date from {{ changed_events() }} as changed)
     {% endif %}
     group by event_date, country

@@ -15,39 +15,23 @@
     starts more than 30 minutes after every earlier event's end, so nothing before that start reaches past it.
     A listener whose time zone changed (dim_listeners against the zone of their rows here) is recomputed whole.
 #}
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id', on_schema_change='fail') }}
+{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='event_id', on_schema_change='fail') }}
+{% set incremental = gold_incremental() %}
 
 with
-{% if is_incremental() %}
+{% if incremental %}
 {{ listener_recompute_ctes(this) }},
 {% endif %}
 
-events as (
+scoped as (
 
     select
-        silver.event_id,
-        silver.user_id,
-        silver.song_id,
-        silver.song_name,
-        silver.artist_name,
-        silver.album_name,
-        silver.track_length_ms,
-        silver.event_type,
-        silver.duration_ms,
-        silver.source,
-        silver.event_timestamp,
-        case
-            when silver.event_type = 'play' and silver.duration_ms is not null
-                then {{ add_milliseconds('silver.event_timestamp', 'silver.duration_ms') }}
-            else silver.event_timestamp
-        end as event_end,
-        silver.loaded_at,
-        silver.merged_at,
+        silver.*,
         listeners.time_zone,
-        {{ to_local_time('silver.event_timestamp', 'listeners.time_zone') }} as local_timestamp
+        {{ quarter_hour('silver.event_timestamp') }} as quarter_start
     from {{ ref('stg_spotify__events') }} as silver
     inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
-    {% if is_incremental() %}
+    {% if incremental %}
         inner join recompute
             on recompute.user_id = silver.user_id
             and {{ from_recompute_point('silver') }}
@@ -55,8 +39,53 @@ events as (
 
 ),
 
+-- A zone's UTC offset once per quarter hour the events fall in, instead of once per event: every offset and
+-- every change of offset in the zones of macro country_time_zones lies on a quarter hour of UTC
+-- (test/dbt/listener-time.test.ts checks each zone), so all times of a quarter hour share its start's offset.
+zone_offsets as (
+
+    select
+        time_zone,
+        quarter_start,
+        {{ epoch_seconds(to_local_time('quarter_start', 'time_zone')) }} - {{ epoch_seconds('quarter_start') }}
+            as offset_seconds
+    from (select distinct time_zone, quarter_start from scoped) as quarters
+
+),
+
+events as (
+
+    select
+        scoped.event_id,
+        scoped.user_id,
+        scoped.song_id,
+        scoped.song_name,
+        scoped.artist_name,
+        scoped.album_name,
+        scoped.track_length_ms,
+        scoped.event_type,
+        scoped.duration_ms,
+        scoped.source,
+        scoped.event_timestamp,
+        case
+            when scoped.event_type = 'play' and scoped.duration_ms is not null
+                then {{ add_milliseconds('scoped.event_timestamp', 'scoped.duration_ms') }}
+            else scoped.event_timestamp
+        end as event_end,
+        scoped.loaded_at,
+        scoped.merged_at,
+        scoped.time_zone,
+        {{ add_milliseconds('scoped.event_timestamp', '1000 * zone_offsets.offset_seconds') }} as local_timestamp
+    from scoped
+    inner join zone_offsets
+        on zone_offsets.time_zone = scoped.time_zone
+        and zone_offsets.quarter_start = scoped.quarter_start
+
+),
+
 -- previous_end: the latest end of the listener's earlier events, as the lag of a cumulative max (a frame every
--- warehouse has: https://docs.snowflake.com/en/sql-reference/functions-window-syntax).
+-- warehouse has: https://docs.snowflake.com/en/sql-reference/functions-window-syntax). The sessions are found
+-- on the columns they need alone, joined back to the events by event_id: each window sorts narrow rows.
 running as (
 
     select
@@ -65,7 +94,7 @@ running as (
             partition by user_id order by event_timestamp, event_id
             rows between unbounded preceding and current row
         ) as running_end
-    from events
+    from (select event_id, user_id, event_timestamp, event_end, loaded_at from events) as narrow
 
 ),
 
@@ -110,24 +139,25 @@ anchored as (
 )
 
 select
-    event_id,
-    user_id,
-    user_id || '-' || anchor_event_id as session_id,
-    song_id,
-    song_name,
-    artist_name,
-    album_name,
-    track_length_ms,
-    event_type,
-    duration_ms,
-    source,
-    event_timestamp,
-    event_end,
-    loaded_at,
-    merged_at,
-    time_zone,
-    local_timestamp,
-    cast(local_timestamp as date) as local_date,
-    cast(extract(hour from local_timestamp) as integer) as local_hour,
-    {{ iso_weekday('local_timestamp') }} as local_weekday
-from anchored
+    events.event_id,
+    events.user_id,
+    events.user_id || '-' || anchored.anchor_event_id as session_id,
+    events.song_id,
+    events.song_name,
+    events.artist_name,
+    events.album_name,
+    events.track_length_ms,
+    events.event_type,
+    events.duration_ms,
+    events.source,
+    events.event_timestamp,
+    events.event_end,
+    events.loaded_at,
+    events.merged_at,
+    events.time_zone,
+    events.local_timestamp,
+    cast(events.local_timestamp as date) as local_date,
+    cast(extract(hour from events.local_timestamp) as integer) as local_hour,
+    {{ iso_weekday('events.local_timestamp') }} as local_weekday
+from events
+inner join anchored on anchored.event_id = events.event_id

@@ -9,10 +9,11 @@
     recomputed whole sends a marker (NULL session_start) that clears all of their sessions first.
 #}
 {{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'session_start'], on_schema_change='fail') }}
+{% set incremental = gold_incremental() %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 
 with
-{% if is_incremental() %}
+{% if incremental %}
 {{ listener_tail_ctes(this) }},
 {% endif %}
 
@@ -20,7 +21,7 @@ events as (
 
     select e.*
     from {{ ref('listener_events') }} as e
-    {% if is_incremental() %}
+    {% if incremental %}
     inner join recompute
         on recompute.user_id = e.user_id
         and {{ from_recompute_point('e') }}
@@ -40,7 +41,7 @@ select
     {{ minutes_listened() }} as minutes_listened
 from events
 group by session_id, user_id
-{% if is_incremental() %}
+{% if incremental %}
 union all
 select
     null as session_id,

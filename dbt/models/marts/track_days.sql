@@ -11,11 +11,12 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
+        incremental_strategy='gold_delete_insert',
         unique_key=['event_date', 'song_id'],
         on_schema_change='fail'
     )
 }}
+{% set incremental = gold_incremental() %}
 
 select
     silver.event_date,
@@ -24,7 +25,7 @@ select
     min(silver.artist_name) as artist_name,
     {{ day_counts() }}
 from {{ ref('stg_spotify__events') }} as silver
-{% if is_incremental() %}
+{% if incremental %}
     {{ changed_day_keys('silver', 'song_id') }}
 {% endif %}
 group by silver.event_date, silver.song_id
