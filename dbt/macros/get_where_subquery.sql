@@ -11,24 +11,16 @@
                       every row of a changed key, so a new duplicate of an old row is still seen by `unique`.
 
     Without a complete Gold build to compare with (a first build, a full refresh, a dropped watermark) every
-    row counts as changed, and the test checks everything; so does a test of a Gold mart in a run that rebuilds
-    Gold whole (macro gold_plan_whole), where every row of the mart is new.
+    row counts as changed, and the test checks everything.
 #}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
     {%- if where -%}
         {%- if '__changed' in where -%}
-            {%- set gold = generate_schema_name('gold', none) | trim | lower -%}
-            {%- if (relation.schema | lower) == gold and gold_plan_whole() -%}
-                {%- set changed_rows = relation ~ ' as changed_rows' -%}
-                {%- set changed = 'true' -%}
-            {%- else -%}
-                {%- set changed_rows -%}
-                    (select * from {{ relation }} where {{ is_changed() }}) as changed_rows
-                {%- endset -%}
-                {%- set changed = is_changed() -%}
-            {%- endif -%}
-            {%- set where = where | replace('__changed_rows__', changed_rows) | replace('__changed__', changed) -%}
+            {%- set changed_rows -%}
+                (select * from {{ relation }} where {{ is_changed() }}) as changed_rows
+            {%- endset -%}
+            {%- set where = where | replace('__changed_rows__', changed_rows) | replace('__changed__', is_changed()) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

@@ -15,9 +15,6 @@
     marker): delete+insert on the listener alone would leave such rows standing, since it deletes only the
     keys the new rows carry.
 
-    When the run rebuilds Gold whole (macro gold_plan_whole), the model's new rows are all of its rows (macro
-    gold_incremental) and every stored row is deleted instead.
-
     One DELETE ... USING and one INSERT, which DuckDB, Postgres and Snowflake all spell this way
     (https://docs.snowflake.com/en/sql-reference/sql/delete: a target row is deleted when the condition holds
     for any row of the USING table it joins), the target aliased DBT_INTERNAL_DEST and the new rows
@@ -31,13 +28,12 @@
 {%- endmacro %}
 
 {% macro default__listener_tail_sql(arg_dict) -%}
+    {%- set stored = arg_dict['target_relation'] -%}
+    {%- set new_rows = arg_dict['temp_relation'] -%}
     {%- set listener = arg_dict['unique_key'][0] -%}
     {%- set tail = arg_dict['unique_key'][1] -%}
-    {%- if gold_plan_whole() -%}
-    {{ delete_all_sql(arg_dict) }};
-    {%- else -%}
-    delete from {{ arg_dict['target_relation'] }} as DBT_INTERNAL_DEST
-    using {{ arg_dict['temp_relation'] }} as DBT_INTERNAL_SOURCE
+    delete from {{ stored }} as DBT_INTERNAL_DEST
+    using {{ new_rows }} as DBT_INTERNAL_SOURCE
     where DBT_INTERNAL_DEST.{{ listener }} = DBT_INTERNAL_SOURCE.{{ listener }}
         and (
             DBT_INTERNAL_SOURCE.{{ tail }} is null
@@ -46,9 +42,11 @@
         {%- for predicate in arg_dict['incremental_predicates'] or [] %}
         and {{ predicate }}
         {%- endfor %};
-    {%- endif %}
 
-    {{ strategy_insert_sql(arg_dict, tail ~ ' is not null') }}
+    insert into {{ stored }} ({% for column in arg_dict['dest_columns'] %}{{ column.quoted }}{{ ', ' if not loop.last }}{% endfor %})
+    select {% for column in arg_dict['dest_columns'] %}{{ column.quoted }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ new_rows }}
+    where {{ tail }} is not null
 {%- endmacro %}
 
 {% macro snowflake__listener_tail_sql(arg_dict) -%}

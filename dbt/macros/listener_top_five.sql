@@ -18,7 +18,7 @@
 {%- set name_cols %}{% for c in names %}min(s.{{ c }}) as {{ c }}, {% endfor %}{% endset -%}
 {%- set columns %}user_id, {{ key }}, {% for c in names %}{{ c }}, {% endfor %}streams, plays, minutes_listened{% endset -%}
 with
-{% if gold_incremental() %}
+{% if is_incremental() %}
 changed_pairs as (
 
     select distinct user_id, {{ key }}

@@ -13,10 +13,9 @@ import {
   DBT_PROJECT,
   diffRows,
   readTable,
-  RECOMPUTE_CHANGED_KEYS,
   tempWarehouse,
-  type TempWarehouse,
   unsuccessful,
+  type TempWarehouse,
 } from './helpers.ts';
 import { GOLD, silver, type Row } from './reference.ts';
 
@@ -82,7 +81,6 @@ describe('Gold after Silver or Gold changed by hand', { timeout: 120_000 }, () =
       connection: wh.connection,
       command: 'build',
       targetDir: wh.dir,
-      vars: RECOMPUTE_CHANGED_KEYS,
       ...options,
     });
 

@@ -20,27 +20,15 @@ export interface TempWarehouse {
 }
 
 /** `dbt build` (with `--full-refresh` when asked) of the project on a temp warehouse, its target/ in the warehouse's directory. */
-export function buildProject(
-  wh: TempWarehouse,
-  fullRefresh = false,
-  vars: Readonly<Record<string, unknown>> = RECOMPUTE_CHANGED_KEYS,
-): Promise<DbtRunResult> {
+export function buildProject(wh: TempWarehouse, fullRefresh = false): Promise<DbtRunResult> {
   return runDbt({
     projectDir: DBT_PROJECT,
     connection: wh.connection,
     command: 'build',
     fullRefresh,
     targetDir: wh.dir,
-    vars,
   });
 }
-
-/**
- * The project's vars for a test of incremental Gold's keys: gold_rebuild_share 1, so a run never rebuilds Gold
- * whole (model gold_plan), which the small cases of a test would otherwise often do, and recomputes the
- * changed keys, the path such a test checks. The whole path has its own cases (incremental-gold.test.ts).
- */
-export const RECOMPUTE_CHANGED_KEYS: Readonly<Record<string, unknown>> = { gold_rebuild_share: 1 };
 
 /** The nodes of a run that neither succeeded nor passed, one line each: [] for a clean build. */
 export function unsuccessful(build: DbtRunResult): string[] {

@@ -5,10 +5,8 @@
  * warehouse, and the TypeScript reference. And every incremental Gold mart is built before gold_watermark,
  * whose relation says how far Gold has been built.
  *
- * Each case runs on one of Gold's two paths (gold_rebuild_share: recompute the changed keys, or rebuild whole),
- * and the run's gold_plan must say so. CI runs a fixed case with every kind of arrival on both paths, then
- * random cases of a fixed seed, 3 cases in all (fast-check counts the fixed ones); MDS_PROPERTY_RUNS=n runs n
- * cases, MDS_PROPERTY_SEED=s draws them from another seed.
+ * CI runs a fixed case with every kind of arrival and 2 random cases of a fixed seed; MDS_PROPERTY_RUNS=n runs
+ * n cases (the fixed one first), MDS_PROPERTY_SEED=s draws them from another seed.
  */
 import { readFile, writeFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -48,21 +46,8 @@ const TABLES: readonly {
   ...Object.entries(GOLD).map(([t, { key, compute }]) => ({ table: `gold.${t}`, key, compute })),
 ];
 
-/**
- * gold_rebuild_share (model gold_plan): 1 never rebuilds Gold whole, so every run recomputes the changed keys;
- * 0 rebuilds it whole in every run that changed anything. Both paths must give the same tables.
- */
-type RebuildShare = 0 | 1;
-
-const build = (projectDir: string, wh: TempWarehouse, share: RebuildShare, fullRefresh = false) =>
-  runDbt({
-    projectDir,
-    connection: wh.connection,
-    command: 'build',
-    fullRefresh,
-    targetDir: wh.dir,
-    vars: { gold_rebuild_share: share },
-  });
+const build = (projectDir: string, wh: TempWarehouse, fullRefresh = false) =>
+  runDbt({ projectDir, connection: wh.connection, command: 'build', fullRefresh, targetDir: wh.dir });
 
 /**
  * Inserts the loads one by one into a fresh warehouse, building the project after each and comparing Silver and
@@ -70,11 +55,7 @@ const build = (projectDir: string, wh: TempWarehouse, share: RebuildShare, fullR
  * of all the loads in another warehouse. Returns the differences and every node that did not succeed ([] when
  * incremental Gold is right).
  */
-async function incrementalDifferences(
-  projectDir: string,
-  loads: readonly Load[],
-  share: RebuildShare,
-): Promise<string[]> {
+async function incrementalDifferences(projectDir: string, loads: readonly Load[]): Promise<string[]> {
   const incremental = await tempWarehouse();
   const full = await tempWarehouse();
   try {
@@ -84,10 +65,7 @@ async function incrementalDifferences(
     for (const load of loads) {
       await insertBronze(incremental.connection, load.rows);
       loaded.push(...load.rows);
-      problems.push(
-        ...unsuccessful(await build(projectDir, incremental, share)).map((l) => `${load.note}: ${l}`),
-      );
-      problems.push(...(await planDifferences(incremental, share)).map((p) => `${load.note}: ${p}`));
+      problems.push(...unsuccessful(await build(projectDir, incremental)).map((l) => `${load.note}: ${l}`));
       const events = silver(loaded);
       for (const { table, key, compute } of TABLES) {
         built.set(table, await readTable(incremental.connection, table));
@@ -99,9 +77,7 @@ async function incrementalDifferences(
       }
     }
     await insertBronze(full.connection, loaded);
-    problems.push(
-      ...unsuccessful(await build(projectDir, full, share, true)).map((l) => `full refresh: ${l}`),
-    );
+    problems.push(...unsuccessful(await build(projectDir, full, true)).map((l) => `full refresh: ${l}`));
     for (const { table, key } of TABLES) {
       const fromScratch = await readTable(full.connection, table);
       problems.push(
@@ -115,16 +91,6 @@ async function incrementalDifferences(
     await incremental.close();
     await full.close();
   }
-}
-
-/** The plan the run followed is the one its share asks for: never whole with 1, whole with 0 when anything changed. */
-async function planDifferences(wh: TempWarehouse, share: RebuildShare): Promise<string[]> {
-  const reader = await wh.connection.runAndReadAll('select changed_rows, rebuild_whole from gold.gold_plan');
-  const [changed, whole] = reader.getRows()[0] ?? [];
-  const expected = share === 0 ? Number(changed) > 0 : false;
-  return whole === expected
-    ? []
-    : [`gold_plan.rebuild_whole is ${String(whole)} with share ${share} and ${String(changed)} changed rows`];
 }
 
 /** Small cases: a few hundred to a couple of thousand events, a few listeners and days, 2-5 loads. */
@@ -163,32 +129,19 @@ const EVERY_KIND: ArrivalOptions = {
   repeat: { of: 1, after: 3, sameLoadTime: false },
 };
 
-/**
- * fast-check's parameters: the fixed case first, on both paths (keys, then whole); no shrinking (it would rebuild
- * the project hundreds of times).
- */
-const PARAMETERS = {
-  seed: SEED,
-  endOnFailure: true,
-  examples: [
-    [EVERY_KIND, 1],
-    [EVERY_KIND, 0],
-  ] as [ArrivalOptions, RebuildShare][],
-};
+/** fast-check's parameters: the fixed case first; no shrinking (it would rebuild the project hundreds of times). */
+const PARAMETERS = { seed: SEED, endOnFailure: true, examples: [[EVERY_KIND]] as [ArrivalOptions][] };
 
-/** The property on a project: no difference after any arrival order, on the path(s) `shares` allows. */
-const property = (projectDir: string, shares: readonly RebuildShare[] = [1, 0]) =>
-  fc.asyncProperty(cases, fc.constantFrom(...shares), async (options, share) => {
+/** The property on a project: no difference after any arrival order. */
+const property = (projectDir: string) =>
+  fc.asyncProperty(cases, async (options) => {
     const { summary, loads } = arrivals(options);
-    const problems = await incrementalDifferences(projectDir, loads, share);
+    const problems = await incrementalDifferences(projectDir, loads);
     if (problems.length > 0)
       throw new Error(
-        [
-          `${summary}; gold_rebuild_share ${share}`,
-          ...loads.map((l) => l.note),
-          ...problems.slice(0, 40),
-          `(${problems.length} in all)`,
-        ].join('\n'),
+        [summary, ...loads.map((l) => l.note), ...problems.slice(0, 40), `(${problems.length} in all)`].join(
+          '\n',
+        ),
       );
   });
 
@@ -199,7 +152,7 @@ describe('incremental Gold after random arrival orders', () => {
       // A failure reports its case and the seed instead of shrinking it.
       await fc.assert(property(DBT_PROJECT), { ...PARAMETERS, numRuns: RUNS });
     },
-    CASE_TIMEOUT_MS * Math.max(RUNS, PARAMETERS.examples.length),
+    CASE_TIMEOUT_MS * RUNS,
   );
 
   describe('on a copy whose device_mix rebuilds only the hours of the changed events, not their days', () => {
@@ -222,12 +175,7 @@ describe('incremental Gold after random arrival orders', () => {
     it(
       'the property fails, naming device_mix',
       async () => {
-        // The keys path: a whole rebuild would not read the changed hours at all.
-        const outcome = await fc.check(property(broken, [1]), {
-          ...PARAMETERS,
-          examples: [[EVERY_KIND, 1]],
-          numRuns: 2,
-        });
+        const outcome = await fc.check(property(broken), { ...PARAMETERS, numRuns: 2 });
         expect(outcome.failed).toBe(true);
         const message = String(outcome.errorInstance);
         expect(message).toMatch(/: gold\.device_mix != reference: /);

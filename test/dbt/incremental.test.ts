@@ -6,10 +6,9 @@ import {
   DBT_PROJECT,
   diffRows,
   readTable,
-  RECOMPUTE_CHANGED_KEYS,
   tempWarehouse,
-  type TempWarehouse,
   unsuccessful,
+  type TempWarehouse,
 } from './helpers.ts';
 import { GOLD, silver } from './reference.ts';
 
@@ -164,7 +163,6 @@ describe('the exact cut: Silver merged_at and the tests of what a run changed', 
       command: options.command ?? 'build',
       fullRefresh: options.fullRefresh ?? false,
       targetDir: wh.dir,
-      vars: RECOMPUTE_CHANGED_KEYS,
     });
   const scalar = async (sql: string): Promise<unknown> =>
     (await wh.connection.runAndReadAll(sql)).getRows()[0]?.[0];

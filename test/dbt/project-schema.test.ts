@@ -64,7 +64,6 @@ describe('the project as the runner reads it', () => {
         'gold.country_mix',
         'gold.device_mix',
         'gold.dim_listeners',
-        'gold.gold_plan',
         'gold.gold_watermark',
         'gold.hourly_listening_preferences',
         'gold.listener_days',
@@ -111,7 +110,7 @@ describe('the project as the runner reads it', () => {
         .nodes.map((n) => n.name)
         .join(',');
     expect(names(['+user_wrapped'])).toBe(
-      'stg_spotify__events,dim_listeners,gold_plan,listener_events,user_wrapped_top,user_wrapped',
+      'stg_spotify__events,dim_listeners,listener_events,user_wrapped_top,user_wrapped',
     );
     expect(names(['user_wrapped_top+'])).toBe('user_wrapped_top,gold_watermark,user_wrapped');
     expect(names(['tag:silver'])).toBe('stg_spotify__events');

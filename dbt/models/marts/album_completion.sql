@@ -12,15 +12,14 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='gold_delete_insert',
+        incremental_strategy='delete+insert',
         unique_key=['user_id', 'artist_name', 'album_name'],
         on_schema_change='fail'
     )
 }}
-{% set incremental = gold_incremental() %}
 
 with
-{% if incremental %}
+{% if is_incremental() %}
 {{ listener_changed_albums() }},
 
 affected as (
@@ -46,7 +45,7 @@ listener_tracks as (
     -- is (macro is_full_play against the catalog's length), so the counts below need no count(distinct).
     select silver.user_id, silver.artist_name, silver.album_name, silver.song_id, max(silver.duration_ms) as longest_ms
     from {{ ref('stg_spotify__events') }} as silver
-    {% if incremental %}
+    {% if is_incremental() %}
         inner join affected
             on affected.user_id = silver.user_id
             and affected.artist_name = silver.artist_name

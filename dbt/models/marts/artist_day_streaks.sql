@@ -12,13 +12,12 @@
     time zone that may have moved), sends a marker (NULL streak_end_date) that clears all of their streaks.
 #}
 {{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'streak_end_date'], on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('dim_listeners') }}
 -- depends_on: {{ ref('listening_sessions') }}
 
 with
-{% if incremental %}
+{% if is_incremental() %}
 {{ listener_tail_ctes(ref('listening_sessions'), local_time=true) }},
 
 recompute_days as (
@@ -44,7 +43,7 @@ artist_days as (
 
     select distinct e.user_id, e.artist_name, e.local_date
     from {{ ref('listener_events') }} as e
-    {% if incremental %}
+    {% if is_incremental() %}
     inner join recompute_days
         on recompute_days.user_id = e.user_id
         and (
@@ -86,7 +85,7 @@ runs as (
 
 ),
 
-{% if incremental %}
+{% if is_incremental() %}
 -- The stored streak of each artist that holds from_day: a run found from that day on starts where it starts.
 reaching as (
 
@@ -102,7 +101,7 @@ reaching as (
 
 streaks as (
 
-    {% if incremental %}
+    {% if is_incremental() %}
     select
         runs.user_id,
         runs.artist_name,
@@ -127,7 +126,7 @@ select
     {{ day_number('streak_end_date') }} - {{ day_number('streak_start_date') }} + 1 as streak_days
 from streaks
 where streak_end_date > streak_start_date
-{% if incremental %}
+{% if is_incremental() %}
 union all
 select user_id, artist_name, streak_start_date, streak_end_date, streak_days
 from kept

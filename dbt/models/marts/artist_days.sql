@@ -10,19 +10,18 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='gold_delete_insert',
+        incremental_strategy='delete+insert',
         unique_key=['event_date', 'artist_name'],
         on_schema_change='fail'
     )
 }}
-{% set incremental = gold_incremental() %}
 
 select
     silver.event_date,
     silver.artist_name,
     {{ day_counts() }}
 from {{ ref('stg_spotify__events') }} as silver
-{% if incremental %}
+{% if is_incremental() %}
     {{ changed_day_keys('silver', 'artist_name') }}
 {% endif %}
 group by silver.event_date, silver.artist_name

@@ -11,12 +11,11 @@
     recomputed whole, sends a marker (NULL streak_start) that clears all of their streaks first.
 #}
 {{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'streak_start'], on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('listening_sessions') }}
 
 with
-{% if incremental %}
+{% if is_incremental() %}
 {{ listener_tail_ctes(ref('listening_sessions')) }},
 
 kept as (
@@ -40,7 +39,7 @@ plays as (
             partition by e.session_id, e.artist_name order by e.event_timestamp, e.event_id
         ) as artist_seq
     from {{ ref('listener_events') }} as e
-    {% if incremental %}
+    {% if is_incremental() %}
     inner join recompute
         on recompute.user_id = e.user_id
         and {{ from_recompute_point('e') }}
@@ -66,7 +65,7 @@ runs as (
 select user_id, session_id, artist_name, streak_start, streak_end, streak_length
 from runs
 where streak_length >= 3
-{% if incremental %}
+{% if is_incremental() %}
 union all
 select user_id, session_id, artist_name, streak_start, streak_end, streak_length
 from kept

@@ -4,8 +4,7 @@
     pauses and playlist adds, are counted but not shared.
     Incremental: the days of the changed Silver rows are rebuilt whole (macro changed_events).
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='event_date', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_date', on_schema_change='fail') }}
 
 with daily as (
 
@@ -21,7 +20,7 @@ with daily as (
     from {{ ref('stg_spotify__events') }}
     -- An unknown country (NULL: the source cannot know it) is left out of the mix, and out of its shares.
     where country is not null
-    {% if incremental %}
+    {% if is_incremental() %}
         and event_date in (select event_date from {{ changed_events() }} as changed)
     {% endif %}
     group by event_date, country

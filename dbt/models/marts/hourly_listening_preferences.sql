@@ -3,8 +3,7 @@
     duration_ms is known (a play of the Web API adds none: its milliseconds listened are unknown, not 0).
     Incremental: the hours of day of the changed Silver rows are counted anew from Silver.
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='hour_of_day', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='hour_of_day', on_schema_change='fail') }}
 
 with per_hour as (
 
@@ -16,7 +15,7 @@ with per_hour as (
         count(distinct user_id) as listeners,
         {{ minutes_listened() }} as minutes_listened
     from {{ ref('stg_spotify__events') }}
-    {% if incremental %}
+    {% if is_incremental() %}
     where cast(extract(hour from event_timestamp) as integer) in (
         select cast(extract(hour from event_timestamp) as integer) from {{ changed_events() }} as changed
     )

@@ -8,13 +8,12 @@
     local_date) that clears all of their days: every local date may have moved, and a first day may have gone.
 #}
 {{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'local_date'], on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('dim_listeners') }}
 -- depends_on: {{ ref('listening_sessions') }}
 
 with
-{% if incremental %}
+{% if is_incremental() %}
 {{ listener_tail_ctes(ref('listening_sessions'), local_time=true) }},
 
 recompute_days as (
@@ -33,7 +32,7 @@ events as (
 
     select e.*
     from {{ ref('listener_events') }} as e
-    {% if incremental %}
+    {% if is_incremental() %}
     inner join recompute_days
         on recompute_days.user_id = e.user_id
         and (
@@ -61,7 +60,7 @@ select
     count(distinct session_id) as sessions
 from events
 group by user_id, local_date
-{% if incremental %}
+{% if is_incremental() %}
 union all
 select
     user_id,

@@ -15,11 +15,10 @@
     starts more than 30 minutes after every earlier event's end, so nothing before that start reaches past it.
     A listener whose time zone changed (dim_listeners against the zone of their rows here) is recomputed whole.
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='event_id', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_id', on_schema_change='fail') }}
 
 with
-{% if incremental %}
+{% if is_incremental() %}
 {{ listener_recompute_ctes(this) }},
 {% endif %}
 
@@ -31,7 +30,7 @@ scoped as (
         {{ quarter_hour('silver.event_timestamp') }} as quarter_start
     from {{ ref('stg_spotify__events') }} as silver
     inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
-    {% if incremental %}
+    {% if is_incremental() %}
         inner join recompute
             on recompute.user_id = silver.user_id
             and {{ from_recompute_point('silver') }}
@@ -41,7 +40,7 @@ scoped as (
 
 -- A zone's UTC offset once per quarter hour the events fall in, instead of once per event: every offset and
 -- every change of offset in the zones of macro country_time_zones lies on a quarter hour of UTC
--- (test/dbt/listener-time.test.ts checks each zone), so all times of a quarter hour share its start's offset.
+-- (test/dbt/listeners.test.ts checks each zone, 2008-2040), so all times of a quarter hour share its start's offset.
 zone_offsets as (
 
     select

@@ -9,11 +9,10 @@
     recomputed whole sends a marker (NULL session_start) that clears all of their sessions first.
 #}
 {{ config(materialized='incremental', incremental_strategy='listener_tail', unique_key=['user_id', 'session_start'], on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
 -- depends_on: {{ ref('stg_spotify__events') }}
 
 with
-{% if incremental %}
+{% if is_incremental() %}
 {{ listener_tail_ctes(this) }},
 {% endif %}
 
@@ -21,7 +20,7 @@ events as (
 
     select e.*
     from {{ ref('listener_events') }} as e
-    {% if incremental %}
+    {% if is_incremental() %}
     inner join recompute
         on recompute.user_id = e.user_id
         and {{ from_recompute_point('e') }}
@@ -41,7 +40,7 @@ select
     {{ minutes_listened() }} as minutes_listened
 from events
 group by session_id, user_id
-{% if incremental %}
+{% if is_incremental() %}
 union all
 select
     null as session_id,

@@ -4,8 +4,7 @@
     Incremental: the hours of the changed Silver rows are counted anew, and the spine adds the hours that a
     wider range (an earlier first or a later last hour) brings, as zeros, unless they have events.
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='hour_start', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='hour_start', on_schema_change='fail') }}
 
 with hourly as (
 
@@ -18,7 +17,7 @@ with hourly as (
         count(distinct user_id) as listeners,
         {{ minutes_listened() }} as minutes_listened
     from {{ ref('stg_spotify__events') }}
-    {% if incremental %}
+    {% if is_incremental() %}
     where event_hour in (select event_hour from {{ changed_events() }} as changed)
     {% endif %}
     group by event_hour
@@ -30,7 +29,7 @@ bounds as (
     select min(hour_start) as first_hour, max(hour_start) as last_hour
     from (
         select hour_start from hourly
-        {% if incremental %}
+        {% if is_incremental() %}
         union all
         select hour_start from {{ this }}
         {% endif %}
@@ -54,7 +53,7 @@ select
     coalesce(hourly.minutes_listened, 0) as minutes_listened
 from spine
 left join hourly on hourly.hour_start = spine.hour_start
-{% if incremental %}
+{% if is_incremental() %}
 where hourly.hour_start is not null
     or spine.hour_start not in (select hour_start from {{ this }})
 {% endif %}

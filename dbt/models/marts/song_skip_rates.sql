@@ -3,8 +3,7 @@
     from the song's days in track_days (macro summed_skip_counts). Incremental: the songs of the changed Silver
     rows are summed anew.
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='song_id', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='song_id', on_schema_change='fail') }}
 -- depends_on: {{ ref('stg_spotify__events') }} (read by changed_events() in incremental runs)
 
 select
@@ -13,7 +12,7 @@ select
     min(artist_name) as artist_name,
     {{ summed_skip_counts() }}
 from {{ ref('track_days') }}
-{% if incremental %}
+{% if is_incremental() %}
 where song_id in (select song_id from {{ changed_events() }} as changed)
 {% endif %}
 group by song_id

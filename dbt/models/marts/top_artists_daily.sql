@@ -3,8 +3,7 @@
     (descending), then artist_name; artists without a stream that day are not ranked.
     Incremental: the days of the changed Silver rows are ranked anew (macro changed_events).
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='event_date', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='event_date', on_schema_change='fail') }}
 -- depends_on: {{ ref('stg_spotify__events') }} (read by changed_events() in incremental runs)
 
 with ranked as (
@@ -17,7 +16,7 @@ with ranked as (
         ) as rank
     from {{ ref('artist_days') }}
     where streams > 0
-    {% if incremental %}
+    {% if is_incremental() %}
         and event_date in (select event_date from {{ changed_events() }} as changed)
     {% endif %}
 

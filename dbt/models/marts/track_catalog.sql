@@ -16,14 +16,13 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='gold_delete_insert',
+        incremental_strategy='delete+insert',
         unique_key=['artist_name', 'album_name', 'song_id'],
         on_schema_change='fail'
     )
 }}
-{% set incremental = gold_incremental() %}
 
-{% if incremental %}
+{% if is_incremental() %}
 with changed_tracks as (
 
     select
@@ -73,7 +72,7 @@ select
     min(silver.song_name) as song_name,
     max(silver.track_length_ms) as track_length_ms
 from {{ ref('stg_spotify__events') }} as silver
-{% if incremental %}
+{% if is_incremental() %}
     inner join compared
         on compared.artist_name = silver.artist_name
         and compared.album_name = silver.album_name

@@ -11,12 +11,11 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='gold_delete_insert',
+        incremental_strategy='delete+insert',
         unique_key=['event_date', 'song_id'],
         on_schema_change='fail'
     )
 }}
-{% set incremental = gold_incremental() %}
 
 select
     silver.event_date,
@@ -25,7 +24,7 @@ select
     min(silver.artist_name) as artist_name,
     {{ day_counts() }}
 from {{ ref('stg_spotify__events') }} as silver
-{% if incremental %}
+{% if is_incremental() %}
     {{ changed_day_keys('silver', 'song_id') }}
 {% endif %}
 group by silver.event_date, silver.song_id

@@ -6,14 +6,13 @@
     whose time zone may have changed: macro wrapped_rezoned_users; the rolling periods of every listener when the
     anchor may have moved: macro wrapped_anchor_moved), copied from the table for the rest.
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='user_id', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id', on_schema_change='fail') }}
 
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('dim_listeners') }}
 -- depends_on: {{ ref('listener_events') }}
 
-{% if incremental %}
+{% if is_incremental() %}
 
 -- The listener-local hours of the changed rows: listener_events carries Silver's lineage (macro is_changed).
 with touched as (

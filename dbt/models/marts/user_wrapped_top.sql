@@ -8,15 +8,14 @@
     period where one does, a listener whose time zone may have changed (macro wrapped_rezoned_users), and the
     rolling periods when the anchor may have moved (macro wrapped_anchor_moved) are ranked from all their events.
 #}
-{{ config(materialized='incremental', incremental_strategy='gold_delete_insert', unique_key='user_id', on_schema_change='fail') }}
-{% set incremental = gold_incremental() %}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id', on_schema_change='fail') }}
 -- depends_on: {{ ref('stg_spotify__events') }}
 -- depends_on: {{ ref('dim_listeners') }}
 -- depends_on: {{ ref('listener_events') }}
 
 with
 
-{% if incremental %}
+{% if is_incremental() %}
 
 changed as (
 

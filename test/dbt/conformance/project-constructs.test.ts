@@ -23,7 +23,6 @@ const COVERED: Readonly<Record<string, string>> = {
   return: 'test/dbt/jinja.test.ts (return() makes a macro evaluate to a value)',
   'adapter.get_columns_in_relation': 'context-functions.test.ts (columns as the node starts)',
   'config.get': 'context-functions.test.ts (a get_where_subquery override reads where)',
-  run_query: 'context-functions.test.ts (a Table by position and name; none while parsing; in a strategy)',
   'run_started_at.strftime': 'context-functions.test.ts (str, strftime, isoformat; one per run)',
   'exceptions.raise_compiler_error': 'test/dbt/silver-migration.test.ts (a Silver without merged_at)',
   // tags
