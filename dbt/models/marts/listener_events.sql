@@ -22,14 +22,21 @@ with
 {{ listener_recompute_ctes(this) }},
 {% endif %}
 
-scoped as (
+-- The events the run recomputes, with the columns sessions need alone: each window below sorts narrow rows,
+-- and the other columns are joined back by event_id at the end.
+session_events as (
 
     select
-        silver.*,
-        listeners.time_zone,
-        {{ quarter_hour('silver.event_timestamp') }} as quarter_start
+        silver.event_id,
+        silver.user_id,
+        silver.event_timestamp,
+        case
+            when silver.event_type = 'play' and silver.duration_ms is not null
+                then {{ add_milliseconds('silver.event_timestamp', 'silver.duration_ms') }}
+            else silver.event_timestamp
+        end as event_end,
+        silver.loaded_at
     from {{ ref('stg_spotify__events') }} as silver
-    inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
     {% if is_incremental() %}
         inner join recompute
             on recompute.user_id = silver.user_id
@@ -38,9 +45,9 @@ scoped as (
 
 ),
 
--- A zone's UTC offset once per quarter hour the events fall in, instead of once per event: every offset and
--- every change of offset in the zones of macro country_time_zones lies on a quarter hour of UTC
--- (test/dbt/listeners.test.ts checks each zone, 2008-2040), so all times of a quarter hour share its start's offset.
+-- A zone's UTC offset once per quarter hour the events fall in, instead of a conversion per event: every
+-- offset and every change of offset in the zones of macro country_time_zones lies on a quarter hour of UTC
+-- (test/dbt/listeners.test.ts checks each zone, 2008-2040), so all times of a quarter hour share its start's.
 zone_offsets as (
 
     select
@@ -48,43 +55,21 @@ zone_offsets as (
         quarter_start,
         {{ epoch_seconds(to_local_time('quarter_start', 'time_zone')) }} - {{ epoch_seconds('quarter_start') }}
             as offset_seconds
-    from (select distinct time_zone, quarter_start from scoped) as quarters
-
-),
-
-events as (
-
-    select
-        scoped.event_id,
-        scoped.user_id,
-        scoped.song_id,
-        scoped.song_name,
-        scoped.artist_name,
-        scoped.album_name,
-        scoped.track_length_ms,
-        scoped.event_type,
-        scoped.duration_ms,
-        scoped.source,
-        scoped.event_timestamp,
-        case
-            when scoped.event_type = 'play' and scoped.duration_ms is not null
-                then {{ add_milliseconds('scoped.event_timestamp', 'scoped.duration_ms') }}
-            else scoped.event_timestamp
-        end as event_end,
-        scoped.loaded_at,
-        scoped.merged_at,
-        scoped.time_zone,
-        {{ add_milliseconds('scoped.event_timestamp', '1000 * zone_offsets.offset_seconds') }} as local_timestamp
-    from scoped
-    inner join zone_offsets
-        on zone_offsets.time_zone = scoped.time_zone
-        and zone_offsets.quarter_start = scoped.quarter_start
+    from (
+        select distinct listeners.time_zone, {{ quarter_hour('silver.event_timestamp') }} as quarter_start
+        from {{ ref('stg_spotify__events') }} as silver
+        inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
+        {% if is_incremental() %}
+            inner join recompute
+                on recompute.user_id = silver.user_id
+                and {{ from_recompute_point('silver') }}
+        {% endif %}
+    ) as quarters
 
 ),
 
 -- previous_end: the latest end of the listener's earlier events, as the lag of a cumulative max (a frame every
--- warehouse has: https://docs.snowflake.com/en/sql-reference/functions-window-syntax). The sessions are found
--- on the columns they need alone, joined back to the events by event_id: each window sorts narrow rows.
+-- warehouse has: https://docs.snowflake.com/en/sql-reference/functions-window-syntax).
 running as (
 
     select
@@ -93,7 +78,7 @@ running as (
             partition by user_id order by event_timestamp, event_id
             rows between unbounded preceding and current row
         ) as running_end
-    from (select event_id, user_id, event_timestamp, event_end, loaded_at from events) as narrow
+    from session_events
 
 ),
 
@@ -137,26 +122,31 @@ anchored as (
 
 )
 
+{%- set local_timestamp = add_milliseconds('silver.event_timestamp', '1000 * zone_offsets.offset_seconds') %}
 select
-    events.event_id,
-    events.user_id,
-    events.user_id || '-' || anchored.anchor_event_id as session_id,
-    events.song_id,
-    events.song_name,
-    events.artist_name,
-    events.album_name,
-    events.track_length_ms,
-    events.event_type,
-    events.duration_ms,
-    events.source,
-    events.event_timestamp,
-    events.event_end,
-    events.loaded_at,
-    events.merged_at,
-    events.time_zone,
-    events.local_timestamp,
-    cast(events.local_timestamp as date) as local_date,
-    cast(extract(hour from events.local_timestamp) as integer) as local_hour,
-    {{ iso_weekday('events.local_timestamp') }} as local_weekday
-from events
-inner join anchored on anchored.event_id = events.event_id
+    silver.event_id,
+    silver.user_id,
+    silver.user_id || '-' || anchored.anchor_event_id as session_id,
+    silver.song_id,
+    silver.song_name,
+    silver.artist_name,
+    silver.album_name,
+    silver.track_length_ms,
+    silver.event_type,
+    silver.duration_ms,
+    silver.source,
+    silver.event_timestamp,
+    anchored.event_end,
+    silver.loaded_at,
+    silver.merged_at,
+    listeners.time_zone,
+    {{ local_timestamp }} as local_timestamp,
+    cast({{ local_timestamp }} as date) as local_date,
+    cast(extract(hour from {{ local_timestamp }}) as integer) as local_hour,
+    {{ iso_weekday(local_timestamp) }} as local_weekday
+from anchored
+inner join {{ ref('stg_spotify__events') }} as silver on silver.event_id = anchored.event_id
+inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
+inner join zone_offsets
+    on zone_offsets.time_zone = listeners.time_zone
+    and zone_offsets.quarter_start = {{ quarter_hour('silver.event_timestamp') }}
