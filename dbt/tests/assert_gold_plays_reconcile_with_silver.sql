@@ -2,6 +2,12 @@
     Every Gold table that counts plays must count exactly the plays in Silver. Returns the tables that disagree.
     The device and country mixes leave out events whose device or country is unknown (NULL): they must count
     exactly Silver's plays with a known device, and with a known country.
+
+    Incremental marts rebuild only what changed Silver rows touch, so a Gold table changed by hand (rows
+    deleted or duplicated) stays wrong until it is rebuilt from Silver:
+
+        mds dbt build --full-refresh --select tag:gold        (locally)
+        dbt build --full-refresh --select tag:gold            (the dbt CLI)
 #}
 with silver as (
 
