@@ -2,7 +2,7 @@
  * Incremental listener marts on hand-made events loaded in several hourly loads: a late event that bridges two
  * sessions, a late event before a session's start, a late event days back, a better copy of a session's
  * first-loaded event, a day that continues a day streak, a late play that splits a listener's only play
- * streak, and a listener whose home country (so time zone, every local date, their first day and their day
+ * streak, a late play that ends a listener's third play streak (two stay before it), and a listener whose home country (so time zone, every local date, their first day and their day
  * streak) flips. After every incremental build each listener mart equals the TypeScript reference of the events
  * loaded so far, and at the end a full refresh of the same Silver.
  */
@@ -102,6 +102,8 @@ function loads(): BronzeRow[][] {
     ...[0, 1, 2].map((d) => event(`ex${d}`, 'u_extend', at(0) + d * DAY, 0, { artist_name: 'Artist E' })),
     // split: one play streak of Artist A (three plays in a row), their only one.
     ...[0, 4, 8].map((m, i) => event(`sp${i}`, 'u_split', at(m), 0)),
+    // two: three sessions of three plays of Artist A, a day apart: three play streaks.
+    ...[0, 1, 2].flatMap((d) => [0, 4, 8].map((m, i) => event(`tw${d}_${i}`, 'u_two', at(m) + d * DAY, 0))),
     // a listener never touched again (but their album gains tracks from the others' plays).
     ...[0, 3, 6].map((m, i) => event(`st${i}`, 'u_still', at(m), 0)),
     event('st_s', 'u_still', at(9), 0, { album_name: 'Album S', song_id: 'song_s' }),
@@ -126,6 +128,10 @@ function loads(): BronzeRow[][] {
     // split: a late play of Artist B between the streak's second and third plays leaves u_split no streak
     // at all (nothing of theirs for the new rows to carry).
     event('sp_late', 'u_split', at(6), 2, { artist_name: 'Artist B' }),
+    // two: a late play of Artist B inside the last session ends its streak; the listener is recomputed from
+    // that session's start, and of the two stored streaks before it the later one is sent again (the
+    // strategy deletes from the earliest row sent on: the earlier one would take the later one with it).
+    event('tw_late', 'u_two', at(6) + 2 * DAY, 2, { artist_name: 'Artist B' }),
     // extend: a stream on the next day; the listener is recomputed from their previous session's local day,
     // so the streak found from the day before it on continues the stored one from its first day.
     event('ex3', 'u_extend', at(0) + 3 * DAY, 2, { artist_name: 'Artist E' }),
@@ -238,6 +244,15 @@ describe('incremental listener marts', () => {
       `(select streak_start from gold.artist_streaks where user_id = 'u_split')`,
     );
     expect(split).toEqual([]);
+    // u_two keeps the streaks of its first two sessions, and only those.
+    const two = await readTable(
+      wh.connection,
+      `(select strftime(streak_start, '%d') as day, streak_length from gold.artist_streaks where user_id = 'u_two' order by streak_start)`,
+    );
+    expect(two).toEqual([
+      { day: '02', streak_length: 3 },
+      { day: '03', streak_length: 3 },
+    ]);
     const zone = await readTable(
       wh.connection,
       `(select time_zone from gold.dim_listeners where user_id = 'u_flip')`,
