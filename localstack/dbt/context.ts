@@ -57,10 +57,6 @@ export class QueryTable {
     const columns = names.map((name, i) => ({ name, values: () => this.rows.map((r) => r[i]) }));
     this.columns = byName(columns, (i) => columns[i]);
   }
-  /** agate's len(table): its rows. */
-  get length(): number {
-    return this.rows.length;
-  }
 }
 
 /** A warehouse value as a Jinja value: BIGINT as a number, DECIMAL as a double, other objects as text. */
