@@ -9,7 +9,7 @@
 
     Incremental: a listener's rows depend on their own events, the bounds (the earliest local date and the
     anchor of all of Gold) and their own rows of user_wrapped_top, which rewrites only listeners with changed
-    rows unless the anchor may have moved. So a run rebuilds the listeners with changed Silver rows (macro
+    rows unless the anchor may have moved (and then ranks the others' unchanged events as before). So a run rebuilds the listeners with changed Silver rows (macro
     changed_events; a listener whose time zone moved has some), and every listener when the bounds differ from
     the ones the table holds (its all_time rows carry them).
 #}
