@@ -156,7 +156,7 @@ describe('Gold after Silver or Gold changed by hand', { timeout: 120_000 }, () =
     await expectWhole();
   });
 
-  it('one old Silver row deleted by hand fails the Silver test on its hour alone', async () => {
+  it('one old Silver row deleted by hand fails the Silver test', async () => {
     await wh.connection.run(
       `delete from silver.stg_spotify__events where event_id = (
         select min(event_id) from silver.stg_spotify__events where event_date = date '${FIRST_DAY}')`,
