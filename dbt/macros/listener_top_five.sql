@@ -26,14 +26,20 @@ changed_pairs as (
 
 ),
 
+-- The pairs' plays are picked inside the aggregates, not by a filter on Silver: a filter makes Silver's
+-- estimated rows fewer than the changed pairs', and the warehouse (DuckDB) would then hash all of Silver's
+-- plays to join the few pairs, rather than hash the pairs and stream Silver past them.
 pair_totals as (
 
-    select s.user_id, s.{{ key }}, {{ name_cols }}
-        {{ counts }}
+    select s.user_id, s.{{ key }},
+        {%- for c in names %} min(case when s.event_type = 'play' then s.{{ c }} end) as {{ c }},{% endfor %}
+        count(case when {{ is_stream('s.event_type', 's.duration_ms', 's.source') }} then 1 end) as streams,
+        count(case when s.event_type = 'play' then 1 end) as plays,
+        {{ minutes_listened('s.event_type', 's.duration_ms') }} as minutes_listened
     from {{ ref('stg_spotify__events') }} as s
     inner join changed_pairs as c on c.user_id = s.user_id and c.{{ key }} = s.{{ key }}
-    where s.event_type = 'play'
     group by s.user_id, s.{{ key }}
+    having count(case when s.event_type = 'play' then 1 end) > 0
 
 ),
 

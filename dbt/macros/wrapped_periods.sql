@@ -186,7 +186,10 @@
 {#
     user_wrapped_clock's rows: plays, streams and minutes listened by listener, period and listener-local hour,
     and complete (macro wrapped_scoped_events). `scoped`: an incremental run, with CTEs touched (user_id,
-    local_hour: its events are counted), rezoned (user_id) and moved.
+    local_hour: its events are counted), rezoned (user_id) and moved. There the plays are picked inside the
+    aggregates rather than by a filter on the events: a filter makes the events' estimated rows fewer than the
+    touched hours', and the warehouse (DuckDB) would then hash all the plays to join those few, rather than
+    hash the touched hours and stream the events past them.
 #}
 {% macro wrapped_clock_rows(scoped) -%}
     {%- set rows %}
@@ -196,7 +199,7 @@
         s.local_year,
         s.bucket,
         s.complete,
-        count(*) as plays,
+        count({{ "case when s.event_type = 'play' then 1 end" if scoped else '*' }}) as plays,
         count(case when {{ is_stream('s.event_type', 's.duration_ms', 's.source') }} then 1 end) as streams,
         {{ ms_listened('s.event_type', 's.duration_ms') }} as play_ms
     from ({{ wrapped_scoped_events(
@@ -206,8 +209,13 @@
         whole='rezoned' if scoped else none,
         moved='moved' if scoped else none
     ) }}) as s
+    {%- if scoped %}
+    group by s.user_id, s.local_hour, s.local_year, s.bucket, s.complete
+    having count(case when s.event_type = 'play' then 1 end) > 0
+    {%- else %}
     where s.event_type = 'play'
     group by s.user_id, s.local_hour, s.local_year, s.bucket, s.complete
+    {%- endif %}
     {%- endset %}
     select
         user_id, period, local_hour,

@@ -156,6 +156,48 @@ describe('Gold after Silver or Gold changed by hand', { timeout: 120_000 }, () =
     await expectWhole();
   });
 
+  it('one old Silver row deleted by hand fails the Silver test', async () => {
+    await wh.connection.run(
+      `delete from silver.stg_spotify__events where event_id = (
+        select min(event_id) from silver.stg_spotify__events where event_date = date '${FIRST_DAY}')`,
+    );
+    await insertBronze(wh.connection, loads[2]!);
+
+    const run = await build();
+    expect(run.success).toBe(false);
+    const failed = run.runResults.results.filter((r) => r.status === 'fail' || r.status === 'error');
+    expect(failed.map((r) => [r.unique_id, r.failures])).toEqual([
+      ['test.spotify_mds.assert_silver_keeps_every_bronze_event', 1],
+    ]);
+
+    expect(unsuccessful(await build({ fullRefresh: true }))).toEqual([]);
+    await expectWhole();
+  });
+
+  it('a Bronze event Silver never read (loaded before its lookback) fails the Silver test', async () => {
+    // A load that committed long after its loaded_at: an incremental Silver reads from its newest loaded_at
+    // less the lookback, so it never merges this event; the test must say Silver lacks it.
+    const old = loads[0]![0]!;
+    await insertBronze(wh.connection, [
+      { ...old, event_id: 'loaded-before-the-lookback', kafka_offset: 1_000_000, loaded_at: old.loaded_at },
+    ]);
+    await insertBronze(wh.connection, loads[2]!);
+
+    const run = await build();
+    expect(run.success).toBe(false);
+    const failed = run.runResults.results.filter((r) => r.status === 'fail' || r.status === 'error');
+    expect(failed.map((r) => [r.unique_id, r.failures])).toEqual([
+      ['test.spotify_mds.assert_silver_keeps_every_bronze_event', 1],
+    ]);
+
+    // The refresh the test names merges it.
+    expect(unsuccessful(await build({ fullRefresh: true }))).toEqual([]);
+    const merged = await wh.connection.runAndReadAll(
+      `select count(*) from silver.stg_spotify__events where event_id = 'loaded-before-the-lookback'`,
+    );
+    expect(Number(merged.getRows()[0]?.[0])).toBe(1);
+  });
+
   it('a Gold day deleted by hand fails the run on a Gold test that names the refresh of Gold', async () => {
     const marts = await incrementalMarts();
     const daily: string[] = [];

@@ -112,7 +112,7 @@ describe('the project as the runner reads it', () => {
     expect(names(['+user_wrapped'])).toBe(
       'stg_spotify__events,dim_listeners,listener_events,user_wrapped_top,user_wrapped',
     );
-    expect(names(['user_wrapped_top+'])).toBe('user_wrapped_top,gold_watermark,user_wrapped');
+    expect(names(['user_wrapped_top+'])).toBe('user_wrapped_top,user_wrapped,gold_watermark');
     expect(names(['tag:silver'])).toBe('stg_spotify__events');
     expect(names(['path:models/staging'])).toBe('stg_spotify__events');
     // Tests come along with the models they test ("eager" indirect selection).

@@ -32,9 +32,7 @@ affected as (
     -- stored their rows (a listener whose plays are new is in the branch above).
     select stored.user_id, stored.artist_name, stored.album_name
     from {{ this }} as stored
-    inner join changed_albums
-        on changed_albums.artist_name = stored.artist_name
-        and changed_albums.album_name = stored.album_name
+    where (stored.artist_name, stored.album_name) in (select artist_name, album_name from changed_albums)
 
 ),
 {% endif %}
@@ -43,16 +41,30 @@ listener_tracks as (
 
     -- One row per listener and track played: its longest play. A track is played through when its longest play
     -- is (macro is_full_play against the catalog's length), so the counts below need no count(distinct).
+    {% if is_incremental() %}
+    -- The affected rows' plays are picked inside the aggregates, not by a filter on Silver (the join leaves out a
+    -- NULL album), and the stored rows above are picked by IN rather than a join: so the warehouse (DuckDB)
+    -- estimates Silver as the larger side and hashes the few affected keys, streaming Silver past them, rather
+    -- than hashing all of Silver's plays.
+    select
+        silver.user_id,
+        silver.artist_name,
+        silver.album_name,
+        silver.song_id,
+        max(case when silver.event_type = 'play' then silver.duration_ms end) as longest_ms
+    from {{ ref('stg_spotify__events') }} as silver
+    inner join affected
+        on affected.user_id = silver.user_id
+        and affected.artist_name = silver.artist_name
+        and affected.album_name = silver.album_name
+    group by silver.user_id, silver.artist_name, silver.album_name, silver.song_id
+    having count(case when silver.event_type = 'play' then 1 end) > 0
+    {% else %}
     select silver.user_id, silver.artist_name, silver.album_name, silver.song_id, max(silver.duration_ms) as longest_ms
     from {{ ref('stg_spotify__events') }} as silver
-    {% if is_incremental() %}
-        inner join affected
-            on affected.user_id = silver.user_id
-            and affected.artist_name = silver.artist_name
-            and affected.album_name = silver.album_name
-    {% endif %}
     where silver.event_type = 'play' and silver.album_name is not null
     group by silver.user_id, silver.artist_name, silver.album_name, silver.song_id
+    {% endif %}
 
 ),
 

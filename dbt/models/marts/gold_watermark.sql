@@ -24,6 +24,7 @@
 -- depends_on: {{ ref('track_days') }}
 -- depends_on: {{ ref('user_top_artists') }}
 -- depends_on: {{ ref('user_top_tracks') }}
+-- depends_on: {{ ref('user_wrapped') }}
 -- depends_on: {{ ref('user_wrapped_clock') }}
 -- depends_on: {{ ref('user_wrapped_top') }}
 select

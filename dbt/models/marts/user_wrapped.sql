@@ -6,12 +6,53 @@
     One pass over the events by listener and local year, the rolling periods as conditional aggregates, instead
     of one pass per period (distinct songs and artists: one more each, by listener, local year and song or
     artist, then counted by year and, for the other periods, by the bucket of the item's latest play).
+
+    Incremental: a listener's rows depend on their own events, the bounds (the earliest local date and the
+    anchor of all of Gold) and their own rows of user_wrapped_top, which rewrites only listeners with changed
+    rows unless the anchor may have moved (and then ranks the others' unchanged events as before). So a run rebuilds the listeners with changed Silver rows (macro
+    changed_events; a listener whose time zone moved has some), and every listener when the bounds differ from
+    the ones the table holds (its all_time rows carry them).
 #}
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='user_id', on_schema_change='fail') }}
+-- depends_on: {{ ref('stg_spotify__events') }}
+-- depends_on: {{ ref('dim_listeners') }}
+
 with bounds as (
 
     select first_date, anchor_date from {{ wrapped_bounds() }} as b
 
 ),
+
+{% if is_incremental() %}
+-- The bounds the stored rows were built with (NULL for an empty table): they moved unless both are the same.
+stored_bounds as (
+
+    select min(period_start_date) as first_date, max(period_end_date) as anchor_date
+    from {{ this }}
+    where period = 'all_time'
+
+),
+
+listeners as (
+
+    select distinct user_id from {{ changed_events() }} as changed
+    union
+    select listeners.user_id
+    from {{ ref('dim_listeners') }} as listeners
+    cross join bounds
+    cross join stored_bounds
+    where stored_bounds.first_date is null
+        or stored_bounds.first_date <> bounds.first_date
+        or stored_bounds.anchor_date <> bounds.anchor_date
+
+),
+
+events as (
+
+    select e.* from {{ ref('listener_events') }} as e where e.user_id in (select user_id from listeners)
+
+),
+{% endif %}
 
 -- Per listener and local year: plays, streams, milliseconds played, the first and last event; overall and
 -- within the rolling periods (suffixes _6m and _4w).
@@ -33,7 +74,7 @@ years as (
         max(case when {{ within }} then e.event_timestamp end) as last_event_at{{ suffix }}
         {%- if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref('listener_events') }} as e
+    from {{ 'events' if is_incremental() else ref('listener_events') }} as e
     cross join bounds as b
     group by e.user_id, cast(extract(year from e.local_date) as integer)
 
@@ -47,7 +88,7 @@ years as (
 played_{{ name }} as (
 
     select s.user_id, s.local_year, s.{{ item }} as item, max(s.bucket) as bucket
-    from ({{ wrapped_scoped_events(ref('listener_events')) }}) as s
+    from ({{ wrapped_scoped_events('events' if is_incremental() else ref('listener_events')) }}) as s
     where s.event_type = 'play'
     group by s.user_id, s.local_year, s.{{ item }}
 

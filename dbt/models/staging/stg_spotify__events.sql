@@ -2,6 +2,7 @@
     config(
         materialized='incremental',
         unique_key='event_id',
+        incremental_predicates=[silver_replaced_rows_within()],
         on_schema_change='fail'
     )
 }}
@@ -15,6 +16,13 @@
     a run merges what arrived since the last run, not the whole lookback, and a re-run with nothing new merges
     nothing. The rows already in Silver for the remaining event_ids compete with the new copies, so the merge
     keeps the same winner a full refresh would.
+
+    The copies of an event_id are one event and carry the same event_timestamp (they differ in their Kafka
+    position and load time only; macros/gold_changes.sql relies on the same). So the rows a run compares with
+    and replaces are found by event_id and event_timestamp, and the merge deletes only within the event times
+    of the Bronze rows it read (incremental_predicates, macro silver_replaced_rows_within). Silver is stored in
+    event-hour order (a full build sorts, an incremental run appends its hours), so those reads and the delete
+    skip the row groups of the rest of the history.
 
     merged_at: when the dbt run that merged the row started (macro run_started_at_utc). A new copy takes this
     run's; a row kept from Silver itself keeps its own (nothing changed for it). Gold's changed rows are the
@@ -61,10 +69,7 @@ with source_rows as (
     {% if is_incremental() %}
         -- An empty Silver (its first build ran before any event was loaded) has no max(loaded_at): it
         -- then reads all of Bronze, as a first build would, instead of comparing with NULL for ever.
-        and loaded_at >= coalesce(
-            (select max(loaded_at) - interval '{{ var("silver_lookback_hours") }} hours' from {{ this }}),
-            cast('1900-01-01 00:00:00' as {{ utc_timestamp_type() }})
-        )
+        and loaded_at >= {{ silver_read_from() }}
     {% endif %}
 
 ),
@@ -73,10 +78,11 @@ new_rows as (
 
     {% if is_incremental() %}
     -- Left out: copies that cannot beat the row Silver already keeps for their event_id (Silver has one row
-    -- per event_id, so the join adds no rows).
+    -- per event_id, so the join adds no rows). The copies of an event_id carry its event_timestamp, so the
+    -- join on both finds the same rows and skips the row groups of Silver outside the read's event times.
     select s.*
     from source_rows as s
-    left join {{ this }} as t on t.event_id = s.event_id
+    left join {{ this }} as t on t.event_id = s.event_id and t.event_timestamp = s.event_timestamp
     where t.event_id is null
         or s.kafka_partition < t.kafka_partition
         or (s.kafka_partition = t.kafka_partition and s.kafka_offset < t.kafka_offset)
@@ -101,7 +107,7 @@ candidates as (
         device_type, country, event_timestamp, duration_ms, source, kafka_topic, kafka_partition,
         kafka_offset, loaded_at, merged_at
     from {{ this }}
-    where event_id in (select event_id from new_rows)
+    where (event_id, event_timestamp) in (select event_id, event_timestamp from new_rows)
     {% endif %}
 
 ),
@@ -142,3 +148,8 @@ select
     merged_at
 from ranked
 where copy_rank = 1
+{% if not is_incremental() %}
+-- Stored in event-time order (an incremental run appends its hour, in order too), so the reads above and the
+-- merge's delete (incremental_predicates) skip the row groups outside the few hours they look at.
+order by event_hour
+{% endif %}
