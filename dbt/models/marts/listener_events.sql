@@ -22,21 +22,20 @@ with
 {{ listener_recompute_ctes(this) }},
 {% endif %}
 
--- The events the run recomputes, with the columns sessions need alone: each window below sorts narrow rows,
--- and the other columns are joined back by event_id at the end.
-session_events as (
+-- The events the run recomputes (read once: each reader below takes the columns it needs).
+scoped as (
 
     select
-        silver.event_id,
-        silver.user_id,
-        silver.event_timestamp,
+        silver.*,
         case
             when silver.event_type = 'play' and silver.duration_ms is not null
                 then {{ add_milliseconds('silver.event_timestamp', 'silver.duration_ms') }}
             else silver.event_timestamp
         end as event_end,
-        silver.loaded_at
+        listeners.time_zone,
+        {{ quarter_hour('silver.event_timestamp') }} as quarter_start
     from {{ ref('stg_spotify__events') }} as silver
+    inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
     {% if is_incremental() %}
         inner join recompute
             on recompute.user_id = silver.user_id
@@ -55,16 +54,7 @@ zone_offsets as (
         quarter_start,
         {{ epoch_seconds(to_local_time('quarter_start', 'time_zone')) }} - {{ epoch_seconds('quarter_start') }}
             as offset_seconds
-    from (
-        select distinct listeners.time_zone, {{ quarter_hour('silver.event_timestamp') }} as quarter_start
-        from {{ ref('stg_spotify__events') }} as silver
-        inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
-        {% if is_incremental() %}
-            inner join recompute
-                on recompute.user_id = silver.user_id
-                and {{ from_recompute_point('silver') }}
-        {% endif %}
-    ) as quarters
+    from (select distinct time_zone, quarter_start from scoped) as quarters
 
 ),
 
@@ -78,7 +68,8 @@ running as (
             partition by user_id order by event_timestamp, event_id
             rows between unbounded preceding and current row
         ) as running_end
-    from session_events
+    -- The columns sessions need alone: each window below sorts narrow rows; the rest is joined back at the end.
+    from (select event_id, user_id, event_timestamp, event_end, loaded_at from scoped) as narrow
 
 ),
 
@@ -122,31 +113,30 @@ anchored as (
 
 )
 
-{%- set local_timestamp = add_milliseconds('silver.event_timestamp', '1000 * zone_offsets.offset_seconds') %}
+{%- set local_timestamp = add_milliseconds('scoped.event_timestamp', '1000 * zone_offsets.offset_seconds') %}
 select
-    silver.event_id,
-    silver.user_id,
-    silver.user_id || '-' || anchored.anchor_event_id as session_id,
-    silver.song_id,
-    silver.song_name,
-    silver.artist_name,
-    silver.album_name,
-    silver.track_length_ms,
-    silver.event_type,
-    silver.duration_ms,
-    silver.source,
-    silver.event_timestamp,
-    anchored.event_end,
-    silver.loaded_at,
-    silver.merged_at,
-    listeners.time_zone,
+    scoped.event_id,
+    scoped.user_id,
+    scoped.user_id || '-' || anchored.anchor_event_id as session_id,
+    scoped.song_id,
+    scoped.song_name,
+    scoped.artist_name,
+    scoped.album_name,
+    scoped.track_length_ms,
+    scoped.event_type,
+    scoped.duration_ms,
+    scoped.source,
+    scoped.event_timestamp,
+    scoped.event_end,
+    scoped.loaded_at,
+    scoped.merged_at,
+    scoped.time_zone,
     {{ local_timestamp }} as local_timestamp,
     cast({{ local_timestamp }} as date) as local_date,
     cast(extract(hour from {{ local_timestamp }}) as integer) as local_hour,
     {{ iso_weekday(local_timestamp) }} as local_weekday
 from anchored
-inner join {{ ref('stg_spotify__events') }} as silver on silver.event_id = anchored.event_id
-inner join {{ ref('dim_listeners') }} as listeners on listeners.user_id = silver.user_id
+inner join scoped on scoped.event_id = anchored.event_id
 inner join zone_offsets
-    on zone_offsets.time_zone = listeners.time_zone
-    and zone_offsets.quarter_start = {{ quarter_hour('silver.event_timestamp') }}
+    on zone_offsets.time_zone = scoped.time_zone
+    and zone_offsets.quarter_start = scoped.quarter_start
