@@ -44,6 +44,18 @@ describe('mds dbt', () => {
   });
   afterAll(async () => rm(data, { recursive: true, force: true }));
 
+  /** Runs one statement on the data directory's warehouse (no mds process holds it between commands). */
+  async function onWarehouse(sql: string): Promise<void> {
+    const instance = await DuckDBInstance.create(localPaths(data).warehouse);
+    const connection = await instance.connect();
+    try {
+      await connection.run(sql);
+    } finally {
+      connection.closeSync();
+      instance.closeSync();
+    }
+  }
+
   it('build runs the project on the data directory warehouse, prints dbt-like progress and exits 0', async () => {
     const target = path.join(data, 'target');
     const { code, stdout } = await mds(
@@ -67,11 +79,7 @@ describe('mds dbt', () => {
 
   it('exits 1 when a test fails and 2 on bad flags', async () => {
     // Prepare: a duplicate planted in a mart built by the previous test.
-    const instance = await DuckDBInstance.create(localPaths(data).warehouse);
-    const connection = await instance.connect();
-    await connection.run('insert into gold.plays_per_hour select * from gold.plays_per_hour limit 1');
-    connection.closeSync();
-    instance.closeSync();
+    await onWarehouse('insert into gold.plays_per_hour select * from gold.plays_per_hour limit 1');
     // Act
     const failing = await mds(
       'dbt',
@@ -95,13 +103,9 @@ describe('mds dbt', () => {
     expect(bad.stderr).toContain('--runner: expected auto, embedded or dbt');
     // Clean up: an incremental build rebuilds only what new rows touch, so the planted duplicate would stay
     // for the next test's build (and fail it, as a mart edited by hand should).
-    const repair = await DuckDBInstance.create(localPaths(data).warehouse);
-    const conn = await repair.connect();
-    await conn.run(
+    await onWarehouse(
       'create or replace table gold.plays_per_hour as select distinct * from gold.plays_per_hour',
     );
-    conn.closeSync();
-    repair.closeSync();
   });
 
   it('--threads runs nodes on that many threads, --fail-fast skips what the first failure left, bad --threads exits 2', async () => {
@@ -127,13 +131,9 @@ describe('mds dbt', () => {
     expect(two.code, two.stderr + two.stdout).toBe(0);
     expect(new Set((await results(threaded)).map((r) => r.thread_id)).size).toBe(2);
     // A duplicate planted in Silver fails its unique test; with --fail-fast nothing after it runs.
-    const instance = await DuckDBInstance.create(localPaths(data).warehouse);
-    const connection = await instance.connect();
-    await connection.run(
+    await onWarehouse(
       'insert into silver.stg_spotify__events select * from silver.stg_spotify__events limit 1',
     );
-    connection.closeSync();
-    instance.closeSync();
     const fast = path.join(data, 't-fail-fast');
     const failing = await mds(
       'dbt',
